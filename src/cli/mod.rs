@@ -1,0 +1,232 @@
+//! The command line: clap types and one function per subcommand. Exit codes: 0 ok, 1 findings or
+//! `--check` drift, 2 usage, I/O or input error.
+
+use crate::emit::Format;
+use crate::{Error, Estate, diag::Diagnostic, profile};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Hardened AKS estates as ARM templates, from a built-in profile or an estate file.
+#[derive(Debug, Parser)]
+#[command(name = "aks-harden", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate infrastructure code for an estate.
+    Gen(GenArgs),
+    /// Check an estate file and report every problem.
+    Validate {
+        /// Estate file (JSON, or YAML with a .yaml/.yml extension).
+        file: PathBuf,
+    },
+    /// Print the estate JSON Schema (for editors: "$schema" in estate files).
+    Schema,
+    /// List the built-in profiles, or show one resolved.
+    Profiles {
+        /// `show NAME` prints the resolved profile as JSON.
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
+    },
+}
+
+/// `profiles` actions.
+#[derive(Debug, Subcommand)]
+pub enum ProfilesAction {
+    /// Print a built-in profile, resolved, as JSON.
+    Show {
+        /// Profile name.
+        name: String,
+    },
+}
+
+/// Output format on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// ARM template JSON.
+    Arm,
+    /// Bicep.
+    Bicep,
+    /// Terraform JSON.
+    Terraform,
+    /// Every format aks-harden renders today.
+    All,
+}
+
+/// `gen` arguments.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["profile", "estate"])))]
+pub struct GenArgs {
+    /// A built-in profile: dev, staging, prod or regulated.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// An estate file (JSON, or YAML with a .yaml/.yml extension).
+    #[arg(long)]
+    pub estate: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "all")]
+    pub format: FormatArg,
+    /// Output folder; each format goes to a sub-folder (arm/, bicep/, terraform/).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write nothing; exit 1 and print a diff if the files on disk differ.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Run the CLI with already-parsed arguments, writing to the given streams.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let code = match cli.command {
+        Command::Gen(args) => gen_cmd(&args, out, err),
+        Command::Validate { file } => validate_cmd(&file, out, err),
+        Command::Schema => {
+            let _ = write!(out, "{}", profile::estate_schema_text());
+            0
+        }
+        Command::Profiles { action: None } => {
+            for (name, text) in profile::BUILTIN {
+                let desc = serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .and_then(|v| {
+                        v.get("description")
+                            .and_then(|d| d.as_str())
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_default();
+                let _ = writeln!(out, "{name:<10} {desc}");
+            }
+            0
+        }
+        Command::Profiles {
+            action: Some(ProfilesAction::Show { name }),
+        } => match profile::resolve_builtin(&name) {
+            Ok(r) => {
+                let _ = write!(out, "{}", crate::emit::pretty_json(&r.value));
+                0
+            }
+            Err(d) => report(&d, err),
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn report(diags: &[Diagnostic], err: &mut dyn Write) -> u8 {
+    for d in diags {
+        let _ = writeln!(err, "{d}\n");
+    }
+    let n = diags.len();
+    let _ = writeln!(
+        err,
+        "error: {n} problem{} found; nothing was written",
+        if n == 1 { "" } else { "s" }
+    );
+    2
+}
+
+fn fail(e: &Error, err: &mut dyn Write) -> u8 {
+    match e {
+        Error::Invalid(d) => report(d, err),
+        Error::Emit(e) => {
+            let _ = writeln!(err, "error: {e}");
+            2
+        }
+        Error::Write(w) => {
+            let _ = writeln!(err, "error: {w}\n  = hint: {}", w.hint);
+            2
+        }
+    }
+}
+
+fn load(args: &GenArgs) -> Result<Estate, Error> {
+    match (&args.profile, &args.estate) {
+        (Some(p), _) => crate::load_profile(p),
+        (None, Some(f)) => crate::load_file(f),
+        (None, None) => Err(Error::Invalid(Vec::new())),
+    }
+}
+
+fn formats(f: FormatArg) -> Vec<Format> {
+    match f {
+        FormatArg::Arm => vec![Format::Arm],
+        FormatArg::Bicep => vec![Format::Bicep],
+        FormatArg::Terraform => vec![Format::Terraform],
+        FormatArg::All => Format::IMPLEMENTED.to_vec(),
+    }
+}
+
+fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let files = match load(args).and_then(|e| crate::render(&e, &formats(args.format))) {
+        Ok(f) => f,
+        Err(e) => return fail(&e, err),
+    };
+    if args.check {
+        let diff = crate::write::check(&args.out, &files);
+        if diff.is_empty() {
+            let _ = writeln!(
+                out,
+                "up to date: {} files in {}",
+                files.len(),
+                args.out.display()
+            );
+            return 0;
+        }
+        let _ = write!(out, "{diff}");
+        let _ = writeln!(
+            err,
+            "error: {} is out of date; run the same command without --check and commit the result",
+            args.out.display()
+        );
+        return 1;
+    }
+    match crate::write::write(&args.out, &files) {
+        Ok(r) => {
+            let _ = writeln!(
+                out,
+                "wrote {} files to {} ({} changed, {} unchanged, {} removed)",
+                files.len(),
+                args.out.display(),
+                r.written.len(),
+                r.unchanged.len(),
+                r.removed.len()
+            );
+            0
+        }
+        Err(e) => fail(&Error::Write(e), err),
+    }
+}
+
+fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match crate::load_file(file) {
+        Ok(e) => {
+            let _ = writeln!(
+                out,
+                "ok: {} is a valid {:?} estate with {} spoke{}",
+                file.display(),
+                e.tier,
+                e.spokes.len(),
+                if e.spokes.len() == 1 { "" } else { "s" }
+            );
+            0
+        }
+        Err(Error::Invalid(d)) => {
+            for x in &d {
+                let _ = writeln!(err, "{x}\n");
+            }
+            let _ = writeln!(
+                err,
+                "error: {} problem{} found",
+                d.len(),
+                if d.len() == 1 { "" } else { "s" }
+            );
+            2
+        }
+        Err(e) => fail(&e, err),
+    }
+}

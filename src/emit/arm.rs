@@ -1,0 +1,325 @@
+//! ARM template JSON: one subscription-scope template that creates the resource groups and deploys
+//! into them through nested inline deployments (inner expression scope), plus a parameter file
+//! with the values the estate gives.
+
+use super::Files;
+use crate::ir::{Deployment, Expr, Name, ParamType, Resource, Scope, Template, Value};
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json, json};
+
+const SUB_SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#";
+const RG_SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const PARAMS_SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
+
+/// Render the template set: `arm/main.json` and `arm/main.parameters.json`.
+pub fn render(t: &Template) -> Files {
+    let mut files = Files::new();
+    files.insert("arm/main.json".into(), super::pretty(&main(t)));
+    files.insert(
+        "arm/main.parameters.json".into(),
+        super::pretty(&parameters(t)),
+    );
+    files
+}
+
+/// An expression in ARM's language, without the surrounding brackets.
+pub fn expr(e: &Expr) -> String {
+    match e {
+        Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
+        Expr::Param(p) => format!("parameters('{p}')"),
+        Expr::DeploymentSubscriptionId => "subscription().subscriptionId".into(),
+        Expr::DeploymentTenantId => "subscription().tenantId".into(),
+        Expr::ResourceId {
+            subscription,
+            resource_group,
+            rtype,
+            names,
+        } => {
+            let mut args: Vec<String> = Vec::new();
+            if let Some(s) = subscription {
+                args.push(expr(s));
+            }
+            if let Some(rg) = resource_group {
+                args.push(expr(rg));
+            }
+            args.push(format!("'{rtype}'"));
+            args.extend(names.iter().map(expr));
+            format!("resourceId({})", args.join(", "))
+        }
+        Expr::SubscriptionResourceId { rtype, name } => {
+            format!("subscriptionResourceId('{rtype}', {})", expr(name))
+        }
+        Expr::TenantResourceId { rtype, name } => {
+            format!("tenantResourceId('{rtype}', {})", expr(name))
+        }
+        Expr::Reference {
+            id,
+            api_version,
+            full,
+            path,
+        } => {
+            let full = if *full { ", 'full'" } else { "" };
+            let mut s = format!("reference({}, '{api_version}'{full})", expr(id));
+            for p in path {
+                s.push('.');
+                s.push_str(p);
+            }
+            s
+        }
+        Expr::Guid(parts) => format!(
+            "guid({})",
+            parts.iter().map(expr).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// A whole-string ARM expression `[...]`.
+pub fn expr_string(e: &Expr) -> String {
+    format!("[{}]", expr(e))
+}
+
+/// A value as ARM JSON.
+pub fn value(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(n) => json!(n),
+        Value::Str(s) => {
+            // A literal that starts with '[' would read as an expression; ARM escapes it as "[[".
+            if s.starts_with('[') {
+                Json::String(format!("[{s}"))
+            } else {
+                Json::String(s.clone())
+            }
+        }
+        Value::Array(a) => Json::Array(a.iter().map(value).collect()),
+        Value::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.clone(), value(v))).collect()),
+        Value::Expr(e) => Json::String(expr_string(e)),
+        Value::ExprKeyed(kv) => {
+            Json::Object(kv.iter().map(|(k, v)| (expr_string(k), value(v))).collect())
+        }
+    }
+}
+
+fn param_type(p: ParamType) -> &'static str {
+    match p {
+        ParamType::String => "string",
+        ParamType::Array => "array",
+    }
+}
+
+/// `Microsoft.Network/virtualNetworks/subnets` + `[vnet, snet]` → `Microsoft.Network/virtualNetworks/vnet/subnets/snet`.
+pub fn relative_id(rtype: &str, names: &[String]) -> String {
+    let mut segs = rtype.split('/');
+    let mut out = segs.next().unwrap_or_default().to_string();
+    for (t, n) in segs.zip(names) {
+        out.push('/');
+        out.push_str(t);
+        out.push('/');
+        out.push_str(n);
+    }
+    out
+}
+
+fn resource(r: &Resource) -> Json {
+    let mut m = Map::new();
+    m.insert("type".into(), json!(r.rtype));
+    m.insert("apiVersion".into(), json!(r.api_version()));
+    if let Some(scope) = &r.scope {
+        m.insert(
+            "scope".into(),
+            json!(relative_id(&scope.rtype, &scope.names)),
+        );
+    }
+    m.insert(
+        "name".into(),
+        match &r.name {
+            Name::Literal(segs) => value(&Value::Str(segs.join("/"))),
+            Name::Expr(e) => json!(expr_string(e)),
+        },
+    );
+    for (k, v) in &r.body {
+        m.insert(k.clone(), value(v));
+    }
+    m.insert("dependsOn".into(), json!([]));
+    Json::Object(m)
+}
+
+fn depends(d: &Deployment, r: &Resource) -> Vec<Json> {
+    r.depends_on
+        .iter()
+        .filter_map(|id| d.resources.iter().find(|x| &x.id == id))
+        .map(|dep| {
+            let names = match &dep.name {
+                Name::Literal(segs) => segs.iter().map(|s| Expr::Str(s.clone())).collect(),
+                Name::Expr(e) => vec![e.clone()],
+            };
+            let id = Expr::ResourceId {
+                subscription: None,
+                resource_group: None,
+                rtype: dep.rtype.clone(),
+                names,
+            };
+            match &dep.scope {
+                // Extension resources are referenced by their scope-qualified id.
+                Some(scope) => json!(format!(
+                    "[extensionResourceId({}, '{}', {})]",
+                    expr(&crate::ir::Target::id(scope)),
+                    dep.rtype,
+                    match &dep.name {
+                        Name::Literal(segs) => format!("'{}'", segs.join("/")),
+                        Name::Expr(e) => expr(e),
+                    }
+                )),
+                None => json!(expr_string(&id)),
+            }
+        })
+        .collect()
+}
+
+fn deployment_name(t: &Template, d: &Deployment) -> String {
+    format!("{}-{}", t.estate, d.id)
+}
+
+fn nested(
+    name: &str,
+    target: Map<String, Json>,
+    params: &IndexMap<String, (ParamType, Expr)>,
+    schema: &str,
+    resources: Vec<Json>,
+) -> Map<String, Json> {
+    let mut inner_params = Map::new();
+    let mut outer_params = Map::new();
+    for (pname, (ptype, e)) in params {
+        inner_params.insert(pname.clone(), json!({ "type": param_type(*ptype) }));
+        outer_params.insert(pname.clone(), json!({ "value": expr_string(e) }));
+    }
+    let mut m = Map::new();
+    m.insert("type".into(), json!("Microsoft.Resources/deployments"));
+    m.insert(
+        "apiVersion".into(),
+        json!(crate::ir::api_version("Microsoft.Resources/deployments")),
+    );
+    m.insert("name".into(), json!(name));
+    m.extend(target);
+    m.insert(
+        "properties".into(),
+        json!({
+            "expressionEvaluationOptions": { "scope": "Inner" },
+            "mode": "Incremental",
+            "parameters": outer_params,
+            "template": {
+                "$schema": schema,
+                "contentVersion": "1.0.0.0",
+                "parameters": inner_params,
+                "resources": resources,
+            },
+        }),
+    );
+    m
+}
+
+/// A deployment. Into the deployment's own subscription it is a nested deployment of the main
+/// template; into another subscription it is routed through a resource-group deployment in the
+/// home resource group, because only resource-group-scope deployments may name a subscription.
+fn deployment(t: &Template, d: &Deployment) -> Json {
+    let resources: Vec<Json> = d
+        .resources
+        .iter()
+        .map(|r| {
+            let mut j = resource(r);
+            let deps = depends(d, r);
+            if let Json::Object(m) = &mut j {
+                if deps.is_empty() {
+                    m.remove("dependsOn");
+                } else {
+                    m.insert("dependsOn".into(), Json::Array(deps));
+                }
+            }
+            j
+        })
+        .collect();
+    let name = deployment_name(t, d);
+    let mut target = Map::new();
+    let schema = match &d.scope {
+        Scope::Subscription { subscription } => {
+            if let Some(sub) = subscription {
+                target.insert("subscriptionId".into(), json!(expr_string(sub)));
+            }
+            target.insert("location".into(), json!(t.location));
+            SUB_SCHEMA
+        }
+        Scope::ResourceGroup {
+            subscription,
+            resource_group,
+        } => {
+            if let Some(sub) = subscription {
+                target.insert("subscriptionId".into(), json!(expr_string(sub)));
+            }
+            target.insert("resourceGroup".into(), json!(resource_group));
+            RG_SCHEMA
+        }
+    };
+    let mut m = nested(&name, target, &d.parameters, schema, resources);
+    let mut deps: Vec<Json> = d
+        .depends_on
+        .iter()
+        .filter_map(|id| t.deployments.iter().find(|x| &x.id == id))
+        .map(|x| json!(deployment_name(t, x)))
+        .collect();
+    if d.scope.subscription().is_some() {
+        // The hop: an RG-scope deployment in the home resource group that holds `m`.
+        let mut home = Map::new();
+        home.insert("resourceGroup".into(), json!(t.home.1));
+        m = nested(&name, home, &d.parameters, RG_SCHEMA, vec![Json::Object(m)]);
+        // Inside the hop, parameters pass through under the same names.
+        let home_id = json!(format!("{}-{}", t.estate, t.home.0));
+        if !deps.contains(&home_id) {
+            deps.insert(0, home_id);
+        }
+    }
+    if !deps.is_empty() {
+        m.insert("dependsOn".into(), Json::Array(deps));
+    }
+    Json::Object(m)
+}
+
+fn main(t: &Template) -> Json {
+    let mut params = Map::new();
+    for (name, p) in &t.parameters {
+        let mut m = Map::new();
+        m.insert("type".into(), json!(param_type(p.ptype)));
+        if let Some(d) = &p.default {
+            m.insert("defaultValue".into(), value(d));
+        }
+        m.insert("metadata".into(), json!({ "description": p.description }));
+        params.insert(name.clone(), Json::Object(m));
+    }
+    json!({
+        "$schema": SUB_SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "metadata": {
+            "_generator": { "name": "aks-harden" },
+            "description": format!("Hardened AKS estate {}: generated by aks-harden, do not edit; change the estate file and generate again", t.estate),
+        },
+        "parameters": params,
+        "resources": t.deployments.iter().map(|d| deployment(t, d)).collect::<Vec<_>>(),
+    })
+}
+
+fn parameters(t: &Template) -> Json {
+    let mut params = Map::new();
+    for (name, p) in &t.parameters {
+        if let Some(v) = &p.value {
+            params.insert(name.clone(), json!({ "value": value(v) }));
+        }
+    }
+    json!({
+        "$schema": PARAMS_SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "parameters": params,
+    })
+}

@@ -1,0 +1,346 @@
+//! The validated estate: resolved names, parsed address ranges, computed addresses. Built only by
+//! [`crate::validate`], read only by [`crate::plan`]. No serde, no I/O. The small vocabulary
+//! enums (tiers, SKUs, channels) are shared with the estate-file types in [`crate::profile`].
+
+mod cidr;
+
+pub use crate::profile::{
+    ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NodeOsChannel, OsDiskType,
+    OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, Tier, UpgradeChannel,
+};
+pub use cidr::{Cidr, CidrError};
+use indexmap::IndexMap;
+use std::net::Ipv4Addr;
+
+/// A validated estate, ready to plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estate {
+    /// Short estate name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Security tier.
+    pub tier: Tier,
+    /// Azure region.
+    pub location: String,
+    /// Tenant id, when the estate gives it (else a template parameter).
+    pub tenant_id: Option<String>,
+    /// Tags for every resource.
+    pub tags: IndexMap<String, String>,
+    /// The hub.
+    pub hub: Hub,
+    /// The spokes, in the estate's order.
+    pub spokes: Vec<Spoke>,
+    /// Defender plans on workload subscriptions.
+    pub defender: Defender,
+    /// `CanNotDelete` locks on every resource group.
+    pub locks: bool,
+    /// Recorded relaxations.
+    pub waivers: Vec<Waiver>,
+}
+
+/// A recorded relaxation of a control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    /// Control id.
+    pub control: String,
+    /// Why.
+    pub reason: String,
+    /// Last valid day, `YYYY-MM-DD`.
+    pub expires: String,
+    /// Who approved it.
+    pub approver: Option<String>,
+}
+
+/// Defender plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defender {
+    /// Defender for Containers.
+    pub containers: bool,
+    /// Defender for Key Vault.
+    pub key_vaults: bool,
+    /// Defender for Resource Manager.
+    pub arm: bool,
+}
+
+/// The connectivity hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hub {
+    /// Resource group name.
+    pub resource_group: String,
+    /// VNet name.
+    pub vnet_name: String,
+    /// VNet range.
+    pub address_space: Cidr,
+    /// `AzureFirewallSubnet`.
+    pub firewall_subnet: Cidr,
+    /// `AzureFirewallManagementSubnet`, for forced tunnelling.
+    pub management_subnet: Option<Cidr>,
+    /// The firewall.
+    pub firewall: Firewall,
+}
+
+/// Azure Firewall, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Firewall {
+    /// Firewall name.
+    pub name: String,
+    /// Firewall policy name.
+    pub policy_name: String,
+    /// Public IP name for the data path.
+    pub public_ip_name: String,
+    /// Public IP name for the management path (forced tunnelling).
+    pub management_ip_name: String,
+    /// Tier.
+    pub sku: FirewallSku,
+    /// Threat intelligence mode.
+    pub threat_intel_mode: FirewallMode,
+    /// IDPS mode (Premium).
+    pub idps_mode: Option<FirewallMode>,
+    /// DNS proxy.
+    pub dns_proxy: bool,
+    /// Zones.
+    pub zones: Vec<String>,
+    /// Private IP: the fourth address of `AzureFirewallSubnet`.
+    pub private_ip: Ipv4Addr,
+    /// Upstream next hop for forced tunnelling.
+    pub upstream_next_hop: Option<Ipv4Addr>,
+    /// Extra HTTPS FQDN rules.
+    pub extra_fqdns: IndexMap<String, Vec<String>>,
+}
+
+/// What a spoke subnet is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubnetRole {
+    /// System node pool.
+    System,
+    /// User node pools.
+    User,
+    /// API server VNet integration (delegated).
+    ApiServer,
+    /// Private endpoints.
+    PrivateEndpoints,
+    /// Internal ingress.
+    Ingress,
+}
+
+impl SubnetRole {
+    /// Short name used in resource names.
+    pub fn key(self) -> &'static str {
+        match self {
+            SubnetRole::System => "system",
+            SubnetRole::User => "user",
+            SubnetRole::ApiServer => "apiserver",
+            SubnetRole::PrivateEndpoints => "endpoints",
+            SubnetRole::Ingress => "ingress",
+        }
+    }
+
+    /// Whether cluster traffic from this subnet is routed through the firewall.
+    pub fn routed(self) -> bool {
+        matches!(
+            self,
+            SubnetRole::System | SubnetRole::User | SubnetRole::ApiServer
+        )
+    }
+}
+
+/// A spoke subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    /// Role.
+    pub role: SubnetRole,
+    /// Subnet name.
+    pub name: String,
+    /// Its NSG's name.
+    pub nsg_name: String,
+    /// Range.
+    pub cidr: Cidr,
+}
+
+/// A workload spoke.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spoke {
+    /// Environment key (map key in the estate).
+    pub key: String,
+    /// Subscription id, when given.
+    pub subscription_id: Option<String>,
+    /// Network resource group.
+    pub network_rg: String,
+    /// Cluster resource group.
+    pub cluster_rg: String,
+    /// Shared-services resource group.
+    pub shared_rg: String,
+    /// AKS node resource group.
+    pub nodes_rg: String,
+    /// VNet name.
+    pub vnet_name: String,
+    /// VNet range.
+    pub address_space: Cidr,
+    /// Route table name.
+    pub route_table_name: String,
+    /// Subnets in a fixed order (system, user, apiserver, endpoints, ingress).
+    pub subnets: Vec<Subnet>,
+    /// PaaS access mode.
+    pub paas_access: PaasAccess,
+    /// The cluster.
+    pub cluster: Cluster,
+    /// Registry.
+    pub registry: Registry,
+    /// Key Vault.
+    pub key_vault: KeyVault,
+    /// Log Analytics workspace name.
+    pub log_analytics_name: String,
+    /// Log Analytics retention.
+    pub log_retention_days: u32,
+}
+
+impl Spoke {
+    /// The subnet with `role`, if the spoke has one.
+    pub fn subnet(&self, role: SubnetRole) -> Option<&Subnet> {
+        self.subnets.iter().find(|s| s.role == role)
+    }
+}
+
+/// The AKS cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Cluster name.
+    pub name: String,
+    /// DNS prefix.
+    pub dns_prefix: String,
+    /// Control-plane identity name.
+    pub control_plane_identity: String,
+    /// Kubelet identity name.
+    pub kubelet_identity: String,
+    /// Pinned Kubernetes version.
+    pub kubernetes_version: Option<String>,
+    /// Tier.
+    pub sku_tier: ClusterTier,
+    /// Private API server.
+    pub private: bool,
+    /// API server VNet integration.
+    pub vnet_integration: bool,
+    /// Run command disabled.
+    pub disable_run_command: bool,
+    /// Authorised ranges for a public API server.
+    pub authorized_ip_ranges: Vec<Cidr>,
+    /// Network policy.
+    pub network_policy: NetworkPolicy,
+    /// Cilium dataplane.
+    pub cilium_dataplane: bool,
+    /// Pod CIDR.
+    pub pod_cidr: Cidr,
+    /// Service CIDR.
+    pub service_cidr: Cidr,
+    /// DNS service address.
+    pub dns_service_ip: Ipv4Addr,
+    /// Admin groups, when given.
+    pub admin_group_object_ids: Option<Vec<String>>,
+    /// Upgrade channel.
+    pub upgrade_channel: UpgradeChannel,
+    /// Node OS channel.
+    pub node_os_channel: NodeOsChannel,
+    /// Kubernetes upgrade window.
+    pub auto_upgrade_window: Window,
+    /// Node OS upgrade window.
+    pub node_os_window: Window,
+    /// Node pools, system pools first in estate order.
+    pub pools: Vec<NodePool>,
+    /// Azure Policy add-on.
+    pub azure_policy: bool,
+    /// Container Insights.
+    pub container_insights: bool,
+    /// Secrets Store CSI with rotation.
+    pub secrets_store_csi: bool,
+    /// Defender sensor.
+    pub defender: bool,
+    /// Workload identity and OIDC issuer.
+    pub workload_identity: bool,
+    /// Image cleaner interval.
+    pub image_cleaner_interval_hours: Option<u32>,
+    /// KMS etcd encryption.
+    pub kms: bool,
+    /// Disk encryption set for OS disks.
+    pub disk_encryption_set_id: Option<String>,
+    /// Pod security standard.
+    pub pod_security: PodSecurityLevel,
+    /// Its effect.
+    pub pod_security_effect: PolicyEffect,
+    /// Istio revision, when the mesh is on.
+    pub mesh_revision: Option<String>,
+}
+
+/// A weekly maintenance window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Day of week.
+    pub day_of_week: String,
+    /// `HH:MM`.
+    pub start_time: String,
+    /// Hours.
+    pub duration_hours: u32,
+    /// `+HH:MM`.
+    pub utc_offset: String,
+}
+
+/// A node pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePool {
+    /// Pool name.
+    pub name: String,
+    /// Mode.
+    pub mode: PoolMode,
+    /// VM size.
+    pub vm_size: String,
+    /// Autoscaler minimum.
+    pub min_count: u32,
+    /// Autoscaler maximum.
+    pub max_count: u32,
+    /// Zones.
+    pub zones: Vec<String>,
+    /// OS.
+    pub os_sku: OsSku,
+    /// OS disk kind.
+    pub os_disk_type: OsDiskType,
+    /// OS disk size.
+    pub os_disk_size_gb: u32,
+    /// Max pods.
+    pub max_pods: u32,
+    /// FIPS image.
+    pub fips: bool,
+    /// Kata VM isolation.
+    pub sandbox: bool,
+    /// Encryption at host.
+    pub encryption_at_host: bool,
+    /// Subnet role the nodes use.
+    pub subnet: SubnetRole,
+    /// Taints.
+    pub taints: Vec<String>,
+    /// Labels.
+    pub labels: IndexMap<String, String>,
+}
+
+/// The container registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    /// Globally unique name.
+    pub name: String,
+    /// Untagged manifest retention.
+    pub retention_days: u32,
+    /// Zone redundancy.
+    pub zone_redundancy: bool,
+}
+
+/// The Key Vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVault {
+    /// Globally unique name.
+    pub name: String,
+    /// Tier.
+    pub sku: KeyVaultSku,
+    /// Soft-delete retention.
+    pub soft_delete_retention_days: u32,
+    /// Name of the KMS key, when KMS is on.
+    pub kms_key_name: Option<String>,
+}

@@ -1,0 +1,504 @@
+//! The connectivity hub: resource group, VNet, Azure Firewall with its policy and the egress rules
+//! AKS needs, private DNS zones, and the per-spoke peering and DNS links.
+
+use super::{
+    diagnostics, id_ref, lock, res, rg_deployment, rid, rid_in, spoke_sub_param, tags, types,
+};
+use crate::ir::{Deployment, Resource, Scope, Target, Value};
+use crate::model::{Estate, FirewallMode, FirewallSku, PaasAccess, Spoke};
+use crate::obj;
+use indexmap::IndexMap;
+
+/// Private DNS zones the hub hosts for spokes that use private endpoints.
+pub(crate) fn private_zones(estate: &Estate) -> Vec<String> {
+    if estate
+        .spokes
+        .iter()
+        .all(|s| s.paas_access != PaasAccess::PrivateEndpoints)
+    {
+        return Vec::new();
+    }
+    vec![
+        "privatelink.vaultcore.azure.net".into(),
+        "privatelink.azurecr.io".into(),
+        format!("{}.data.privatelink.azurecr.io", estate.location),
+    ]
+}
+
+/// The symbolic id of a private DNS zone.
+pub(crate) fn zone_id(zone: &str) -> String {
+    let key: String = zone
+        .split('.')
+        .take_while(|p| *p != "azure" && *p != "azurecr")
+        .collect::<Vec<_>>()
+        .join("_");
+    format!("zone_{key}").replace('-', "_")
+}
+
+fn mode(m: FirewallMode) -> &'static str {
+    match m {
+        FirewallMode::Deny => "Deny",
+        FirewallMode::Alert => "Alert",
+        FirewallMode::Off => "Off",
+    }
+}
+
+/// The hub's resource group.
+pub(crate) fn resource_groups(estate: &Estate) -> Deployment {
+    Deployment {
+        id: "hub-resource-groups".into(),
+        scope: Scope::Subscription { subscription: None },
+        parameters: IndexMap::new(),
+        resources: vec![res(
+            "rg_hub",
+            types::RG,
+            &[&estate.hub.resource_group],
+            obj! { "location" => &estate.location, "tags" => tags(estate) },
+        )],
+        depends_on: Vec::new(),
+    }
+}
+
+/// The hub network and firewall.
+pub(crate) fn hub(estate: &Estate) -> Deployment {
+    let h = &estate.hub;
+    let fw = &h.firewall;
+    let loc = estate.location.as_str();
+    let mut out = Vec::new();
+
+    let log_name = format!("log-{}-hub", estate.name);
+    out.push(res(
+        "log_hub",
+        types::LAW,
+        &[&log_name],
+        obj! {
+            "location" => loc,
+            "tags" => tags(estate),
+            "properties" => obj! {
+                "sku" => obj! { "name" => "PerGB2018" },
+                "retentionInDays" => 90u32,
+                "features" => obj! { "enableLogAccessUsingOnlyResourcePermissions" => true },
+                "publicNetworkAccessForIngestion" => "Enabled",
+                "publicNetworkAccessForQuery" => "Enabled",
+            },
+        },
+    ));
+
+    let forced = fw.upstream_next_hop.is_some();
+    if let Some(next) = fw.upstream_next_hop {
+        out.push(res(
+            "rt_firewall",
+            types::RT,
+            &[&format!("rt-{}-afw", estate.name)],
+            obj! {
+                "location" => loc,
+                "tags" => tags(estate),
+                "properties" => obj! {
+                    "disableBgpRoutePropagation" => false,
+                    "routes" => vec![obj! {
+                        "name" => "default-to-upstream",
+                        "properties" => obj! {
+                            "addressPrefix" => "0.0.0.0/0",
+                            "nextHopType" => "VirtualAppliance",
+                            "nextHopIpAddress" => next.to_string(),
+                        },
+                    }],
+                },
+            },
+        ));
+    }
+
+    let mut subnets = vec![obj! {
+        "name" => "AzureFirewallSubnet",
+        "properties" => obj! {
+            "addressPrefix" => h.firewall_subnet.to_string(),
+            "routeTable" => forced.then(|| id_ref(rid(types::RT, &[&format!("rt-{}-afw", estate.name)]))),
+            "defaultOutboundAccess" => false,
+        },
+    }];
+    if let Some(m) = h.management_subnet {
+        subnets.push(obj! {
+            "name" => "AzureFirewallManagementSubnet",
+            "properties" => obj! {
+                "addressPrefix" => m.to_string(),
+                "defaultOutboundAccess" => false,
+            },
+        });
+    }
+    let mut vnet = res(
+        "vnet_hub",
+        types::VNET,
+        &[&h.vnet_name],
+        obj! {
+            "location" => loc,
+            "tags" => tags(estate),
+            "properties" => obj! {
+                "addressSpace" => obj! { "addressPrefixes" => vec![h.address_space.to_string()] },
+                "subnets" => Value::Array(subnets),
+            },
+        },
+    );
+    if forced {
+        vnet.depends_on.push("rt_firewall".into());
+    }
+    out.push(vnet);
+
+    let zones: Value = if fw.zones.is_empty() {
+        Value::Null
+    } else {
+        fw.zones.clone().into()
+    };
+    let pip = |id: &str, name: &str| {
+        res(
+            id,
+            types::PIP,
+            &[name],
+            obj! {
+                "location" => loc,
+                "tags" => tags(estate),
+                "sku" => obj! { "name" => "Standard", "tier" => "Regional" },
+                "zones" => zones.clone(),
+                "properties" => obj! {
+                    "publicIPAllocationMethod" => "Static",
+                    "publicIPAddressVersion" => "IPv4",
+                },
+            },
+        )
+    };
+    out.push(pip("pip_firewall", &fw.public_ip_name));
+    if forced {
+        out.push(pip("pip_firewall_mgmt", &fw.management_ip_name));
+    }
+
+    let tier = match fw.sku {
+        FirewallSku::Standard => "Standard",
+        FirewallSku::Premium => "Premium",
+    };
+    out.push(res(
+        "firewall_policy",
+        types::FWP,
+        &[&fw.policy_name],
+        obj! {
+            "location" => loc,
+            "tags" => tags(estate),
+            "properties" => obj! {
+                "sku" => obj! { "tier" => tier },
+                "threatIntelMode" => mode(fw.threat_intel_mode),
+                "intrusionDetection" => fw.idps_mode.map(|m| obj! { "mode" => mode(m) }),
+                "dnsSettings" => obj! {
+                    "enableProxy" => fw.dns_proxy,
+                    "servers" => Value::Array(Vec::new()),
+                },
+            },
+        },
+    ));
+    let mut rcg = res(
+        "firewall_rules_aks",
+        types::RCG,
+        &[&fw.policy_name, "aks-egress"],
+        obj! { "properties" => rule_collections(estate) },
+    );
+    rcg.depends_on.push("firewall_policy".into());
+    out.push(rcg);
+
+    let ip_configs = vec![obj! {
+        "name" => "data",
+        "properties" => obj! {
+            "subnet" => id_ref(rid(types::SUBNET, &[&h.vnet_name, "AzureFirewallSubnet"])),
+            "publicIPAddress" => id_ref(rid(types::PIP, &[&fw.public_ip_name])),
+        },
+    }];
+    let mut firewall = res(
+        "firewall",
+        types::FW,
+        &[&fw.name],
+        obj! {
+            "location" => loc,
+            "tags" => tags(estate),
+            "zones" => zones.clone(),
+            "properties" => obj! {
+                "sku" => obj! { "name" => "AZFW_VNet", "tier" => tier },
+                "firewallPolicy" => id_ref(rid(types::FWP, &[&fw.policy_name])),
+                "ipConfigurations" => Value::Array(ip_configs),
+                "managementIpConfiguration" => forced.then(|| obj! {
+                    "name" => "management",
+                    "properties" => obj! {
+                        "subnet" => id_ref(rid(types::SUBNET, &[&h.vnet_name, "AzureFirewallManagementSubnet"])),
+                        "publicIPAddress" => id_ref(rid(types::PIP, &[&fw.management_ip_name])),
+                    },
+                }),
+            },
+        },
+    );
+    firewall.depends_on = vec![
+        "vnet_hub".into(),
+        "pip_firewall".into(),
+        "firewall_rules_aks".into(),
+    ];
+    if forced {
+        firewall.depends_on.push("pip_firewall_mgmt".into());
+    }
+    out.push(firewall);
+    out.push(diagnostics(
+        "firewall_diagnostics",
+        &Target::new(types::FW, &[&fw.name]),
+        "firewall",
+        rid(types::LAW, &[&log_name]),
+        &["group:allLogs"],
+    ));
+    if let Some(last) = out.last_mut() {
+        last.depends_on.push("log_hub".into());
+    }
+
+    for zone in private_zones(estate) {
+        let zid = zone_id(&zone);
+        out.push(res(
+            &zid,
+            types::DNS_ZONE,
+            &[&zone],
+            obj! { "location" => "global", "tags" => tags(estate), "properties" => obj! {} },
+        ));
+        let mut link = res(
+            &format!("{zid}_hub"),
+            types::DNS_LINK,
+            &[&zone, &h.vnet_name],
+            obj! {
+                "location" => "global",
+                "tags" => tags(estate),
+                "properties" => obj! {
+                    "registrationEnabled" => false,
+                    "virtualNetwork" => id_ref(rid(types::VNET, &[&h.vnet_name])),
+                },
+            },
+        );
+        link.depends_on = vec![zid.clone(), "vnet_hub".into()];
+        out.push(link);
+    }
+    out.extend(lock(estate));
+    rg_deployment(
+        "hub".into(),
+        None,
+        &h.resource_group,
+        out,
+        vec!["hub-resource-groups".into()],
+    )
+}
+
+/// Source ranges of every spoke's routed subnets.
+fn node_sources(estate: &Estate) -> Vec<String> {
+    estate
+        .spokes
+        .iter()
+        .flat_map(|s| {
+            s.subnets
+                .iter()
+                .filter(|n| n.role.routed())
+                .map(|n| n.cidr.to_string())
+        })
+        .collect()
+}
+
+fn net_rule(
+    name: &str,
+    proto: &str,
+    src: &[String],
+    dest_addr: &[&str],
+    dest_fqdns: &[&str],
+    ports: &[&str],
+) -> Value {
+    obj! {
+        "ruleType" => "NetworkRule",
+        "name" => name,
+        "ipProtocols" => vec![proto],
+        "sourceAddresses" => src.to_vec(),
+        "destinationAddresses" => (!dest_addr.is_empty()).then(|| dest_addr.to_vec()),
+        "destinationFqdns" => (!dest_fqdns.is_empty()).then(|| dest_fqdns.to_vec()),
+        "destinationPorts" => ports.to_vec(),
+    }
+}
+
+fn app_rule(name: &str, src: &[String], fqdns: &[String], tag: Option<&str>) -> Value {
+    obj! {
+        "ruleType" => "ApplicationRule",
+        "name" => name,
+        "protocols" => if tag.is_some() {
+            vec![
+                obj! { "protocolType" => "Http", "port" => 80u32 },
+                obj! { "protocolType" => "Https", "port" => 443u32 },
+            ]
+        } else {
+            vec![obj! { "protocolType" => "Https", "port" => 443u32 }]
+        },
+        "sourceAddresses" => src.to_vec(),
+        "targetFqdns" => (!fqdns.is_empty()).then(|| fqdns.to_vec()),
+        "fqdnTags" => tag.map(|t| vec![t]),
+    }
+}
+
+/// The AKS egress rules: the FQDN tag, the endpoints enabled add-ons need, NTP, and the
+/// control-plane tunnel ports only when some API server is public.
+fn rule_collections(estate: &Estate) -> Value {
+    let src = node_sources(estate);
+    let region_tag = format!("AzureCloud.{}", estate.location);
+    let fw = &estate.hub.firewall;
+    let mut net = Vec::new();
+    if fw.dns_proxy {
+        net.push(net_rule(
+            "ntp",
+            "UDP",
+            &src,
+            &[],
+            &["ntp.ubuntu.com"],
+            &["123"],
+        ));
+    } else {
+        net.push(net_rule("ntp", "UDP", &src, &["*"], &[], &["123"]));
+    }
+    if estate.spokes.iter().any(|s| !s.cluster.private) {
+        net.push(net_rule(
+            "apiserver-udp",
+            "UDP",
+            &src,
+            &[&region_tag],
+            &[],
+            &["1194"],
+        ));
+        net.push(net_rule(
+            "apiserver-tcp",
+            "TCP",
+            &src,
+            &[&region_tag],
+            &[],
+            &["9000", "443"],
+        ));
+    }
+    if estate.spokes.iter().any(|s| s.cluster.container_insights) {
+        net.push(net_rule(
+            "azure-monitor",
+            "TCP",
+            &src,
+            &["AzureMonitor"],
+            &[],
+            &["443"],
+        ));
+    }
+
+    let has = |f: fn(&Spoke) -> bool| estate.spokes.iter().any(f);
+    let mut app = vec![app_rule(
+        "aks-fqdn-tag",
+        &src,
+        &[],
+        Some("AzureKubernetesService"),
+    )];
+    let list = |xs: &[&str]| xs.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    if has(|s| s.cluster.container_insights) {
+        let mut f = list(&[
+            "*.ods.opinsights.azure.com",
+            "*.oms.opinsights.azure.com",
+            "dc.services.visualstudio.com",
+            "*.monitoring.azure.com",
+            "global.handler.control.monitor.azure.com",
+            "*.ingest.monitor.azure.com",
+        ]);
+        f.push(format!(
+            "{}.handler.control.monitor.azure.com",
+            estate.location
+        ));
+        app.push(app_rule("azure-monitor", &src, &f, None));
+    }
+    if has(|s| s.cluster.azure_policy) {
+        let f = list(&[
+            "data.policy.core.windows.net",
+            "store.policy.core.windows.net",
+            "dc.services.visualstudio.com",
+        ]);
+        app.push(app_rule("azure-policy", &src, &f, None));
+    }
+    if has(|s| s.cluster.defender) {
+        let f = list(&[
+            "*.ods.opinsights.azure.com",
+            "*.oms.opinsights.azure.com",
+            "*.cloud.defender.microsoft.com",
+        ]);
+        app.push(app_rule("defender", &src, &f, None));
+    }
+    if has(|s| s.cluster.secrets_store_csi && s.paas_access == PaasAccess::ServiceEndpoints) {
+        app.push(app_rule(
+            "key-vault",
+            &src,
+            &list(&["*.vault.azure.net"]),
+            None,
+        ));
+    }
+    for (name, fqdns) in &fw.extra_fqdns {
+        app.push(app_rule(name, &src, fqdns, None));
+    }
+    obj! {
+        "priority" => 200u32,
+        "ruleCollections" => vec![
+            obj! {
+                "ruleCollectionType" => "FirewallPolicyFilterRuleCollection",
+                "name" => "aks-network",
+                "priority" => 100u32,
+                "action" => obj! { "type" => "Allow" },
+                "rules" => Value::Array(net),
+            },
+            obj! {
+                "ruleCollectionType" => "FirewallPolicyFilterRuleCollection",
+                "name" => "aks-application",
+                "priority" => 200u32,
+                "action" => obj! { "type" => "Allow" },
+                "rules" => Value::Array(app),
+            },
+        ],
+    }
+}
+
+/// Hub → spoke peering and the private DNS zone links to the spoke VNet, after the spoke exists.
+pub(crate) fn links(estate: &Estate, s: &Spoke) -> Deployment {
+    let h = &estate.hub;
+    let spoke_vnet = rid_in(
+        &spoke_sub_param(s),
+        &s.network_rg,
+        types::VNET,
+        &[&s.vnet_name],
+    );
+    let mut out: Vec<Resource> = vec![res(
+        "peering_to_spoke",
+        types::PEERING,
+        &[&h.vnet_name, &format!("to-{}", s.vnet_name)],
+        obj! {
+            "properties" => obj! {
+                "remoteVirtualNetwork" => id_ref(spoke_vnet.clone()),
+                "allowVirtualNetworkAccess" => true,
+                "allowForwardedTraffic" => true,
+                "allowGatewayTransit" => false,
+                "useRemoteGateways" => false,
+            },
+        },
+    )];
+    if s.paas_access == PaasAccess::PrivateEndpoints {
+        for zone in private_zones(estate) {
+            out.push(res(
+                &format!("{}_{}", zone_id(&zone), s.key),
+                types::DNS_LINK,
+                &[&zone, &s.vnet_name],
+                obj! {
+                    "location" => "global",
+                    "tags" => tags(estate),
+                    "properties" => obj! {
+                        "registrationEnabled" => false,
+                        "virtualNetwork" => id_ref(spoke_vnet.clone()),
+                    },
+                },
+            ));
+        }
+    }
+    rg_deployment(
+        format!("hub-links-{}", s.key),
+        None,
+        &h.resource_group,
+        out,
+        vec!["hub".into(), format!("{}-network", s.key)],
+    )
+}

@@ -1,0 +1,380 @@
+//! Planning: [`Estate`] → [`Template`]. The only reader of the model after validation. Decides
+//! every Azure resource, its name, properties and dependencies, in a fixed declaration order:
+//! resource groups, the hub, then each spoke's identity, logs, network, shared services and
+//! cluster, then the hub's links back to each spoke.
+
+mod cluster;
+mod hub;
+mod spoke;
+
+use crate::ir::{
+    Deployment, Expr, Name, ParamType, Parameter, Resource, Scope, Target, Template, Value,
+};
+use crate::model::{Estate, Spoke};
+use crate::obj;
+use indexmap::IndexMap;
+
+/// Built-in role definition ids.
+pub mod roles {
+    /// Network Contributor.
+    pub const NETWORK_CONTRIBUTOR: &str = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+    /// AcrPull.
+    pub const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+    /// Managed Identity Operator.
+    pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
+    /// Key Vault Crypto User.
+    pub const KEY_VAULT_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
+}
+
+/// Built-in policy set definitions for pod security.
+pub mod policies {
+    /// Kubernetes cluster pod security baseline standards for Linux-based workloads.
+    pub const POD_SECURITY_BASELINE: &str = "a8640138-9b0a-4a28-b8cb-1666c838647d";
+    /// Kubernetes cluster pod security restricted standards for Linux-based workloads.
+    pub const POD_SECURITY_RESTRICTED: &str = "42b8ef37-b724-4e24-bbc8-7a7708edfe00";
+}
+
+/// Resource type names used by the planner.
+pub(crate) mod types {
+    pub const RG: &str = "Microsoft.Resources/resourceGroups";
+    pub const LOCK: &str = "Microsoft.Authorization/locks";
+    pub const ROLE: &str = "Microsoft.Authorization/roleAssignments";
+    pub const POLICY: &str = "Microsoft.Authorization/policyAssignments";
+    pub const PRICING: &str = "Microsoft.Security/pricings";
+    pub const DIAG: &str = "Microsoft.Insights/diagnosticSettings";
+    pub const UAI: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+    pub const LAW: &str = "Microsoft.OperationalInsights/workspaces";
+    pub const VNET: &str = "Microsoft.Network/virtualNetworks";
+    pub const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
+    pub const PEERING: &str = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
+    pub const NSG: &str = "Microsoft.Network/networkSecurityGroups";
+    pub const RT: &str = "Microsoft.Network/routeTables";
+    pub const PIP: &str = "Microsoft.Network/publicIPAddresses";
+    pub const FW: &str = "Microsoft.Network/azureFirewalls";
+    pub const FWP: &str = "Microsoft.Network/firewallPolicies";
+    pub const RCG: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
+    pub const DNS_ZONE: &str = "Microsoft.Network/privateDnsZones";
+    pub const DNS_LINK: &str = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
+    pub const PE: &str = "Microsoft.Network/privateEndpoints";
+    pub const PE_DNS: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
+    pub const KV: &str = "Microsoft.KeyVault/vaults";
+    pub const KV_KEY: &str = "Microsoft.KeyVault/vaults/keys";
+    pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
+    pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
+    pub const AKS_MAINT: &str =
+        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
+}
+
+/// Plan the whole estate.
+pub fn plan(estate: &Estate) -> Template {
+    let mut params = IndexMap::new();
+    params.insert(
+        "tenantId".to_string(),
+        Parameter {
+            ptype: ParamType::String,
+            description: "Entra ID tenant of the clusters' admin groups".into(),
+            default: Some(Expr::DeploymentTenantId.into()),
+            value: estate.tenant_id.as_ref().map(Into::into),
+        },
+    );
+    params.insert(
+        hub_sub_param().into(),
+        Parameter {
+            ptype: ParamType::String,
+            description: "Connectivity subscription: the one this template is deployed to; spokes refer to the hub through it".into(),
+            default: Some(Expr::DeploymentSubscriptionId.into()),
+            value: None,
+        },
+    );
+    for s in &estate.spokes {
+        params.insert(
+            spoke_sub_param(s),
+            Parameter {
+                ptype: ParamType::String,
+                description: format!("Workload subscription of spoke {}", s.key),
+                default: Some(Expr::DeploymentSubscriptionId.into()),
+                value: s.subscription_id.as_ref().map(Into::into),
+            },
+        );
+        params.insert(
+            admin_param(s),
+            Parameter {
+                ptype: ParamType::Array,
+                description: format!(
+                    "Object ids of the Entra groups that administer cluster {}",
+                    s.cluster.name
+                ),
+                default: None,
+                value: s.cluster.admin_group_object_ids.clone().map(Into::into),
+            },
+        );
+    }
+
+    let mut deployments = vec![hub::resource_groups(estate)];
+    for s in &estate.spokes {
+        deployments.push(spoke::resource_groups(estate, s));
+    }
+    deployments.push(hub::hub(estate));
+    for s in &estate.spokes {
+        deployments.push(spoke::identity(estate, s));
+        deployments.push(spoke::logs(estate, s));
+        deployments.push(spoke::network(estate, s));
+        deployments.push(spoke::shared(estate, s));
+        deployments.push(cluster::cluster(estate, s));
+        deployments.push(hub::links(estate, s));
+    }
+    for d in &mut deployments {
+        d.parameters = used_params(d, &params);
+    }
+    Template {
+        estate: estate.name.clone(),
+        location: estate.location.clone(),
+        home: (
+            "hub-resource-groups".into(),
+            estate.hub.resource_group.clone(),
+        ),
+        parameters: params,
+        deployments,
+    }
+}
+
+pub(crate) fn hub_sub_param() -> &'static str {
+    "hubSubscriptionId"
+}
+
+pub(crate) fn spoke_sub_param(s: &Spoke) -> String {
+    format!("{}SubscriptionId", s.key)
+}
+
+pub(crate) fn admin_param(s: &Spoke) -> String {
+    format!("{}AdminGroupObjectIds", s.key)
+}
+
+/// The parameters a deployment's resources (and scope) refer to, passed through by name.
+fn used_params(
+    d: &Deployment,
+    all: &IndexMap<String, Parameter>,
+) -> IndexMap<String, (ParamType, Expr)> {
+    let mut names = Vec::new();
+    for r in &d.resources {
+        if let Name::Expr(e) = &r.name {
+            collect_expr(e, &mut names);
+        }
+        for v in r.body.values() {
+            collect_value(v, &mut names);
+        }
+    }
+    all.iter()
+        .filter(|(n, _)| names.contains(n))
+        .map(|(n, p)| (n.clone(), (p.ptype, Expr::Param(n.clone()))))
+        .collect()
+}
+
+fn collect_value(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| collect_value(x, out)),
+        Value::Object(o) => {
+            o.values().for_each(|x| collect_value(x, out));
+        }
+        Value::Expr(e) => collect_expr(e, out),
+        Value::ExprKeyed(kv) => {
+            for (k, x) in kv {
+                collect_expr(k, out);
+                collect_value(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_expr(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Param(p) => {
+            if !out.contains(p) {
+                out.push(p.clone());
+            }
+        }
+        Expr::ResourceId {
+            subscription,
+            resource_group,
+            names,
+            ..
+        } => {
+            let scope = subscription
+                .iter()
+                .chain(resource_group.iter())
+                .map(AsRef::as_ref);
+            for x in scope.chain(names.iter()) {
+                collect_expr(x, out);
+            }
+        }
+        Expr::SubscriptionResourceId { name, .. } | Expr::TenantResourceId { name, .. } => {
+            collect_expr(name, out);
+        }
+        Expr::Reference { id, .. } => collect_expr(id, out),
+        Expr::Guid(parts) => parts.iter().for_each(|x| collect_expr(x, out)),
+        Expr::Str(_) | Expr::DeploymentSubscriptionId | Expr::DeploymentTenantId => {}
+    }
+}
+
+/// A resource with a literal name.
+pub(crate) fn res(id: &str, rtype: &str, name: &[&str], body: Value) -> Resource {
+    Resource {
+        id: id.to_string(),
+        rtype: rtype.to_string(),
+        name: Name::Literal(name.iter().map(|s| (*s).to_string()).collect()),
+        scope: None,
+        body: into_map(body),
+        depends_on: Vec::new(),
+    }
+}
+
+/// The fields of an object value (empty for anything else).
+pub(crate) fn into_map(v: Value) -> IndexMap<String, Value> {
+    match v {
+        Value::Object(o) => o,
+        _ => IndexMap::new(),
+    }
+}
+
+/// A resource id in the current resource group.
+pub(crate) fn rid(rtype: &str, names: &[&str]) -> Expr {
+    Target::new(rtype, names).id()
+}
+
+/// A resource id in another resource group (and subscription parameter).
+pub(crate) fn rid_in(sub_param: &str, rg: &str, rtype: &str, names: &[&str]) -> Expr {
+    Expr::ResourceId {
+        subscription: Some(Box::new(Expr::param(sub_param))),
+        resource_group: Some(Box::new(Expr::str(rg))),
+        rtype: rtype.to_string(),
+        names: names.iter().map(|n| Expr::str(*n)).collect(),
+    }
+}
+
+/// `{ "id": <expr> }`.
+pub(crate) fn id_ref(e: Expr) -> Value {
+    obj! { "id" => e }
+}
+
+/// The principal id of a user-assigned identity.
+pub(crate) fn principal_of(identity: Expr) -> Expr {
+    Expr::Reference {
+        id: Box::new(identity),
+        api_version: crate::ir::api_version(types::UAI).to_string(),
+        full: false,
+        path: vec!["principalId".into()],
+    }
+}
+
+/// A role assignment on `target` (in this resource group) for a user-assigned identity.
+pub(crate) fn role_assignment(
+    id: &str,
+    target: &Target,
+    identity: Expr,
+    role: &str,
+    depends: &[&str],
+) -> Resource {
+    Resource {
+        id: id.to_string(),
+        rtype: types::ROLE.into(),
+        name: Name::Expr(Expr::Guid(vec![
+            target.id(),
+            identity.clone(),
+            Expr::str(role),
+        ])),
+        scope: Some(target.clone()),
+        body: into_map(obj! {
+            "properties" => obj! {
+                "roleDefinitionId" => Expr::SubscriptionResourceId {
+                    rtype: "Microsoft.Authorization/roleDefinitions".into(),
+                    name: Box::new(Expr::str(role)),
+                },
+                "principalId" => principal_of(identity),
+                "principalType" => "ServicePrincipal",
+            },
+        }),
+        depends_on: depends.iter().map(|s| (*s).to_string()).collect(),
+    }
+}
+
+/// A diagnostic setting on `target` sending the given log categories (or category groups when a
+/// name starts with `group:`) and all metrics to a workspace.
+pub(crate) fn diagnostics(
+    id: &str,
+    target: &Target,
+    depends: &str,
+    workspace: Expr,
+    logs: &[&str],
+) -> Resource {
+    let logs: Vec<Value> = logs
+        .iter()
+        .map(|c| match c.strip_prefix("group:") {
+            Some(g) => obj! { "categoryGroup" => g, "enabled" => true },
+            None => obj! { "category" => *c, "enabled" => true },
+        })
+        .collect();
+    Resource {
+        id: id.to_string(),
+        rtype: types::DIAG.into(),
+        name: Name::Literal(vec!["to-log-analytics".into()]),
+        scope: Some(target.clone()),
+        body: into_map(obj! {
+            "properties" => obj! {
+                "workspaceId" => workspace,
+                "logAnalyticsDestinationType" => "Dedicated",
+                "logs" => Value::Array(logs),
+                "metrics" => vec![obj! { "category" => "AllMetrics", "enabled" => true }],
+            },
+        }),
+        depends_on: vec![depends.to_string()],
+    }
+}
+
+/// A `CanNotDelete` lock on the deployment's resource group.
+pub(crate) fn lock(estate: &Estate) -> Option<Resource> {
+    estate.locks.then(|| {
+        res(
+            "lock",
+            types::LOCK,
+            &["do-not-delete"],
+            obj! {
+                "properties" => obj! {
+                    "level" => "CanNotDelete",
+                    "notes" => "aks-harden: production resource group; remove the lock deliberately before deleting",
+                },
+            },
+        )
+    })
+}
+
+/// The estate's tags as a value.
+pub(crate) fn tags(estate: &Estate) -> Value {
+    Value::Object(
+        estate
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
+            .collect(),
+    )
+}
+
+/// A resource-group deployment.
+pub(crate) fn rg_deployment(
+    id: String,
+    sub_param: Option<&str>,
+    rg: &str,
+    resources: Vec<Resource>,
+    depends: Vec<String>,
+) -> Deployment {
+    Deployment {
+        id,
+        scope: Scope::ResourceGroup {
+            subscription: sub_param.map(Expr::param),
+            resource_group: rg.to_string(),
+        },
+        parameters: IndexMap::new(),
+        resources,
+        depends_on: depends,
+    }
+}

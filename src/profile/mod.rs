@@ -1,0 +1,487 @@
+//! Estate files and built-in profiles: reading JSON or YAML, resolving `extends` with JSON Merge
+//! Patch (RFC 7386), checking the result against the estate JSON Schema, and deserialising it into
+//! the raw [`EstateFile`]. This is the only module whose types implement `Deserialize`.
+
+mod merge;
+mod schema;
+mod types;
+
+pub use merge::merge_patch;
+pub use schema::{did_you_mean, estate_schema, estate_schema_text};
+pub use types::*;
+
+use crate::diag::Diagnostic;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Largest estate file aks-harden reads, in bytes.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest nesting aks-harden reads (the estate format itself nests about eight levels).
+pub const MAX_DEPTH: usize = 64;
+/// Longest `extends` chain.
+const MAX_EXTENDS: usize = 8;
+
+/// The built-in profiles: name and JSON text, embedded in the binary.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("dev", include_str!("../../profiles/dev.json")),
+    ("staging", include_str!("../../profiles/staging.json")),
+    ("prod", include_str!("../../profiles/prod.json")),
+    ("regulated", include_str!("../../profiles/regulated.json")),
+];
+
+/// The JSON text of a built-in profile.
+pub fn builtin(name: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// The file name diagnostics use for a built-in profile.
+pub fn builtin_file(name: &str) -> String {
+    format!("profile:{name}")
+}
+
+/// The input syntax of an estate document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON.
+    Json,
+    /// YAML (a JSON-compatible subset: no tags, bounded aliases).
+    Yaml,
+}
+
+impl Syntax {
+    /// Guess from a file name: `.yaml`/`.yml` is YAML, anything else JSON.
+    pub fn from_path(path: &Path) -> Syntax {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => Syntax::Yaml,
+            _ => Syntax::Json,
+        }
+    }
+}
+
+/// One document of an `extends` chain, as read.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Where it came from (path or `profile:<name>`).
+    pub file: String,
+    /// Its value, with `extends` removed.
+    pub value: Value,
+}
+
+/// An estate document with `extends` resolved: the merged value plus the layers it came from, so
+/// every diagnostic can name the file that holds the offending value.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Base first, the user's file last.
+    pub layers: Vec<Layer>,
+    /// The merged document.
+    pub value: Value,
+}
+
+impl Resolved {
+    /// The file that provided the value at `pointer` (the topmost layer that has it, or the
+    /// nearest parent it has).
+    pub fn origin(&self, pointer: &str) -> &str {
+        let mut p = pointer.to_string();
+        loop {
+            for layer in self.layers.iter().rev() {
+                if layer.value.pointer(&p).is_some() {
+                    return &layer.file;
+                }
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => break,
+            }
+        }
+        self.layers.last().map_or("", |l| l.file.as_str())
+    }
+
+    /// Attribute diagnostics without a file to the layer holding their pointer.
+    pub fn attribute(&self, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        diags
+            .into_iter()
+            .map(|d| {
+                if d.file.is_empty() {
+                    let f = self.origin(&d.pointer).to_string();
+                    d.in_file(f)
+                } else {
+                    d
+                }
+            })
+            .collect()
+    }
+}
+
+/// Parse estate text (JSON or YAML) into a JSON value, enforcing size and depth limits.
+pub fn parse_text(file: &str, text: &str, syntax: Syntax) -> Result<Value, Diagnostic> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            "too-large",
+            "",
+            format!(
+                "the file is {} bytes; aks-harden reads at most {MAX_FILE_BYTES}",
+                text.len()
+            ),
+            "an estate file is a few kilobytes: check that this is the file you meant",
+        )
+        .in_file(file));
+    }
+    let value = match syntax {
+        Syntax::Json => parse_json(text).map_err(|d| d.in_file(file))?,
+        Syntax::Yaml => parse_yaml(text).map_err(|d| d.in_file(file))?,
+    };
+    if depth(&value) > MAX_DEPTH {
+        return Err(Diagnostic::error(
+            "too-deep",
+            "",
+            format!("the document nests deeper than {MAX_DEPTH} levels"),
+            "the estate format nests about eight levels; flatten the document",
+        )
+        .in_file(file));
+    }
+    if !value.is_object() {
+        return Err(Diagnostic::error(
+            "not-object",
+            "",
+            format!("the document is {}, not an object", kind_of(&value)),
+            "an estate file is a JSON object such as {\"extends\": \"prod\", ...}",
+        )
+        .in_file(file));
+    }
+    Ok(value)
+}
+
+fn parse_json(text: &str) -> Result<Value, Diagnostic> {
+    // Check nesting before serde_json recurses, so hostile input is refused cheaply.
+    if bracket_depth(text) > MAX_DEPTH {
+        return Err(Diagnostic::error(
+            "too-deep",
+            "",
+            format!("the document nests deeper than {MAX_DEPTH} levels"),
+            "the estate format nests about eight levels; flatten the document",
+        ));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_json::from_str::<Value>(text).map_err(|e| {
+        let mut d = Diagnostic::error(
+            "syntax",
+            "",
+            format!("invalid JSON: {}", strip_position(&e.to_string())),
+            "fix the JSON syntax at the position shown (a YAML file needs a .yaml extension)",
+        );
+        if e.line() > 0 {
+            d.position = Some((e.line(), e.column()));
+        }
+        d
+    })
+}
+
+fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
+    if bracket_depth(text) > MAX_DEPTH || indent_depth(text) > MAX_DEPTH {
+        return Err(Diagnostic::error(
+            "too-deep",
+            "",
+            format!("the document nests deeper than {MAX_DEPTH} levels"),
+            "the estate format nests about eight levels; flatten the document",
+        ));
+    }
+    let mut options = serde_saphyr::options::Options::default();
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_aliases = 1_000;
+    budget.max_events = 200_000;
+    options.budget = Some(budget);
+    serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| {
+        let mut d = Diagnostic::error(
+            "syntax",
+            "",
+            format!("invalid YAML: {}", first_line(&e.to_string())),
+            "fix the YAML at the position shown; aks-harden reads plain YAML (no tags, few aliases)",
+        );
+        if let Some(loc) = e.location() {
+            d.position = Some((
+                usize::try_from(loc.line()).unwrap_or(0),
+                usize::try_from(loc.column()).unwrap_or(0),
+            ));
+        }
+        d
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s).trim()
+}
+
+fn strip_position(s: &str) -> String {
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// Deepest `[`/`{` nesting outside strings; a cheap bound checked before any parser recurses.
+fn bracket_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut esc) = (0usize, 0usize, false, false);
+    for c in text.chars() {
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Deepest block indentation of a YAML text, counted in two-space steps.
+fn indent_depth(text: &str) -> usize {
+    text.lines()
+        .map(|l| l.len() - l.trim_start_matches([' ', '-']).len())
+        .max()
+        .unwrap_or(0)
+        / 2
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// A JSON type name for messages.
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Where `extends` may look for files: nowhere (strings only) or relative to a folder.
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// Only built-in profiles may be extended.
+    BuiltinOnly,
+    /// Files are looked up relative to this folder.
+    Dir(PathBuf),
+}
+
+/// Read an estate from a file and resolve its `extends` chain.
+pub fn resolve_file(path: &Path) -> Result<Resolved, Vec<Diagnostic>> {
+    let file = path.display().to_string();
+    let text = read_text(path).map_err(|d| vec![d.in_file(&file)])?;
+    let base = Base::Dir(path.parent().map(Path::to_path_buf).unwrap_or_default());
+    resolve_text(&file, &text, Syntax::from_path(path), &base)
+}
+
+/// Read a built-in profile and resolve it.
+pub fn resolve_builtin(name: &str) -> Result<Resolved, Vec<Diagnostic>> {
+    match builtin(name) {
+        Some(text) => resolve_text(&builtin_file(name), text, Syntax::Json, &Base::BuiltinOnly),
+        None => Err(vec![unknown_profile(name, "").in_file("<command line>")]),
+    }
+}
+
+/// Resolve an estate document given as text.
+pub fn resolve_text(
+    file: &str,
+    text: &str,
+    syntax: Syntax,
+    base: &Base,
+) -> Result<Resolved, Vec<Diagnostic>> {
+    let value = parse_text(file, text, syntax).map_err(|d| vec![d])?;
+    let mut chain = vec![file.to_string()];
+    let mut layers = Vec::new();
+    collect_layers(file, value, base, &mut chain, &mut layers)?;
+    layers.reverse();
+    let mut merged = Value::Object(serde_json::Map::new());
+    for layer in &layers {
+        merge_patch(&mut merged, &layer.value);
+    }
+    Ok(Resolved {
+        layers,
+        value: merged,
+    })
+}
+
+fn collect_layers(
+    file: &str,
+    mut value: Value,
+    base: &Base,
+    chain: &mut Vec<String>,
+    out: &mut Vec<Layer>,
+) -> Result<(), Vec<Diagnostic>> {
+    let extends = value.as_object_mut().and_then(|o| o.remove("extends"));
+    out.push(Layer {
+        file: file.to_string(),
+        value,
+    });
+    let Some(extends) = extends else {
+        return Ok(());
+    };
+    let Value::String(target) = extends else {
+        return Err(vec![
+            Diagnostic::error(
+                "wrong-type",
+                "/extends",
+                format!("`extends` is {}, not a string", kind_of(&extends)),
+                "name a built-in profile, e.g. \"extends\": \"prod\"",
+            )
+            .in_file(file),
+        ]);
+    };
+    if chain.len() > MAX_EXTENDS {
+        return Err(vec![
+            Diagnostic::error(
+                "extends-cycle",
+                "/extends",
+                format!("the `extends` chain is longer than {MAX_EXTENDS}"),
+                "extend a built-in profile directly",
+            )
+            .in_file(file),
+        ]);
+    }
+    let (name, text, syntax, next_base) = if let Some(text) = builtin(&target) {
+        (
+            builtin_file(&target),
+            text.to_string(),
+            Syntax::Json,
+            Base::BuiltinOnly,
+        )
+    } else if let (Base::Dir(dir), true) = (base, looks_like_path(&target)) {
+        let path = dir.join(&target);
+        let name = path.display().to_string();
+        let text = read_text(&path).map_err(|d| {
+            vec![
+                Diagnostic::error(
+                    "extends-unknown",
+                    "/extends",
+                    format!("`extends` names {target:?}, which cannot be read: {}", d.message),
+                    "name a built-in profile (dev, staging, prod, regulated) or a readable estate file",
+                )
+                .in_file(file),
+            ]
+        })?;
+        let next = Base::Dir(path.parent().map(Path::to_path_buf).unwrap_or_default());
+        (name, text, Syntax::from_path(&path), next)
+    } else {
+        return Err(vec![unknown_profile(&target, "/extends").in_file(file)]);
+    };
+    if chain.contains(&name) {
+        return Err(vec![
+            Diagnostic::error(
+                "extends-cycle",
+                "/extends",
+                format!("`extends` forms a cycle: {} -> {name}", chain.join(" -> ")),
+                "break the cycle: one file in the chain should extend a built-in profile",
+            )
+            .in_file(file),
+        ]);
+    }
+    let parent = parse_text(&name, &text, syntax).map_err(|d| vec![d])?;
+    chain.push(name.clone());
+    collect_layers(&name, parent, &next_base, chain, out)
+}
+
+fn looks_like_path(s: &str) -> bool {
+    s.contains('/')
+        || s.contains('\\')
+        || [".json", ".yaml", ".yml"]
+            .iter()
+            .any(|ext| s.to_ascii_lowercase().ends_with(ext))
+}
+
+fn unknown_profile(name: &str, pointer: &str) -> Diagnostic {
+    let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    let hint = match did_you_mean(name, names.iter().copied()) {
+        Some(s) => format!(
+            "did you mean {s:?}? built-in profiles: {}",
+            names.join(", ")
+        ),
+        None => format!("built-in profiles: {}", names.join(", ")),
+    };
+    Diagnostic::error(
+        "extends-unknown",
+        pointer,
+        format!("there is no built-in profile {name:?}"),
+        hint,
+    )
+}
+
+/// Read a file as UTF-8 text with the size limit, mapping every failure to a diagnostic.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let io = |msg: String, hint: &str| Diagnostic::error("io", "", msg, hint);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        io(
+            format!("cannot read the file: {e}"),
+            "check the path and permissions",
+        )
+    })?;
+    if meta.is_dir() {
+        return Err(io(
+            "the path is a directory, not a file".into(),
+            "name an estate file (.json, .yaml or .yml)",
+        ));
+    }
+    if usize::try_from(meta.len()).map_or(true, |n| n > MAX_FILE_BYTES) {
+        return Err(Diagnostic::error(
+            "too-large",
+            "",
+            format!(
+                "the file is {} bytes; aks-harden reads at most {MAX_FILE_BYTES}",
+                meta.len()
+            ),
+            "an estate file is a few kilobytes: check that this is the file you meant",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        io(
+            format!("cannot read the file: {e}"),
+            "check the path and permissions",
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::error(
+            "not-utf8",
+            "",
+            format!(
+                "the file is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "save the file as UTF-8",
+        )
+    })
+}
+
+/// Check a resolved document against the estate schema and deserialise it. All schema problems
+/// come back at once.
+pub fn to_estate_file(resolved: &Resolved) -> Result<EstateFile, Vec<Diagnostic>> {
+    let diags = schema::check(&resolved.value);
+    if !diags.is_empty() {
+        return Err(resolved.attribute(diags));
+    }
+    serde_json::from_value::<EstateFile>(resolved.value.clone()).map_err(|e| {
+        resolved.attribute(vec![Diagnostic::error(
+            "wrong-type",
+            "",
+            format!("the estate does not fit the estate format: {e}"),
+            "this is a bug in aks-harden if the schema accepted the file; please report it",
+        )])
+    })
+}

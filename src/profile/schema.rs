@@ -1,0 +1,219 @@
+//! The estate JSON Schema, generated from the Rust types, and the check of a document against it
+//! that turns every schema error into a diagnostic with a JSON pointer and a hint.
+
+use super::{EstateFile, kind_of};
+use crate::diag::Diagnostic;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The estate JSON Schema as a value.
+pub fn estate_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let schema = schemars::schema_for!(EstateFile);
+        serde_json::to_value(&schema).unwrap_or(Value::Null)
+    })
+}
+
+/// The estate JSON Schema as the text committed in `schemas/estate.schema.json`.
+pub fn estate_schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(estate_schema()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn validator() -> Option<&'static jsonschema::Validator> {
+    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(estate_schema()).ok())
+        .as_ref()
+}
+
+/// Every schema problem in `doc`, in document order.
+pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
+    let Some(validator) = validator() else {
+        return vec![Diagnostic::error(
+            "wrong-type",
+            "",
+            "the estate schema does not compile",
+            "this is a bug in aks-harden; please report it",
+        )];
+    };
+    let mut out = Vec::new();
+    for err in validator.iter_errors(doc) {
+        let at = err.instance_path().as_str().to_string();
+        let schema_at = err.schema_path().as_str().to_string();
+        match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known = known_keys(&schema_at);
+                for key in unexpected {
+                    let hint = match did_you_mean(key, known.iter().map(String::as_str)) {
+                        Some(s) => format!("did you mean {s:?}?"),
+                        None if known.is_empty() => "remove this key".to_string(),
+                        None => format!("remove it; keys allowed here: {}", known.join(", ")),
+                    };
+                    out.push(Diagnostic::error(
+                        "unknown-key",
+                        format!("{at}/{}", escape(key)),
+                        format!("unknown key {key:?}"),
+                        hint,
+                    ));
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                out.push(Diagnostic::error(
+                    "missing-key",
+                    at.clone(),
+                    format!("missing required key {name:?}"),
+                    format!(
+                        "add {name:?}, or extend a built-in profile that sets it (\"extends\": \"prod\")"
+                    ),
+                ));
+            }
+            ValidationErrorKind::Type { kind } => {
+                out.push(Diagnostic::error(
+                    "wrong-type",
+                    at.clone(),
+                    format!(
+                        "expected {}, found {}",
+                        type_name(kind),
+                        kind_of(err.instance())
+                    ),
+                    "write a value of the expected type (see schemas/estate.schema.json)",
+                ));
+            }
+            ValidationErrorKind::Enum { options } => {
+                let allowed = options
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter(|v| !v.is_null())
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let given = err.instance().to_string();
+                let hint = match options.as_array().and_then(|a| {
+                    let names = a.iter().filter_map(Value::as_str);
+                    did_you_mean(err.instance().as_str().unwrap_or_default(), names)
+                }) {
+                    Some(s) => format!("did you mean {s:?}? allowed: {allowed}"),
+                    None => format!("use one of: {allowed}"),
+                };
+                out.push(Diagnostic::error(
+                    "bad-value",
+                    at.clone(),
+                    format!("{given} is not allowed here"),
+                    hint,
+                ));
+            }
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+                out.push(Diagnostic::error(
+                    "wrong-type",
+                    at.clone(),
+                    format!("{} does not fit here", kind_of(err.instance())),
+                    "write a value of the expected type (see schemas/estate.schema.json)",
+                ));
+            }
+            _ => {
+                out.push(Diagnostic::error(
+                    "bad-value",
+                    at.clone(),
+                    first_line(&err.to_string()),
+                    "see schemas/estate.schema.json for what this key takes",
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out.dedup();
+    out
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::error::TypeKind;
+    let one = |t: &jsonschema::JsonType| match t.to_string().as_str() {
+        "integer" => "an integer".to_string(),
+        "object" => "an object".to_string(),
+        "array" => "an array".to_string(),
+        other => format!("a {other}"),
+    };
+    match kind {
+        TypeKind::Single(t) => one(t),
+        TypeKind::Multiple(ts) => ts
+            .iter()
+            .filter(|t| t.to_string() != "null")
+            .map(|t| one(&t))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// Property names allowed at the schema object holding the `additionalProperties` keyword at
+/// `keyword_path`.
+fn known_keys(keyword_path: &str) -> Vec<String> {
+    let parent = keyword_path
+        .rsplit_once('/')
+        .map_or("", |(p, _)| p)
+        .to_string();
+    estate_schema()
+        .pointer(&parent)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The candidate closest to `given`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let given_l = given.to_ascii_lowercase();
+    candidates
+        .map(|c| (levenshtein(&given_l, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(given.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let keys = ["addressSpace", "subnets", "firewall"];
+        assert_eq!(
+            did_you_mean("adressSpace", keys.iter().copied()),
+            Some("addressSpace")
+        );
+        assert_eq!(
+            did_you_mean("Firewall", keys.iter().copied()),
+            Some("firewall")
+        );
+        assert_eq!(did_you_mean("zzz", keys.iter().copied()), None);
+    }
+}

@@ -1,0 +1,555 @@
+//! The estate file as written: `Deserialize` + `JsonSchema` types that mirror the JSON/YAML a user
+//! writes, after `extends` has been merged. Nothing here is validated beyond its shape; the
+//! `validate` module turns these into the typed [`crate::model::Estate`].
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A whole estate: one hub, one or more spokes (one per environment), and estate-wide settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "aks-harden estate")]
+pub struct EstateFile {
+    /// JSON Schema reference for editors; ignored by aks-harden.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The built-in profile this file extends (`dev`, `staging`, `prod`, `regulated`). Keys given
+    /// here override the profile with JSON Merge Patch semantics: objects merge, `null` deletes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
+    /// One line that says what this estate is for.
+    pub description: String,
+    /// Short estate name used in every resource name: 2 to 10 lowercase letters and digits,
+    /// starting with a letter.
+    pub name: String,
+    /// The security tier. `staging`, `prod` and `regulated` must satisfy every control their
+    /// tier claims; `dev` records each relaxation as a waiver.
+    pub tier: Tier,
+    /// Azure region for every resource, e.g. `westeurope`.
+    pub location: String,
+    /// Entra ID tenant id. Absent: the template parameter `tenantId` defaults to the tenant of the
+    /// deployment subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Tags written on every resource group and resource.
+    #[serde(default)]
+    pub tags: IndexMap<String, String>,
+    /// The connectivity hub: network, firewall and shared private DNS.
+    pub hub: Hub,
+    /// Workload spokes keyed by environment name (lowercase letters and digits).
+    pub spokes: IndexMap<String, Spoke>,
+    /// Microsoft Defender for Cloud plans enabled on every workload subscription.
+    pub defender: DefenderPlans,
+    /// `CanNotDelete` locks on every resource group.
+    #[serde(default)]
+    pub locks: bool,
+    /// Deliberate relaxations of controls, keyed by control id.
+    #[serde(default)]
+    pub waivers: IndexMap<String, Waiver>,
+}
+
+/// How strict an estate must be.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Tier {
+    /// Secure but cheap; relaxations are recorded as waivers.
+    Dev,
+    /// Production-like.
+    Staging,
+    /// Production.
+    Prod,
+    /// Production with regulated-industry extras (sandbox pool, FIPS, customer-managed keys).
+    Regulated,
+}
+
+/// A documented relaxation of one control.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Waiver {
+    /// Why the control is relaxed.
+    pub reason: String,
+    /// Last day the waiver holds, `YYYY-MM-DD`.
+    pub expires: String,
+    /// Who approved the waiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+}
+
+/// The connectivity hub. It lives in the subscription the templates are deployed to.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Hub {
+    /// Hub VNet address space (IPv4 CIDR).
+    pub address_space: String,
+    /// Hub subnets by role.
+    pub subnets: HubSubnets,
+    /// Azure Firewall and its policy.
+    pub firewall: Firewall,
+}
+
+/// Hub subnets. Azure fixes their names.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HubSubnets {
+    /// `AzureFirewallSubnet`, at least /26.
+    pub firewall: String,
+    /// `AzureFirewallManagementSubnet`, at least /26; required for forced tunnelling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall_management: Option<String>,
+}
+
+/// Azure Firewall settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Firewall {
+    /// Firewall and policy tier.
+    pub sku: FirewallSku,
+    /// Threat intelligence mode of the policy.
+    pub threat_intel_mode: FirewallMode,
+    /// Intrusion detection mode (Premium only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idps_mode: Option<FirewallMode>,
+    /// DNS proxy, so FQDN network rules and spoke DNS work through the firewall.
+    pub dns_proxy: bool,
+    /// Availability zones for the firewall and its public IPs.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// Forced tunnelling: the upstream next hop (on-premises NVA or gateway) for the firewall's
+    /// own default route. Needs `subnets.firewallManagement`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_next_hop: Option<String>,
+    /// Extra application rules allowing HTTPS to FQDNs, keyed by rule name.
+    #[serde(default)]
+    pub extra_fqdns: IndexMap<String, Vec<String>>,
+}
+
+/// Azure Firewall tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum FirewallSku {
+    /// Standard tier.
+    Standard,
+    /// Premium tier (IDPS, TLS inspection).
+    Premium,
+}
+
+/// A firewall protection mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum FirewallMode {
+    /// Alert and deny.
+    Deny,
+    /// Alert only.
+    Alert,
+    /// Off.
+    Off,
+}
+
+/// One workload environment: its own subscription, VNet, cluster and shared services.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Spoke {
+    /// Workload subscription id. Absent: a template parameter `<spoke>SubscriptionId` that
+    /// defaults to the deployment subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// Spoke VNet address space (IPv4 CIDR).
+    pub address_space: String,
+    /// Spoke subnets by role.
+    pub subnets: SpokeSubnets,
+    /// How Key Vault and ACR are reached from the spoke.
+    pub paas_access: PaasAccess,
+    /// The AKS cluster.
+    pub cluster: Cluster,
+    /// The container registry.
+    pub registry: Registry,
+    /// The Key Vault.
+    pub key_vault: KeyVault,
+    /// The Log Analytics workspace.
+    pub log_analytics: LogAnalytics,
+}
+
+/// Spoke subnets by role.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SpokeSubnets {
+    /// System node pool subnet.
+    pub system: String,
+    /// User node pool subnet.
+    pub user: String,
+    /// API server VNet integration subnet, exactly /28; required when VNet integration is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<String>,
+    /// Private endpoint subnet.
+    pub private_endpoints: String,
+    /// Internal ingress subnet.
+    pub ingress: String,
+}
+
+/// How the spoke reaches Key Vault and ACR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PaasAccess {
+    /// Private endpoints and private DNS zones; public access disabled.
+    PrivateEndpoints,
+    /// Service endpoints on the node subnets and network ACLs (cheaper, dev only).
+    ServiceEndpoints,
+}
+
+/// AKS cluster settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cluster {
+    /// Pinned Kubernetes version (`1.33`); absent lets the upgrade channel choose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    /// Control-plane tier.
+    pub sku_tier: ClusterTier,
+    /// API server exposure.
+    pub api_server: ApiServer,
+    /// Cluster networking.
+    pub network: ClusterNetwork,
+    /// Entra ID integration.
+    #[serde(default)]
+    pub entra: Entra,
+    /// Upgrades and maintenance windows.
+    pub upgrades: Upgrades,
+    /// Node pools keyed by pool name (lowercase letters and digits, at most 12).
+    pub node_pools: IndexMap<String, NodePool>,
+    /// Add-ons; every add-on not named here is off.
+    pub addons: Addons,
+    /// Cluster security profile.
+    pub security: ClusterSecurity,
+    /// Pod security through Azure Policy.
+    pub pod_security: PodSecurity,
+    /// Istio service mesh add-on with strict mTLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_mesh: Option<ServiceMesh>,
+}
+
+/// AKS control-plane tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ClusterTier {
+    /// No uptime SLA.
+    Free,
+    /// Uptime SLA.
+    Standard,
+    /// Long-term support.
+    Premium,
+}
+
+/// API server exposure.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApiServer {
+    /// Private cluster: no public endpoint.
+    pub private: bool,
+    /// API server VNet integration in the `apiServer` subnet.
+    #[serde(default)]
+    pub vnet_integration: bool,
+    /// Disable `az aks command invoke`.
+    #[serde(default)]
+    pub disable_run_command: bool,
+    /// Public API server only: the client ranges allowed (IPv4 CIDRs).
+    #[serde(default)]
+    pub authorized_ip_ranges: Vec<String>,
+}
+
+/// Cluster networking: Azure CNI, overlay by default.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterNetwork {
+    /// Network policy engine.
+    pub policy: NetworkPolicy,
+    /// Use Azure CNI powered by Cilium as the dataplane (needs policy `cilium`).
+    #[serde(default)]
+    pub cilium_dataplane: bool,
+    /// Pod CIDR (overlay); outside every VNet.
+    pub pod_cidr: String,
+    /// Service CIDR; outside every VNet.
+    pub service_cidr: String,
+    /// Cluster DNS service address, inside `serviceCidr`.
+    pub dns_service_ip: String,
+}
+
+/// Network policy engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NetworkPolicy {
+    /// Azure network policy manager.
+    Azure,
+    /// Calico.
+    Calico,
+    /// Cilium.
+    Cilium,
+}
+
+/// Entra ID integration. The cluster always uses managed Entra ID with Azure RBAC.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Entra {
+    /// Object ids of the Entra groups that administer the cluster. Absent: a template parameter
+    /// `<spoke>AdminGroupObjectIds` that the deployer must supply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_group_object_ids: Option<Vec<String>>,
+}
+
+/// Upgrade channels and planned maintenance windows.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Upgrades {
+    /// Kubernetes upgrade channel.
+    pub channel: UpgradeChannel,
+    /// Node OS upgrade channel.
+    pub node_os_channel: NodeOsChannel,
+    /// Window for Kubernetes upgrades (`aksManagedAutoUpgradeSchedule`).
+    pub auto_upgrade_window: MaintenanceWindow,
+    /// Window for node OS upgrades (`aksManagedNodeOSUpgradeSchedule`).
+    pub node_os_window: MaintenanceWindow,
+}
+
+/// Kubernetes upgrade channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum UpgradeChannel {
+    /// Latest patch of the current minor version.
+    Patch,
+    /// Latest patch of minor version N-1.
+    Stable,
+    /// Latest supported version.
+    Rapid,
+    /// No automatic upgrades (fails the patching control).
+    None,
+}
+
+/// Node OS upgrade channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum NodeOsChannel {
+    /// Weekly node image.
+    NodeImage,
+    /// Security patches only, applied in place.
+    SecurityPatch,
+    /// No node OS upgrades (fails the patching control).
+    None,
+}
+
+/// A weekly planned maintenance window.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MaintenanceWindow {
+    /// Day of week, e.g. `Sunday`.
+    pub day_of_week: String,
+    /// Start time `HH:MM`.
+    pub start_time: String,
+    /// Length in hours (at least 4).
+    pub duration_hours: u32,
+    /// UTC offset `+HH:MM` or `-HH:MM`.
+    pub utc_offset: String,
+}
+
+/// A node pool.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodePool {
+    /// System pools run only critical add-ons.
+    pub mode: PoolMode,
+    /// VM size.
+    pub vm_size: String,
+    /// Smallest node count (autoscaler minimum).
+    pub min_count: u32,
+    /// Largest node count (autoscaler maximum).
+    pub max_count: u32,
+    /// Availability zones.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// Node OS.
+    pub os_sku: OsSku,
+    /// Ephemeral or managed OS disk.
+    pub os_disk_type: OsDiskType,
+    /// OS disk size in GB.
+    pub os_disk_size_gb: u32,
+    /// Max pods per node (at least 50 with overlay).
+    pub max_pods: u32,
+    /// FIPS-enabled node image.
+    #[serde(default)]
+    pub fips: bool,
+    /// VM-isolated pods (Kata) for untrusted workloads.
+    #[serde(default)]
+    pub sandbox: bool,
+    /// Which spoke subnet the pool's nodes use.
+    pub subnet: PoolSubnet,
+    /// Kubernetes taints `key=value:Effect`.
+    #[serde(default)]
+    pub taints: Vec<String>,
+    /// Kubernetes labels.
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+}
+
+/// Node pool mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PoolMode {
+    /// Critical add-ons only.
+    System,
+    /// Workloads.
+    User,
+}
+
+/// Node OS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum OsSku {
+    /// Azure Linux.
+    AzureLinux,
+    /// Ubuntu.
+    Ubuntu,
+}
+
+/// OS disk kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum OsDiskType {
+    /// Local ephemeral disk.
+    Ephemeral,
+    /// Managed disk.
+    Managed,
+}
+
+/// Spoke subnet a pool uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PoolSubnet {
+    /// The system node subnet.
+    System,
+    /// The user node subnet.
+    User,
+}
+
+/// Cluster add-ons. Dashboard and HTTP application routing are always off.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Addons {
+    /// Azure Policy add-on (pod security through policy).
+    pub azure_policy: bool,
+    /// Container Insights to the spoke's Log Analytics workspace.
+    pub container_insights: bool,
+    /// Key Vault Secrets Store CSI driver with rotation.
+    pub secrets_store_csi: bool,
+}
+
+/// Cluster security profile.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSecurity {
+    /// Microsoft Defender sensor on the cluster.
+    pub defender: bool,
+    /// OIDC issuer and workload identity.
+    pub workload_identity: bool,
+    /// Image cleaner interval in hours; absent turns it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_cleaner_interval_hours: Option<u32>,
+    /// Encrypt etcd secrets with a Key Vault key (KMS).
+    pub kms: bool,
+    /// Encryption at host on every pool.
+    pub encryption_at_host: bool,
+    /// Customer-managed key for OS disks: resource id of an existing disk encryption set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_encryption_set_id: Option<String>,
+}
+
+/// Pod security standard enforced through Azure Policy.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSecurity {
+    /// Which Pod Security Standard.
+    pub level: PodSecurityLevel,
+    /// Policy effect.
+    pub effect: PolicyEffect,
+}
+
+/// Pod Security Standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PodSecurityLevel {
+    /// Baseline.
+    Baseline,
+    /// Restricted.
+    Restricted,
+}
+
+/// Azure Policy effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PolicyEffect {
+    /// Report only.
+    Audit,
+    /// Block non-compliant pods.
+    Deny,
+}
+
+/// Istio service mesh add-on.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceMesh {
+    /// Istio control-plane revision, e.g. `asm-1-25`.
+    pub revision: String,
+}
+
+/// Azure Container Registry settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registry {
+    /// Registry name (5 to 50 letters and digits, globally unique). Absent: derived from the
+    /// estate and spoke names with a deterministic suffix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Days to keep untagged manifests.
+    pub retention_days: u32,
+    /// Zone redundancy.
+    pub zone_redundancy: bool,
+}
+
+/// Key Vault settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyVault {
+    /// Vault name (3 to 24 letters, digits and hyphens, globally unique). Absent: derived from
+    /// the estate and spoke names with a deterministic suffix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Vault tier; `premium` gives HSM-backed keys.
+    pub sku: KeyVaultSku,
+    /// Soft-delete retention (7 to 90 days).
+    pub soft_delete_retention_days: u32,
+}
+
+/// Key Vault tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum KeyVaultSku {
+    /// Software-protected keys.
+    Standard,
+    /// HSM-protected keys.
+    Premium,
+}
+
+/// Log Analytics workspace settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogAnalytics {
+    /// Retention in days (30 to 730).
+    pub retention_days: u32,
+}
+
+/// Microsoft Defender for Cloud plans.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DefenderPlans {
+    /// Defender for Containers.
+    pub containers: bool,
+    /// Defender for Key Vault.
+    #[serde(default)]
+    pub key_vaults: bool,
+    /// Defender for Resource Manager.
+    #[serde(default)]
+    pub arm: bool,
+}

@@ -1,0 +1,119 @@
+//! Rendering every built-in profile: byte-exact snapshots, determinism, key-order independence,
+//! the committed JSON Schema, and the embedding example.
+
+use aks_harden::{Format, Syntax, load_profile, load_str, profile, render};
+use serde_json::Value;
+
+const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated"];
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+#[test]
+fn snapshots_per_profile_and_format() {
+    for name in PROFILES {
+        let estate = load_profile(name).unwrap();
+        for format in Format::IMPLEMENTED {
+            let files = render(&estate, &[*format]).unwrap();
+            for (path, content) in &files {
+                let snap = format!("{name}__{}", path.replace('/', "__"));
+                settings().bind(|| insta::assert_snapshot!(snap, content));
+            }
+        }
+    }
+}
+
+#[test]
+fn same_estate_same_bytes() {
+    for name in PROFILES {
+        let a = render(&load_profile(name).unwrap(), Format::IMPLEMENTED).unwrap();
+        let b = render(&load_profile(name).unwrap(), Format::IMPLEMENTED).unwrap();
+        assert_eq!(a, b, "{name} renders differently on a second run");
+        for content in a.values() {
+            assert!(content.ends_with('\n') && !content.ends_with("\n\n"));
+            assert!(!content.contains('\r'));
+        }
+    }
+}
+
+/// Reverse the key order of every object.
+fn shuffle(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => {
+            let mut m = serde_json::Map::new();
+            for (k, x) in o.iter().rev() {
+                m.insert(k.clone(), shuffle(x));
+            }
+            Value::Object(m)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(shuffle).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn key_order_does_not_change_output() {
+    for name in PROFILES {
+        let text = profile::builtin(name).unwrap();
+        let shuffled = shuffle(&serde_json::from_str::<Value>(text).unwrap());
+        // Spokes and pools are maps whose order is meaningful to users, but their keys here are
+        // single-entry or ordered by role, so only object keys of fixed structs move.
+        let a = render(&load_profile(name).unwrap(), Format::IMPLEMENTED).unwrap();
+        let b = render(
+            &load_str("shuffled.json", &shuffled.to_string(), Syntax::Json).unwrap(),
+            Format::IMPLEMENTED,
+        )
+        .unwrap();
+        assert_eq!(a, b, "{name}: reordering keys changed the output");
+    }
+}
+
+#[test]
+fn committed_schema_is_fresh() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/estate.schema.json"
+    ))
+    .unwrap();
+    assert!(
+        committed == profile::estate_schema_text(),
+        "schemas/estate.schema.json is stale: run `cargo run -- schema > schemas/estate.schema.json` and commit it"
+    );
+}
+
+#[test]
+fn schema_and_serde_agree_on_every_profile() {
+    let validator = jsonschema::validator_for(profile::estate_schema()).unwrap();
+    for name in PROFILES {
+        let resolved = profile::resolve_builtin(name).unwrap();
+        assert!(
+            validator.is_valid(&resolved.value),
+            "{name} fails the schema"
+        );
+        assert!(serde_json::from_value::<profile::EstateFile>(resolved.value.clone()).is_ok());
+        // Break it: both must refuse.
+        let mut broken = resolved.value.clone();
+        broken["hub"]["firewall"]["sku"] = Value::from("Platinum");
+        assert!(!validator.is_valid(&broken));
+        assert!(serde_json::from_value::<profile::EstateFile>(broken).is_err());
+    }
+}
+
+#[path = "../examples/embed.rs"]
+#[allow(dead_code)]
+mod embed;
+
+#[test]
+fn embedding_example_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = embed::run(dir.path()).unwrap();
+    assert_eq!(n, 2);
+    let main = std::fs::read_to_string(dir.path().join("arm/main.json")).unwrap();
+    assert!(main.contains("\"retentionInDays\": 180"));
+    assert!(main.contains("aks-fabrikam-prod"));
+    assert!(main.contains("\"costCenter\": \"4711\""));
+}
