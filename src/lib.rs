@@ -70,8 +70,18 @@ impl Error {
 }
 
 fn finish(resolved: &profile::Resolved) -> Result<Estate, Error> {
-    let file = profile::to_estate_file(resolved).map_err(Error::Invalid)?;
-    validate::validate(&file).map_err(|d| Error::Invalid(resolved.attribute(d)))
+    match profile::to_estate_file(resolved) {
+        Ok(file) => validate::validate(&file).map_err(|d| Error::Invalid(resolved.attribute(d))),
+        Err(mut diags) => {
+            // Report semantic problems in the same run, judged on a repaired copy.
+            if let Some(repaired) = profile::repair(resolved, &diags) {
+                if let Err(more) = validate::validate(&repaired) {
+                    diags.extend(resolved.attribute(more));
+                }
+            }
+            Err(Error::Invalid(diags))
+        }
+    }
 }
 
 /// Load, resolve and validate an estate file (JSON, or YAML by extension).

@@ -194,7 +194,7 @@ fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
         let mut d = Diagnostic::error(
             "syntax",
             "",
-            format!("invalid YAML: {}", first_line(&e.to_string())),
+            format!("invalid YAML: {}", yaml_message(&e.to_string())),
             "fix the YAML at the position shown; aks-harden reads plain YAML (no tags, few aliases)",
         );
         if let Some(loc) = e.location() {
@@ -205,6 +205,19 @@ fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
         }
         d
     })
+}
+
+/// The YAML error without the position the diagnostic shows anyway.
+fn yaml_message(s: &str) -> String {
+    let line = first_line(s);
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .find(" column ")
+        .and_then(|i| line[i..].find(": ").map(|j| i + j + 2))
+    {
+        Some(i) if line.starts_with("line ") => line[i..].to_string(),
+        _ => line.to_string(),
+    }
 }
 
 fn first_line(s: &str) -> &str {
@@ -286,8 +299,15 @@ pub enum Base {
 pub fn resolve_file(path: &Path) -> Result<Resolved, Vec<Diagnostic>> {
     let file = path.display().to_string();
     let text = read_text(path).map_err(|d| vec![d.in_file(&file)])?;
-    let base = Base::Dir(path.parent().map(Path::to_path_buf).unwrap_or_default());
-    resolve_text(&file, &text, Syntax::from_path(path), &base)
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let base = Base::Dir(
+        canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    );
+    let value = parse_text(&file, &text, Syntax::from_path(path)).map_err(|d| vec![d])?;
+    resolve_value(&file, &canonical.display().to_string(), value, &base)
 }
 
 /// Read a built-in profile and resolve it.
@@ -306,7 +326,17 @@ pub fn resolve_text(
     base: &Base,
 ) -> Result<Resolved, Vec<Diagnostic>> {
     let value = parse_text(file, text, syntax).map_err(|d| vec![d])?;
-    let mut chain = vec![file.to_string()];
+    resolve_value(file, file, value, base)
+}
+
+/// Resolve a parsed document; `identity` is how the cycle check knows the file.
+fn resolve_value(
+    file: &str,
+    identity: &str,
+    value: Value,
+    base: &Base,
+) -> Result<Resolved, Vec<Diagnostic>> {
+    let mut chain = vec![identity.to_string()];
     let mut layers = Vec::new();
     collect_layers(file, value, base, &mut chain, &mut layers)?;
     layers.reverse();
@@ -365,7 +395,9 @@ fn collect_layers(
             Base::BuiltinOnly,
         )
     } else if let (Base::Dir(dir), true) = (base, looks_like_path(&target)) {
-        let path = dir.join(&target);
+        let joined = dir.join(&target);
+        // Canonical paths, so `./a.json` and `a.json` are one file in the cycle check.
+        let path = std::fs::canonicalize(&joined).unwrap_or(joined);
         let name = path.display().to_string();
         let text = read_text(&path).map_err(|d| {
             vec![
@@ -484,4 +516,49 @@ pub fn to_estate_file(resolved: &Resolved) -> Result<EstateFile, Vec<Diagnostic>
             "this is a bug in aks-harden if the schema accepted the file; please report it",
         )])
     })
+}
+
+/// After schema errors, a best-effort copy of the document that the schema accepts: unknown keys
+/// dropped, and wrongly typed values replaced by what the layers below give (or dropped). The
+/// semantic validator runs on it, so one run reports schema and semantic problems together.
+/// `None` when no such copy can be made.
+pub fn repair(resolved: &Resolved, diags: &[Diagnostic]) -> Option<EstateFile> {
+    let mut doc = resolved.value.clone();
+    let mut below = Value::Object(serde_json::Map::new());
+    for layer in &resolved.layers[..resolved.layers.len().saturating_sub(1)] {
+        merge_patch(&mut below, &layer.value);
+    }
+    for d in diags {
+        if d.pointer.is_empty() {
+            return None;
+        }
+        match d.code {
+            "unknown-key" | "wrong-type" | "bad-value" => {
+                let fallback = below.pointer(&d.pointer).cloned();
+                let (parent, key) = d.pointer.rsplit_once('/')?;
+                let key = key.replace("~1", "/").replace("~0", "~");
+                match doc.pointer_mut(parent) {
+                    Some(Value::Object(o)) => {
+                        match fallback {
+                            Some(v) if d.code != "unknown-key" => o.insert(key, v),
+                            _ => o.remove(&key),
+                        };
+                    }
+                    Some(Value::Array(a)) => {
+                        let i: usize = key.parse().ok()?;
+                        match fallback {
+                            Some(v) if i < a.len() => a[i] = v,
+                            _ => return None,
+                        }
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+    if !schema::check(&doc).is_empty() {
+        return None;
+    }
+    serde_json::from_value(doc).ok()
 }

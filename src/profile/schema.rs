@@ -110,6 +110,28 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     hint,
                 ));
             }
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
+                if !enum_consts(&schema_at).is_empty() && err.instance().is_string() =>
+            {
+                // schemars writes documented enums as `oneOf` of `const`s.
+                let allowed = enum_consts(&schema_at);
+                let given = err.instance().as_str().unwrap_or_default();
+                let list = allowed
+                    .iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let hint = match did_you_mean(given, allowed.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean {s:?}? allowed: {list}"),
+                    None => format!("use one of: {list}"),
+                };
+                out.push(Diagnostic::error(
+                    "bad-value",
+                    at.clone(),
+                    format!("{given:?} is not allowed here"),
+                    hint,
+                ));
+            }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 out.push(Diagnostic::error(
                     "wrong-type",
@@ -158,6 +180,48 @@ fn type_name(kind: &jsonschema::error::TypeKind) -> String {
             .collect::<Vec<_>>()
             .join(" or "),
     }
+}
+
+/// The string constants of a `oneOf`/`anyOf` keyword at `keyword_path` whose branches are all
+/// constants (following one `$ref` hop per branch); empty otherwise.
+fn enum_consts(keyword_path: &str) -> Vec<String> {
+    let schema = estate_schema();
+    let Some(branches) = schema.pointer(keyword_path).and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for b in branches {
+        let b = match b.get("$ref").and_then(Value::as_str) {
+            Some(r) => schema.pointer(r.trim_start_matches('#')).unwrap_or(b),
+            None => b,
+        };
+        if b.get("type").and_then(Value::as_str) == Some("null") {
+            continue;
+        }
+        if let Some(c) = b.get("const").and_then(Value::as_str) {
+            out.push(c.to_string());
+        } else if let Some(e) = b.get("enum").and_then(Value::as_array) {
+            out.extend(e.iter().filter_map(Value::as_str).map(str::to_string));
+        } else if b.get("oneOf").is_some() || b.get("anyOf").is_some() {
+            // An optional enum: `anyOf [ {$ref: Enum}, {type: null} ]` where Enum is a `oneOf`.
+            let key = if b.get("oneOf").is_some() {
+                "oneOf"
+            } else {
+                "anyOf"
+            };
+            if let Some(inner) = b.get(key).and_then(Value::as_array) {
+                for i in inner {
+                    match i.get("const").and_then(Value::as_str) {
+                        Some(c) => out.push(c.to_string()),
+                        None => return Vec::new(),
+                    }
+                }
+            }
+        } else {
+            return Vec::new();
+        }
+    }
+    out
 }
 
 /// Property names allowed at the schema object holding the `additionalProperties` keyword at

@@ -206,8 +206,10 @@ impl Validator {
             let ptr = format!("/waivers/{}", esc(id));
             if audit::control(id).is_none() {
                 let hint = match profile::did_you_mean(id, audit::CONTROLS.iter().map(|c| c.id)) {
-                    Some(s) => format!("did you mean {s:?}? `aks-harden controls` lists the ids"),
-                    None => "`aks-harden controls` lists the control ids".into(),
+                    Some(s) => {
+                        format!("did you mean {s:?}? docs/controls.md lists the control ids")
+                    }
+                    None => "docs/controls.md lists the control ids".into(),
                 };
                 self.err(
                     "waiver-unknown",
