@@ -106,10 +106,19 @@ pub fn load_profile(name: &str) -> Result<Estate, Error> {
 
 /// Plan and render the given formats into files (relative path → content). Pure: no I/O.
 pub fn render(estate: &Estate, formats: &[Format]) -> Result<Files, Error> {
+    render_with(estate, formats, &emit::Options::default())
+}
+
+/// [`render`] with options (the Terraform flavour).
+pub fn render_with(
+    estate: &Estate,
+    formats: &[Format],
+    options: &emit::Options,
+) -> Result<Files, Error> {
     let template = plan::plan(estate);
     let mut files = Files::new();
     for f in formats {
-        files.extend(emit::render(&template, *f)?);
+        files.extend(emit::render(&template, *f, options)?);
     }
     Ok(files)
 }

@@ -1,6 +1,8 @@
 //! The command line: clap types and one function per subcommand. Exit codes: 0 ok, 1 findings or
 //! `--check` drift, 2 usage, I/O or input error.
 
+pub mod audit;
+
 use crate::emit::Format;
 use crate::{Error, Estate, diag::Diagnostic, profile};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -29,6 +31,15 @@ pub enum Command {
     },
     /// Print the estate JSON Schema (for editors: "$schema" in estate files).
     Schema,
+    /// Judge an estate, an ARM template or a live cluster against the control catalogue.
+    Audit(audit::AuditArgs),
+    /// Explain one control: what it demands, why, and how each built-in profile meets it.
+    Explain {
+        /// Control id, e.g. API-PRIVATE.
+        control: String,
+    },
+    /// List the control catalogue.
+    Controls,
     /// List the built-in profiles, or show one resolved.
     Profiles {
         /// `show NAME` prints the resolved profile as JSON.
@@ -79,6 +90,18 @@ pub struct GenArgs {
     /// Write nothing; exit 1 and print a diff if the files on disk differ.
     #[arg(long)]
     pub check: bool,
+    /// Terraform flavour: idiomatic azurerm resources, or azapi resources with the ARM bodies.
+    #[arg(long, value_enum, default_value = "azurerm")]
+    pub terraform_provider: TerraformProviderArg,
+}
+
+/// Terraform flavour on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TerraformProviderArg {
+    /// hashicorp/azurerm resources (`azurerm_kubernetes_cluster`, ...).
+    Azurerm,
+    /// Azure/azapi `azapi_resource` with the ARM body of every resource.
+    Azapi,
 }
 
 /// Run the CLI with already-parsed arguments, writing to the given streams.
@@ -86,6 +109,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     let code = match cli.command {
         Command::Gen(args) => gen_cmd(&args, out, err),
         Command::Validate { file } => validate_cmd(&file, out, err),
+        Command::Audit(args) => audit::audit_cmd(&args, out, err),
+        Command::Explain { control } => audit::explain_cmd(&control, out, err),
+        Command::Controls => audit::controls_cmd(out, err),
         Command::Schema => {
             let _ = write!(out, "{}", profile::estate_schema_text());
             0
@@ -162,7 +188,20 @@ fn formats(f: FormatArg) -> Vec<Format> {
 }
 
 fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let files = match load(args).and_then(|e| crate::render(&e, &formats(args.format))) {
+    let estate = match load(args) {
+        Ok(e) => e,
+        Err(e) => return fail(&e, err),
+    };
+    if let Some(code) = audit::gate(&estate, err) {
+        return code;
+    }
+    let options = crate::emit::Options {
+        terraform_provider: match args.terraform_provider {
+            TerraformProviderArg::Azurerm => crate::emit::TerraformProvider::Azurerm,
+            TerraformProviderArg::Azapi => crate::emit::TerraformProvider::Azapi,
+        },
+    };
+    let files = match crate::render_with(&estate, &formats(args.format), &options) {
         Ok(f) => f,
         Err(e) => return fail(&e, err),
     };

@@ -34,6 +34,23 @@ impl Format {
     }
 }
 
+/// The Terraform flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TerraformProvider {
+    /// Idiomatic hashicorp/azurerm resources.
+    #[default]
+    Azurerm,
+    /// `azapi_resource` with the ARM body of every resource.
+    Azapi,
+}
+
+/// Rendering options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// Terraform flavour.
+    pub terraform_provider: TerraformProvider,
+}
+
 /// Why a format cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmitError {
@@ -43,7 +60,7 @@ pub enum EmitError {
 }
 
 /// Render one format.
-pub fn render(t: &Template, format: Format) -> Result<Files, EmitError> {
+pub fn render(t: &Template, format: Format, _options: &Options) -> Result<Files, EmitError> {
     match format {
         Format::Arm => Ok(arm::render(t)),
         Format::Bicep | Format::Terraform => Err(EmitError::NotYetSupported(format.as_str())),
