@@ -2,6 +2,8 @@
 //! write as relative path → content, so rendering does no I/O and `--check` can compare.
 
 pub mod arm;
+pub mod bicep;
+pub mod terraform;
 
 use crate::ir::Template;
 use std::collections::BTreeMap;
@@ -60,10 +62,11 @@ pub enum EmitError {
 }
 
 /// Render one format.
-pub fn render(t: &Template, format: Format, _options: &Options) -> Result<Files, EmitError> {
+pub fn render(t: &Template, format: Format, options: &Options) -> Result<Files, EmitError> {
     match format {
         Format::Arm => Ok(arm::render(t)),
-        Format::Bicep | Format::Terraform => Err(EmitError::NotYetSupported(format.as_str())),
+        Format::Bicep => bicep::render(t),
+        Format::Terraform => terraform::render(t, options.terraform_provider),
     }
 }
 
