@@ -6,6 +6,7 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+use aks_harden::Format;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -114,17 +115,23 @@ fn gen_profile_writes_arm_templates_and_manifest() {
     let o = gen_profile("prod", &out, &[]);
     assert_exit(&o, 0);
     assert!(
-        stdout(&o).starts_with("wrote 2 files to "),
+        stdout(&o).starts_with(&format!("wrote {} files to ", file_count("prod"))),
         "{}",
         stdout(&o)
     );
 
     let files = snapshot_dir(&out);
+    let rendered = aks_harden::render(
+        &aks_harden::load_profile("prod").expect("prod"),
+        Format::IMPLEMENTED,
+    )
+    .expect("renders");
+    let mut expected: Vec<&str> = rendered.keys().map(String::as_str).collect();
+    expected.push(MANIFEST);
+    expected.sort_unstable();
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
-    assert_eq!(
-        names,
-        [MANIFEST, "arm/main.json", "arm/main.parameters.json"]
-    );
+    assert_eq!(names, expected);
+    assert!(names.contains(&"arm/main.json") && names.contains(&"arm/main.parameters.json"));
 
     let main: serde_json::Value =
         serde_json::from_slice(&files["arm/main.json"]).expect("main.json is JSON");
@@ -145,7 +152,11 @@ fn gen_profile_writes_arm_templates_and_manifest() {
 
     let manifest = String::from_utf8(files[MANIFEST].clone()).expect("manifest is UTF-8");
     let listed: Vec<&str> = manifest.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(listed, ["arm/main.json", "arm/main.parameters.json"]);
+    let written: Vec<&str> = rendered.keys().map(String::as_str).collect();
+    assert_eq!(
+        listed, written,
+        "the manifest lists exactly the files written"
+    );
     assert!(
         !out.join(".aks-harden.lock").exists(),
         "the lock file is removed after writing"
@@ -161,7 +172,10 @@ fn gen_twice_gives_identical_bytes() {
     let o = gen_profile("regulated", &out, &[]);
     assert_exit(&o, 0);
     assert!(
-        stdout(&o).contains("(0 changed, 2 unchanged, 0 removed)"),
+        stdout(&o).contains(&format!(
+            "(0 changed, {} unchanged, 0 removed)",
+            file_count("regulated")
+        )),
         "{}",
         stdout(&o)
     );
@@ -207,7 +221,7 @@ fn gen_check_up_to_date_exits_0() {
     let o = gen_profile("prod", &out, &["--check"]);
     assert_exit(&o, 0);
     assert!(
-        stdout(&o).starts_with("up to date: 2 files in "),
+        stdout(&o).starts_with(&format!("up to date: {} files in ", file_count("prod"))),
         "{}",
         stdout(&o)
     );
@@ -264,17 +278,51 @@ fn gen_check_on_missing_folder_exits_1_and_creates_nothing() {
 }
 
 #[test]
-fn gen_format_bicep_is_not_yet_supported() {
+fn gen_format_not_yet_supported_or_all_formats_written() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = out_dir(&tmp);
-    let o = gen_profile("prod", &out, &["--format", "bicep"]);
-    assert_exit(&o, 2);
-    assert!(stderr(&o).contains("not yet supported"), "{}", stderr(&o));
-    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
-    assert!(
-        !out.exists(),
-        "nothing is written for an unsupported format"
-    );
+    let missing = [Format::Arm, Format::Bicep, Format::Terraform]
+        .into_iter()
+        .find(|f| !Format::IMPLEMENTED.contains(f));
+    match missing {
+        Some(f) => {
+            let o = gen_profile("prod", &out, &["--format", f.as_str()]);
+            assert_exit(&o, 2);
+            assert!(stderr(&o).contains("not yet supported"), "{}", stderr(&o));
+            assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+            assert!(
+                !out.exists(),
+                "nothing is written for an unsupported format"
+            );
+        }
+        None => {
+            let o = gen_profile("prod", &out, &["--format", "all"]);
+            assert_exit(&o, 0);
+            for dir in ["arm", "bicep", "terraform"] {
+                assert!(out.join(dir).is_dir(), "{dir}/ is written");
+            }
+        }
+    }
+    // Each implemented format alone writes only its own folder.
+    for f in Format::IMPLEMENTED {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = out_dir(&tmp);
+        assert_exit(&gen_profile("prod", &out, &["--format", f.as_str()]), 0);
+        let dirs: Vec<String> = std::fs::read_dir(&out)
+            .expect("out")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        assert_eq!(dirs, [f.as_str()]);
+    }
+}
+
+/// How many files `gen` writes for a built-in profile in every implemented format.
+fn file_count(profile: &str) -> usize {
+    let estate = aks_harden::load_profile(profile).expect("built-in profile");
+    aks_harden::render(&estate, Format::IMPLEMENTED)
+        .expect("renders")
+        .len()
 }
 
 #[test]

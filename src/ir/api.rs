@@ -54,6 +54,7 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ("Microsoft.Network/publicIPAddresses", "2025-07-01"),
     ("Microsoft.Network/routeTables", "2025-07-01"),
     ("Microsoft.Network/virtualNetworks", "2025-07-01"),
+    ("Microsoft.Network/virtualNetworks/subnets", "2025-07-01"),
     (
         "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
         "2025-07-01",
