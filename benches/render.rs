@@ -1,38 +1,38 @@
-//! Load → validate → render every format, on `prod` and on an estate with many spokes.
+//! Load → validate → render every format, on `prod` and on estates with many spokes.
 
 #![allow(
     clippy::unwrap_used,
     reason = "the benchmark inputs are fixed and valid"
 )]
 
-use aks_harden::{Format, Syntax, load_str, render};
-use criterion::{Criterion, criterion_group, criterion_main};
-use std::fmt::Write as _;
+use aks_harden::{Format, Syntax, load_str, profile, render};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use serde_json::{Value, json};
 use std::hint::black_box;
 
-/// An estate extending prod with `n` spokes, each in its own /16 with its own pod and service
-/// ranges.
-pub fn many_spokes(n: usize) -> String {
-    let mut spokes = String::new();
+/// `prod` with `n` spokes, each a copy of prod's spoke in its own /16 (10.(1+i).0.0/16) with its
+/// own pod range (100.(64+i).0.0/16) and service range (198.18.i.0/24).
+fn many_spokes(n: usize) -> String {
+    let prod: Value = serde_json::from_str(profile::builtin("prod").unwrap()).unwrap();
+    let template = prod["spokes"]["prod"].clone();
+    let mut spokes = serde_json::Map::new();
+    spokes.insert("prod".into(), Value::Null);
     for i in 0..n {
-        let (a, p) = (10 + i / 100, 1 + i % 100);
-        let _ = write!(
-            spokes,
-            r#"{}"s{i}": {{
-              "addressSpace": "{a}.{p}.0.0/16",
-              "subnets": {{ "system": "{a}.{p}.0.0/24", "user": "{a}.{p}.4.0/22", "apiServer": "{a}.{p}.8.0/28",
-                            "privateEndpoints": "{a}.{p}.9.0/27", "ingress": "{a}.{p}.10.0/24" }},
-              "paasAccess": "privateEndpoints",
-              "cluster": {{ "network": {{ "policy": "cilium", "ciliumDataplane": true,
-                  "podCidr": "172.{}.0.0/16", "serviceCidr": "192.168.{}.0/24", "dnsServiceIp": "192.168.{}.10" }} }}
-            }}"#,
-            if i == 0 { "" } else { "," },
-            16 + i % 16,
-            i % 250,
-            i % 250,
-        );
+        let mut s = template.clone();
+        let a = format!("10.{}", 1 + i);
+        s["addressSpace"] = json!(format!("{a}.0.0/16"));
+        s["subnets"] = json!({
+            "system": format!("{a}.0.0/24"), "user": format!("{a}.4.0/22"),
+            "apiServer": format!("{a}.8.0/28"), "privateEndpoints": format!("{a}.9.0/27"),
+            "ingress": format!("{a}.10.0/24"),
+        });
+        let net = &mut s["cluster"]["network"];
+        net["podCidr"] = json!(format!("100.{}.0.0/16", 64 + i));
+        net["serviceCidr"] = json!(format!("198.18.{i}.0/24"));
+        net["dnsServiceIp"] = json!(format!("198.18.{i}.10"));
+        spokes.insert(format!("s{i}"), s);
     }
-    format!(r#"{{ "extends": "prod", "spokes": {{ "prod": null, {spokes} }} }}"#)
+    json!({ "extends": "prod", "spokes": spokes }).to_string()
 }
 
 fn bench(c: &mut Criterion) {
@@ -43,7 +43,18 @@ fn bench(c: &mut Criterion) {
             render(&e, Format::IMPLEMENTED).unwrap()
         });
     });
-    let _ = many_spokes;
+    let mut group = c.benchmark_group("spokes: load, validate, render all formats");
+    group.sample_size(20);
+    for n in [1, 10, 50] {
+        let text = many_spokes(n);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, text| {
+            b.iter(|| {
+                let e = load_str("spokes.json", black_box(text), Syntax::Json).unwrap();
+                render(&e, Format::IMPLEMENTED).unwrap()
+            });
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench);
