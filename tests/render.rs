@@ -117,3 +117,26 @@ fn embedding_example_runs() {
     assert!(main.contains("aks-fabrikam-prod"));
     assert!(main.contains("\"costCenter\": \"4711\""));
 }
+
+#[test]
+fn workload_identities_are_federated_and_granted_only_their_spoke() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/valid/prod-two-spokes.json"
+    );
+    let estate = aks_harden::load_file(std::path::Path::new(path)).unwrap();
+    let files = render(&estate, &[Format::Arm]).unwrap();
+    let main = &files["arm/main.json"];
+    assert!(main.contains("\"name\": \"id-contoso-qa-orders/orders-orders-api\""));
+    assert!(main.contains("\"subject\": \"system:serviceaccount:orders:orders-api\""));
+    assert!(main.contains("\"audiences\": [\n"));
+    // Secrets User on the qa vault for the workload, and for the CSI driver of both spokes.
+    let secrets_user = "4633458b-17de-408a-b874-0445c86b69e6";
+    let grants = main
+        .matches(&format!("roleDefinitions', '{secrets_user}')"))
+        .count();
+    assert_eq!(grants, 3, "CSI driver in two spokes plus the qa workload");
+    // The prod spoke names no workloads, so it gets no workload deployment.
+    assert!(!main.contains("contoso-prod-workloads"));
+    assert!(main.contains("contoso-qa-workloads"));
+}

@@ -193,6 +193,25 @@ pub struct Spoke {
     pub log_analytics_name: String,
     /// Log Analytics retention.
     pub log_retention_days: u32,
+    /// Workload identities, by name.
+    pub workloads: Vec<Workload>,
+}
+
+/// A workload identity federated with a Kubernetes service account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    /// Key in the estate.
+    pub key: String,
+    /// User-assigned identity name.
+    pub identity: String,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Kubernetes service account.
+    pub service_account: String,
+    /// Key Vault Secrets User on the spoke's vault.
+    pub key_vault_secrets: bool,
+    /// AcrPull on the spoke's registry.
+    pub acr_pull: bool,
 }
 
 impl Spoke {

@@ -24,6 +24,8 @@ pub mod roles {
     pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
     /// Key Vault Crypto User.
     pub const KEY_VAULT_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
+    /// Key Vault Secrets User.
+    pub const KEY_VAULT_SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
 }
 
 /// Built-in policy set definitions for pod security.
@@ -43,6 +45,8 @@ pub(crate) mod types {
     pub const PRICING: &str = "Microsoft.Security/pricings";
     pub const DIAG: &str = "Microsoft.Insights/diagnosticSettings";
     pub const UAI: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+    pub const FIC: &str =
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
     pub const LAW: &str = "Microsoft.OperationalInsights/workspaces";
     pub const VNET: &str = "Microsoft.Network/virtualNetworks";
     pub const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
@@ -121,6 +125,8 @@ pub fn plan(estate: &Estate) -> Template {
         deployments.push(spoke::network(estate, s));
         deployments.push(spoke::shared(estate, s));
         deployments.push(cluster::cluster(estate, s));
+        deployments.extend(spoke::workloads(estate, s));
+        deployments.extend(spoke::access(estate, s));
         deployments.push(hub::links(estate, s));
     }
     for d in &mut deployments {
@@ -275,14 +281,23 @@ pub(crate) fn role_assignment(
     role: &str,
     depends: &[&str],
 ) -> Resource {
+    let principal = principal_of(identity.clone());
+    role_assignment_for(id, target, identity, principal, role, depends)
+}
+
+/// A role assignment on `target` for `principal`; `who` (a resource id) makes the name unique.
+pub(crate) fn role_assignment_for(
+    id: &str,
+    target: &Target,
+    who: Expr,
+    principal: Expr,
+    role: &str,
+    depends: &[&str],
+) -> Resource {
     Resource {
         id: id.to_string(),
         rtype: types::ROLE.into(),
-        name: Name::Expr(Expr::Guid(vec![
-            target.id(),
-            identity.clone(),
-            Expr::str(role),
-        ])),
+        name: Name::Expr(Expr::Guid(vec![target.id(), who, Expr::str(role)])),
         scope: Some(target.clone()),
         body: into_map(obj! {
             "properties" => obj! {
@@ -290,7 +305,7 @@ pub(crate) fn role_assignment(
                     rtype: "Microsoft.Authorization/roleDefinitions".into(),
                     name: Box::new(Expr::str(role)),
                 },
-                "principalId" => principal_of(identity),
+                "principalId" => principal,
                 "principalType" => "ServicePrincipal",
             },
         }),

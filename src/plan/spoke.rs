@@ -5,7 +5,7 @@
 use super::hub::private_zones;
 use super::{
     diagnostics, hub_sub_param, id_ref, lock, res, rg_deployment, rid, rid_in, role_assignment,
-    roles, spoke_sub_param, tags, types,
+    role_assignment_for, roles, spoke_sub_param, tags, types,
 };
 use crate::ir::{Deployment, Expr, Resource, Scope, Target, Value};
 use crate::model::{Defender, Estate, KeyVaultSku, PaasAccess, Spoke, SubnetRole};
@@ -53,8 +53,14 @@ pub(crate) fn subnet_id(s: &Spoke, role: SubnetRole) -> Expr {
     )
 }
 
-/// The spoke's resource groups and Defender plans in its subscription.
+/// The spoke's resource groups, and the Defender plans of its subscription. Spokes that share a
+/// subscription (the same `subscriptionId`, or none given) get the plans once, from the first.
 pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
+    let first_in_subscription = estate
+        .spokes
+        .iter()
+        .find(|o| o.subscription_id == s.subscription_id)
+        .is_some_and(|o| o.key == s.key);
     let mut out = Vec::new();
     for (id, rg) in [
         ("rg_network", &s.network_rg),
@@ -73,11 +79,16 @@ pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
         key_vaults,
         arm,
     } = estate.defender;
-    for (on, plan) in [
-        (containers, "Containers"),
-        (key_vaults, "KeyVaults"),
-        (arm, "Arm"),
-    ] {
+    let plans = if first_in_subscription {
+        vec![
+            (containers, "Containers"),
+            (key_vaults, "KeyVaults"),
+            (arm, "Arm"),
+        ]
+    } else {
+        Vec::new()
+    };
+    for (on, plan) in plans {
         if on {
             out.push(res(
                 &format!("defender_{}", plan.to_lowercase()),
@@ -548,4 +559,127 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
             "hub".into(),
         ],
     )
+}
+
+/// Workload identities and their federated credentials, once the cluster's OIDC issuer exists.
+pub(crate) fn workloads(estate: &Estate, s: &Spoke) -> Option<Deployment> {
+    if s.workloads.is_empty() {
+        return None;
+    }
+    let cluster_id = rid(types::AKS, &[&s.cluster.name]);
+    let issuer = Expr::Reference {
+        id: Box::new(cluster_id),
+        api_version: crate::ir::api_version(types::AKS).to_string(),
+        full: false,
+        path: vec!["oidcIssuerProfile".into(), "issuerURL".into()],
+    };
+    let mut out = Vec::new();
+    for w in &s.workloads {
+        let id = format!("id_workload_{}", w.key.replace('-', "_"));
+        out.push(res(
+            &id,
+            types::UAI,
+            &[&w.identity],
+            obj! { "location" => &estate.location, "tags" => tags(estate), "properties" => obj! {} },
+        ));
+        let mut fic = res(
+            &format!("{id}_federation"),
+            types::FIC,
+            &[
+                &w.identity,
+                &format!("{}-{}", w.namespace, w.service_account),
+            ],
+            obj! {
+                "properties" => obj! {
+                    "issuer" => issuer.clone(),
+                    "subject" => format!("system:serviceaccount:{}:{}", w.namespace, w.service_account),
+                    "audiences" => vec!["api://AzureADTokenExchange"],
+                },
+            },
+        );
+        fic.depends_on.push(id);
+        out.push(fic);
+    }
+    Some(rg_deployment(
+        format!("{}-workloads", s.key),
+        Some(&spoke_sub_param(s)),
+        &s.cluster_rg,
+        out,
+        vec![format!("{}-cluster", s.key)],
+    ))
+}
+
+/// Data-plane roles on the vault and registry for the CSI driver and the workload identities.
+pub(crate) fn access(_estate: &Estate, s: &Spoke) -> Option<Deployment> {
+    let vault = Target::new(types::KV, &[&s.key_vault.name]);
+    let registry = Target::new(types::ACR, &[&s.registry.name]);
+    let mut out = Vec::new();
+    if s.cluster.secrets_store_csi {
+        let cluster = rid_in(
+            &spoke_sub_param(s),
+            &s.cluster_rg,
+            types::AKS,
+            &[&s.cluster.name],
+        );
+        let principal = Expr::Reference {
+            id: Box::new(cluster.clone()),
+            api_version: crate::ir::api_version(types::AKS).to_string(),
+            full: false,
+            path: vec![
+                "addonProfiles".into(),
+                "azureKeyvaultSecretsProvider".into(),
+                "identity".into(),
+                "objectId".into(),
+            ],
+        };
+        out.push(role_assignment_for(
+            "role_csi_secrets_user",
+            &vault,
+            cluster,
+            principal,
+            roles::KEY_VAULT_SECRETS_USER,
+            &[],
+        ));
+    }
+    for w in &s.workloads {
+        let identity = rid_in(
+            &spoke_sub_param(s),
+            &s.cluster_rg,
+            types::UAI,
+            &[&w.identity],
+        );
+        let key = w.key.replace('-', "_");
+        if w.key_vault_secrets {
+            out.push(role_assignment(
+                &format!("role_workload_{key}_secrets"),
+                &vault,
+                identity.clone(),
+                roles::KEY_VAULT_SECRETS_USER,
+                &[],
+            ));
+        }
+        if w.acr_pull {
+            out.push(role_assignment(
+                &format!("role_workload_{key}_acr_pull"),
+                &registry,
+                identity,
+                roles::ACR_PULL,
+                &[],
+            ));
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    let mut depends = vec![format!("{}-cluster", s.key), format!("{}-shared", s.key)];
+    if !s.workloads.is_empty() {
+        depends.push(format!("{}-workloads", s.key));
+    }
+    Some(rg_deployment(
+        format!("{}-access", s.key),
+        Some(&spoke_sub_param(s)),
+        &s.shared_rg,
+        out,
+        depends,
+    ))
 }

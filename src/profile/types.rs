@@ -168,6 +168,26 @@ pub struct Spoke {
     pub key_vault: KeyVault,
     /// The Log Analytics workspace.
     pub log_analytics: LogAnalytics,
+    /// Workload identities keyed by name: a user-assigned identity federated with one Kubernetes
+    /// service account, granted at most the spoke's vault or registry.
+    #[serde(default)]
+    pub workload_identities: IndexMap<String, WorkloadIdentity>,
+}
+
+/// A workload identity: an Entra identity a Kubernetes service account can act as.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkloadIdentity {
+    /// Kubernetes namespace of the service account.
+    pub namespace: String,
+    /// Kubernetes service account name.
+    pub service_account: String,
+    /// Read secrets from the spoke's Key Vault (Key Vault Secrets User on the vault).
+    #[serde(default)]
+    pub key_vault_secrets: bool,
+    /// Pull images from the spoke's registry (AcrPull on the registry).
+    #[serde(default)]
+    pub acr_pull: bool,
 }
 
 /// Spoke subnets by role.

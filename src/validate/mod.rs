@@ -839,6 +839,34 @@ impl Validator {
         self.name(&names::REGISTRY, &acr_name, &acr_ptr);
         let log_name = format!("log-{e}-{key}");
         self.name(&names::LOG_ANALYTICS, &log_name, &p);
+        let mut workloads = Vec::new();
+        for (wk, w) in sorted(&s.workload_identities) {
+            let wp = format!("{p}/workloadIdentities/{}", esc(wk));
+            self.name(&names::WORKLOAD, wk, &wp);
+            self.name(&names::K8S_NAME, &w.namespace, &format!("{wp}/namespace"));
+            self.name(
+                &names::K8S_NAME,
+                &w.service_account,
+                &format!("{wp}/serviceAccount"),
+            );
+            if !c.security.workload_identity {
+                self.err(
+                    "inconsistent",
+                    &wp,
+                    "workload identities need the OIDC issuer and workload identity on the cluster"
+                        .into(),
+                    "set \"cluster\": {\"security\": {\"workloadIdentity\": true}}".into(),
+                );
+            }
+            workloads.push(model::Workload {
+                key: wk.clone(),
+                identity: format!("id-{e}-{key}-{wk}"),
+                namespace: w.namespace.clone(),
+                service_account: w.service_account.clone(),
+                key_vault_secrets: w.key_vault_secrets,
+                acr_pull: w.acr_pull,
+            });
+        }
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -899,6 +927,7 @@ impl Validator {
             },
             log_analytics_name: log_name,
             log_retention_days: s.log_analytics.retention_days,
+            workloads,
         }
     }
 }

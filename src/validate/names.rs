@@ -24,6 +24,9 @@ pub struct NameRule {
 fn lower_alnum(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
 }
+fn lower_alnum_hyphen(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+}
 fn alnum(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
@@ -78,6 +81,28 @@ pub const POOL: NameRule = NameRule {
         12,
         lower_alnum,
         "lowercase letters and digits",
+    )
+};
+/// A workload identity key.
+pub const WORKLOAD: NameRule = NameRule {
+    letter_first: true,
+    ..rule(
+        "workload identity",
+        1,
+        24,
+        lower_alnum_hyphen,
+        "lowercase letters, digits and hyphens",
+    )
+};
+/// A Kubernetes namespace or service account (DNS-1123 label).
+pub const K8S_NAME: NameRule = NameRule {
+    letter_first: false,
+    ..rule(
+        "Kubernetes",
+        1,
+        63,
+        lower_alnum_hyphen,
+        "lowercase letters, digits and hyphens",
     )
 };
 /// A firewall rule name.
