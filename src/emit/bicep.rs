@@ -204,7 +204,14 @@ fn expr(e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
             }
             None => arm_call(e, syms, refs),
         },
-        Expr::Reference { .. } => arm_call(e, syms, refs),
+        // `identity.principalId` and the like: read from the resource itself, not `properties`.
+        Expr::Reference { id, path, .. } => match syms.resolve(id) {
+            Some(s) => {
+                refs.push(s.clone());
+                format!("{s}.{}", path.join("."))
+            }
+            None => arm_call(e, syms, refs),
+        },
         Expr::Guid(parts) => format!(
             "guid({})",
             parts

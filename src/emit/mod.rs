@@ -24,7 +24,7 @@ pub enum Format {
 
 impl Format {
     /// Formats aks-harden renders today.
-    pub const IMPLEMENTED: &'static [Format] = &[Format::Arm, Format::Bicep];
+    pub const IMPLEMENTED: &'static [Format] = &[Format::Arm, Format::Bicep, Format::Terraform];
 
     /// Lower-case name, as on the command line and as the output sub-folder.
     pub fn as_str(self) -> &'static str {

@@ -9,6 +9,9 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ("Microsoft.Authorization/policyAssignments", "2026-06-01"),
     ("Microsoft.Authorization/roleAssignments", "2022-04-01"),
     ("Microsoft.ContainerRegistry/registries", "2025-11-01"),
+    // Not in the local ARM schema and Bicep type subset (the judges report it as unchecked); the
+    // properties follow Microsoft's template reference for this version.
+    ("Microsoft.Compute/diskEncryptionSets", "2025-01-02"),
     ("Microsoft.ContainerService/managedClusters", "2026-05-01"),
     (
         "Microsoft.ContainerService/managedClusters/agentPools",

@@ -280,14 +280,25 @@ pub struct Cluster {
     pub image_cleaner_interval_hours: Option<u32>,
     /// KMS etcd encryption.
     pub kms: bool,
-    /// Disk encryption set for OS disks.
-    pub disk_encryption_set_id: Option<String>,
+    /// Who holds the key of the OS disks.
+    pub disk_encryption: DiskEncryption,
     /// Pod security standard.
     pub pod_security: PodSecurityLevel,
     /// Its effect.
     pub pod_security_effect: PolicyEffect,
     /// Istio revision, when the mesh is on.
     pub mesh_revision: Option<String>,
+}
+
+/// Who holds the key that encrypts the nodes' OS disks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskEncryption {
+    /// Platform-managed keys.
+    PlatformManaged,
+    /// A disk encryption set aks-harden plans in the shared resource group, with this name.
+    Planned(String),
+    /// An existing disk encryption set, by resource id.
+    Existing(String),
 }
 
 /// A weekly maintenance window.
@@ -362,4 +373,6 @@ pub struct KeyVault {
     pub soft_delete_retention_days: u32,
     /// Name of the KMS key, when KMS is on.
     pub kms_key_name: Option<String>,
+    /// Name of the OS disk key, when aks-harden plans a disk encryption set.
+    pub disk_key_name: Option<String>,
 }

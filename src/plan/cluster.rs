@@ -7,8 +7,8 @@ use super::{
 };
 use crate::ir::{Deployment, Expr, Target, Value};
 use crate::model::{
-    ClusterTier, Estate, NetworkPolicy, NodeOsChannel, OsDiskType, OsSku, PodSecurityLevel,
-    PolicyEffect, PoolMode, Spoke, SubnetRole, UpgradeChannel, Window,
+    ClusterTier, DiskEncryption, Estate, NetworkPolicy, NodeOsChannel, OsDiskType, OsSku,
+    PodSecurityLevel, PolicyEffect, PoolMode, Spoke, SubnetRole, UpgradeChannel, Window,
 };
 use crate::obj;
 use indexmap::IndexMap;
@@ -261,7 +261,11 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
                 },
             },
         }),
-        "diskEncryptionSetID" => c.disk_encryption_set_id.clone(),
+        "diskEncryptionSetID" => match &c.disk_encryption {
+            DiskEncryption::PlatformManaged => Value::Null,
+            DiskEncryption::Planned(des) => crate::plan::rid_in(&spoke_sub_param(s), &s.shared_rg, types::DES, &[des]).into(),
+            DiskEncryption::Existing(id) => id.into(),
+        },
     };
     let mut out = Vec::new();
     let cluster = res(

@@ -24,6 +24,9 @@ pub mod roles {
     pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
     /// Key Vault Crypto User.
     pub const KEY_VAULT_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
+    /// Key Vault Crypto Service Encryption User.
+    pub const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: &str =
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6";
     /// Key Vault Secrets User.
     pub const KEY_VAULT_SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
 }
@@ -63,6 +66,7 @@ pub(crate) mod types {
     pub const PE_DNS: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
     pub const KV: &str = "Microsoft.KeyVault/vaults";
     pub const KV_KEY: &str = "Microsoft.KeyVault/vaults/keys";
+    pub const DES: &str = "Microsoft.Compute/diskEncryptionSets";
     pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
     pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
     pub const AKS_MAINT: &str =

@@ -8,7 +8,7 @@ use super::{
     role_assignment_for, roles, spoke_sub_param, tags, types,
 };
 use crate::ir::{Deployment, Expr, Resource, Scope, Target, Value};
-use crate::model::{Defender, Estate, KeyVaultSku, PaasAccess, Spoke, SubnetRole};
+use crate::model::{Defender, DiskEncryption, Estate, KeyVaultSku, PaasAccess, Spoke, SubnetRole};
 use crate::obj;
 use indexmap::IndexMap;
 
@@ -421,40 +421,58 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
         },
     )];
     if let Some(key) = &kv.kms_key_name {
-        let mut k = res(
-            "kms_key",
-            types::KV_KEY,
-            &[&kv.name, key],
-            obj! {
-                "properties" => obj! {
-                    "kty" => "RSA-HSM",
-                    "keySize" => 2048u32,
-                    "keyOps" => vec!["encrypt", "decrypt", "wrapKey", "unwrapKey"],
-                    "attributes" => obj! { "enabled" => true, "exportable" => false },
-                    "rotationPolicy" => obj! {
-                        "attributes" => obj! { "expiryTime" => "P1Y" },
-                        "lifetimeActions" => vec![
-                            obj! {
-                                "trigger" => obj! { "timeBeforeExpiry" => "P30D" },
-                                "action" => obj! { "type" => "rotate" },
-                            },
-                            obj! {
-                                "trigger" => obj! { "timeBeforeExpiry" => "P30D" },
-                                "action" => obj! { "type" => "notify" },
-                            },
-                        ],
-                    },
-                },
-            },
-        );
-        k.depends_on.push("key_vault".into());
-        out.push(k);
+        out.push(hsm_key("kms_key", &kv.name, key));
         out.push(role_assignment(
             "role_kms_crypto_user",
             &Target::new(types::KV_KEY, &[&kv.name, key]),
             control_plane_id(s),
             roles::KEY_VAULT_CRYPTO_USER,
             &["kms_key"],
+        ));
+    }
+    if let (Some(key), DiskEncryption::Planned(des)) =
+        (&kv.disk_key_name, &s.cluster.disk_encryption)
+    {
+        out.push(hsm_key("disk_key", &kv.name, key));
+        let key_id = rid(types::KV_KEY, &[&kv.name, key]);
+        let mut set = res(
+            "disk_encryption_set",
+            types::DES,
+            &[des],
+            obj! {
+                "location" => loc,
+                "tags" => tags(estate),
+                "identity" => obj! { "type" => "SystemAssigned" },
+                "properties" => obj! {
+                    "activeKey" => obj! {
+                        "keyUrl" => Expr::Reference {
+                            id: Box::new(key_id),
+                            api_version: crate::ir::api_version(types::KV_KEY).to_string(),
+                            full: false,
+                            path: vec!["keyUriWithVersion".into()],
+                        },
+                        "sourceVault" => id_ref(rid(types::KV, &[&kv.name])),
+                    },
+                    "encryptionType" => "EncryptionAtRestWithCustomerKey",
+                    "rotationToLatestKeyVersionEnabled" => true,
+                },
+            },
+        );
+        set.depends_on.push("disk_key".into());
+        out.push(set);
+        let des_id = rid(types::DES, &[des]);
+        out.push(role_assignment_for(
+            "role_disk_encryption_set",
+            &Target::new(types::KV_KEY, &[&kv.name, key]),
+            des_id.clone(),
+            Expr::Reference {
+                id: Box::new(des_id),
+                api_version: crate::ir::api_version(types::DES).to_string(),
+                full: true,
+                path: vec!["identity".into(), "principalId".into()],
+            },
+            roles::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+            &["disk_encryption_set"],
         ));
     }
     let acr = &s.registry;
@@ -469,7 +487,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
             "properties" => obj! {
                 "adminUserEnabled" => false,
                 "anonymousPullEnabled" => false,
-                "dataEndpointEnabled" => false,
+                "dataEndpointEnabled" => true,
                 "publicNetworkAccess" => if private { "Disabled" } else { "Enabled" },
                 "networkRuleBypassOptions" => "AzureServices",
                 "networkRuleSet" => (!private).then(|| obj! {
@@ -682,4 +700,36 @@ pub(crate) fn access(_estate: &Estate, s: &Spoke) -> Option<Deployment> {
         out,
         depends,
     ))
+}
+
+/// An HSM-backed RSA key that rotates itself yearly and notifies 30 days before expiry.
+fn hsm_key(id: &str, vault: &str, key: &str) -> Resource {
+    let mut k = res(
+        id,
+        types::KV_KEY,
+        &[vault, key],
+        obj! {
+            "properties" => obj! {
+                "kty" => "RSA-HSM",
+                "keySize" => 2048u32,
+                "keyOps" => vec!["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+                "attributes" => obj! { "enabled" => true, "exportable" => false },
+                "rotationPolicy" => obj! {
+                    "attributes" => obj! { "expiryTime" => "P1Y" },
+                    "lifetimeActions" => vec![
+                        obj! {
+                            "trigger" => obj! { "timeBeforeExpiry" => "P30D" },
+                            "action" => obj! { "type" => "rotate" },
+                        },
+                        obj! {
+                            "trigger" => obj! { "timeBeforeExpiry" => "P30D" },
+                            "action" => obj! { "type" => "notify" },
+                        },
+                    ],
+                },
+            },
+        },
+    );
+    k.depends_on.push("key_vault".into());
+    k
 }

@@ -471,7 +471,12 @@ pub struct ClusterSecurity {
     pub kms: bool,
     /// Encryption at host on every pool.
     pub encryption_at_host: bool,
-    /// Customer-managed key for OS disks: resource id of an existing disk encryption set.
+    /// Customer-managed key for OS disks: aks-harden plans a disk encryption set with an HSM key in
+    /// the spoke's (Premium) vault.
+    #[serde(default)]
+    pub customer_managed_disk_key: bool,
+    /// Customer-managed key for OS disks from an existing disk encryption set (its resource id);
+    /// takes the place of `customerManagedDiskKey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk_encryption_set_id: Option<String>,
 }

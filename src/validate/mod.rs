@@ -776,6 +776,29 @@ impl Validator {
                 "set \"paasAccess\": \"privateEndpoints\" or turn kms off".into(),
             );
         }
+        let needs_hsm = c.security.kms || c.security.customer_managed_disk_key;
+        if needs_hsm && s.key_vault.sku != model::KeyVaultSku::Premium {
+            self.err(
+                "inconsistent",
+                &format!("{p}/keyVault/sku"),
+                "KMS and customer-managed disk keys use HSM-backed keys, which need the Premium vault".into(),
+                "set \"keyVault\": {\"sku\": \"premium\"}, or turn kms and customerManagedDiskKey off".into(),
+            );
+        }
+        if let Some(id) = &c.security.disk_encryption_set_id {
+            let ok = id.starts_with("/subscriptions/")
+                && id
+                    .to_ascii_lowercase()
+                    .contains("/providers/microsoft.compute/diskencryptionsets/");
+            if !ok {
+                self.err(
+                    "bad-value",
+                    &format!("{cp}/security/diskEncryptionSetId"),
+                    format!("{id:?} is not a disk encryption set id"),
+                    "write /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/diskEncryptionSets/<name>".into(),
+                );
+            }
+        }
         if s.key_vault.soft_delete_retention_days < 7 || s.key_vault.soft_delete_retention_days > 90
         {
             self.err(
@@ -909,7 +932,14 @@ impl Validator {
                 workload_identity: c.security.workload_identity,
                 image_cleaner_interval_hours: c.security.image_cleaner_interval_hours,
                 kms: c.security.kms,
-                disk_encryption_set_id: c.security.disk_encryption_set_id.clone(),
+                disk_encryption: match (
+                    &c.security.disk_encryption_set_id,
+                    c.security.customer_managed_disk_key,
+                ) {
+                    (Some(id), _) => model::DiskEncryption::Existing(id.clone()),
+                    (None, true) => model::DiskEncryption::Planned(format!("des-{e}-{key}")),
+                    (None, false) => model::DiskEncryption::PlatformManaged,
+                },
                 pod_security: c.pod_security.level,
                 pod_security_effect: c.pod_security.effect,
                 mesh_revision: c.service_mesh.as_ref().map(|m| m.revision.clone()),
@@ -924,6 +954,9 @@ impl Validator {
                 sku: s.key_vault.sku,
                 soft_delete_retention_days: s.key_vault.soft_delete_retention_days,
                 kms_key_name: c.security.kms.then(|| "kms-etcd".to_string()),
+                disk_key_name: (c.security.customer_managed_disk_key
+                    && c.security.disk_encryption_set_id.is_none())
+                .then(|| "disk-encryption".to_string()),
             },
             log_analytics_name: log_name,
             log_retention_days: s.log_analytics.retention_days,

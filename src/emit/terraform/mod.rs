@@ -1,9 +1,401 @@
-//! Terraform JSON: the azurerm flavour (idiomatic resources) and the azapi flavour (ARM bodies).
+//! Terraform JSON: the azurerm flavour (idiomatic resources, [`azurerm`]) and the azapi flavour
+//! (ARM bodies). This module holds what both share: the files around the resources
+//! (`versions.tf.json`, `providers.tf.json`, `variables.tf.json`, `outputs.tf.json`,
+//! `terraform.tfvars.json`), one provider configuration per subscription, names of variables and
+//! labels, and a `Module` that collects blocks per file in declaration order.
+//!
+//! Every file is Terraform's JSON syntax, printed by `emit::pretty`. Labels come from the IR's
+//! deployment and resource ids, so the same estate gives the same bytes.
+
+pub mod azurerm;
 
 use super::{EmitError, Files, TerraformProvider};
-use crate::ir::Template;
+use crate::ir::{Expr, ParamType, Scope, Template, Value};
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json, json};
+
+/// The folder every Terraform file goes to.
+pub(crate) const DIR: &str = "terraform";
+/// Terraform versions the output is written for (`plantimestamp`). Not written to
+/// `versions.tf.json`: checkov 3.3's Terraform JSON parser fails on a `terraform` block with a
+/// string argument (`required_version`) and then scans nothing of the file.
+pub const TERRAFORM_VERSION: &str = ">= 1.9, < 2.0";
+/// The azurerm releases whose schema the output is checked against (4.79).
+pub(crate) const AZURERM_VERSION: &str = "~> 4.79";
+/// The azapi releases whose schema the output is checked against (2.5).
+pub(crate) const AZAPI_VERSION: &str = "~> 2.5";
 
 /// Render the Terraform files for one flavour.
-pub fn render(_t: &Template, _provider: TerraformProvider) -> Result<Files, EmitError> {
-    Err(EmitError::NotYetSupported("terraform"))
+pub fn render(t: &Template, provider: TerraformProvider) -> Result<Files, EmitError> {
+    match provider {
+        TerraformProvider::Azurerm => azurerm::render(t),
+        TerraformProvider::Azapi => Err(EmitError::NotYetSupported(
+            "terraform with the azapi provider",
+        )),
+    }
+}
+
+/// `camelCase` → `snake_case`, for variable names (`prodSubscriptionId` → `prod_subscription_id`).
+pub(crate) fn snake(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = true;
+        } else {
+            out.push('_');
+            prev_lower = false;
+        }
+    }
+    out
+}
+
+/// The Terraform variable that carries a template parameter.
+pub(crate) fn var_name(param: &str) -> String {
+    snake(param)
+}
+
+/// A block label from name parts: lower-case ASCII letters, digits and underscores, joined by `_`,
+/// never starting with a digit.
+pub(crate) fn label(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        let mut seg = String::new();
+        for c in p.chars() {
+            if c.is_ascii_alphanumeric() {
+                seg.push(c.to_ascii_lowercase());
+            } else if !seg.ends_with('_') {
+                seg.push('_');
+            }
+        }
+        let seg = seg.trim_matches('_');
+        if seg.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(seg);
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// A literal string as Terraform reads it: `${` and `%{` would start a template, so they are
+/// doubled.
+pub(crate) fn literal(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// A whole-value expression: `${expr}`.
+pub(crate) fn interp(expr: &str) -> Json {
+    Json::String(format!("${{{expr}}}"))
+}
+
+/// A literal IR value as JSON (parameter values, defaults); expressions have no literal form.
+pub(crate) fn literal_value(v: &Value) -> Option<Json> {
+    Some(match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(n) => json!(n),
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Array(a) => Json::Array(a.iter().map(literal_value).collect::<Option<_>>()?),
+        Value::Object(o) => Json::Object(
+            o.iter()
+                .map(|(k, x)| Some((k.clone(), literal_value(x)?)))
+                .collect::<Option<_>>()?,
+        ),
+        Value::Expr(_) | Value::ExprKeyed(_) => return None,
+    })
+}
+
+/// One provider configuration for another subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Alias {
+    /// Alias name (`prod`), used as `azurerm.prod`.
+    pub name: String,
+    /// The template parameter holding the subscription id.
+    pub param: String,
+}
+
+/// The provider configurations: the default one deploys into the connectivity subscription (the
+/// one the ARM template is deployed to); each other subscription a deployment names gets an
+/// alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Providers {
+    /// The parameter holding the connectivity subscription, if the template has one.
+    pub default_param: Option<String>,
+    /// Aliases, in parameter order.
+    pub aliases: Vec<Alias>,
+}
+
+impl Providers {
+    /// The provider configurations a template needs.
+    pub fn of(t: &Template) -> Providers {
+        let scoped: Vec<&str> = t
+            .deployments
+            .iter()
+            .filter_map(|d| match d.scope.subscription() {
+                Some(Expr::Param(p)) => Some(p.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut aliases = Vec::new();
+        for name in t.parameters.keys() {
+            if scoped.contains(&name.as_str()) {
+                let base = name.strip_suffix("SubscriptionId").unwrap_or(name);
+                aliases.push(Alias {
+                    name: label(&[&snake(base)]),
+                    param: name.clone(),
+                });
+            }
+        }
+        // The connectivity subscription: the one subscription parameter that defaults to the
+        // deployment's own subscription and that no deployment is scoped to.
+        let home: Vec<&String> = t
+            .parameters
+            .iter()
+            .filter(|(n, p)| {
+                p.default == Some(Value::Expr(Expr::DeploymentSubscriptionId))
+                    && !scoped.contains(&n.as_str())
+            })
+            .map(|(n, _)| n)
+            .collect();
+        Providers {
+            default_param: (home.len() == 1).then(|| home[0].clone()),
+            aliases,
+        }
+    }
+
+    /// The alias for a deployment scope; `None` for the default provider.
+    pub fn alias(&self, scope: &Scope) -> Option<&Alias> {
+        match scope.subscription() {
+            Some(Expr::Param(p)) => self.aliases.iter().find(|a| &a.param == p),
+            _ => None,
+        }
+    }
+
+    /// `providers.tf.json`.
+    pub fn json(&self) -> Json {
+        let mut configs = Vec::new();
+        let mut default = Map::new();
+        default.insert("features".into(), json!({}));
+        if let Some(p) = &self.default_param {
+            default.insert(
+                "subscription_id".into(),
+                interp(&format!("var.{}", var_name(p))),
+            );
+        }
+        configs.push(Json::Object(default));
+        for a in &self.aliases {
+            configs.push(json!({
+                "alias": a.name,
+                "features": {},
+                "subscription_id": interp(&format!("var.{}", var_name(&a.param))),
+            }));
+        }
+        json!({ "provider": { "azurerm": configs } })
+    }
+}
+
+/// `versions.tf.json`: the provider pins (see [`TERRAFORM_VERSION`] for Terraform's own).
+pub(crate) fn versions(azapi: bool) -> Json {
+    let mut req = Map::new();
+    req.insert(
+        "azurerm".into(),
+        json!({ "source": "hashicorp/azurerm", "version": AZURERM_VERSION }),
+    );
+    if azapi {
+        req.insert(
+            "azapi".into(),
+            json!({ "source": "Azure/azapi", "version": AZAPI_VERSION }),
+        );
+    }
+    json!({ "terraform": { "required_providers": req } })
+}
+
+/// `variables.tf.json`: one variable per template parameter. A parameter whose ARM default is
+/// the deployment's own subscription or tenant defaults to `null` here; the provider then uses
+/// its own (the credentials' subscription, `ARM_SUBSCRIPTION_ID`).
+pub(crate) fn variables(t: &Template) -> Json {
+    let mut vars = Map::new();
+    for (name, p) in &t.parameters {
+        let mut m = Map::new();
+        m.insert(
+            "type".into(),
+            json!(match p.ptype {
+                ParamType::String => "string",
+                ParamType::Array => "list(string)",
+            }),
+        );
+        let mut description = p.description.clone();
+        match &p.default {
+            Some(Value::Expr(Expr::DeploymentSubscriptionId)) => {
+                description
+                    .push_str("; null: the subscription of the azurerm provider's credentials");
+                m.insert("default".into(), Json::Null);
+            }
+            Some(Value::Expr(Expr::DeploymentTenantId)) => {
+                description.push_str("; null: the tenant of the azurerm provider's credentials");
+                m.insert("default".into(), Json::Null);
+            }
+            Some(v) => {
+                if let Some(j) = literal_value(v) {
+                    m.insert("default".into(), j);
+                }
+            }
+            None => {}
+        }
+        m.insert("description".into(), json!(description));
+        vars.insert(var_name(name), Json::Object(m));
+    }
+    json!({ "variable": vars })
+}
+
+/// `terraform.tfvars.json`: the values the estate gives.
+pub(crate) fn tfvars(t: &Template) -> Json {
+    let mut m = Map::new();
+    for (name, p) in &t.parameters {
+        if let Some(j) = p.value.as_ref().and_then(literal_value) {
+            m.insert(var_name(name), j);
+        }
+    }
+    Json::Object(m)
+}
+
+/// One `*.tf.json` file being built.
+#[derive(Debug, Default)]
+struct Doc {
+    data: IndexMap<String, IndexMap<String, Json>>,
+    resource: IndexMap<String, IndexMap<String, Json>>,
+}
+
+/// A Terraform module being built: blocks per file, in declaration order; outputs go to
+/// `outputs.tf.json`.
+#[derive(Debug, Default)]
+pub(crate) struct Module {
+    files: IndexMap<String, Doc>,
+    outputs: IndexMap<String, Json>,
+}
+
+impl Module {
+    /// Add a resource block to `file` (without `.tf.json`).
+    pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: Json) {
+        self.files
+            .entry(file.to_string())
+            .or_default()
+            .resource
+            .entry(rtype.to_string())
+            .or_default()
+            .insert(label.to_string(), body);
+    }
+
+    /// Add a data block to `file` (without `.tf.json`).
+    pub fn data(&mut self, file: &str, dtype: &str, label: &str, body: Json) {
+        self.files
+            .entry(file.to_string())
+            .or_default()
+            .data
+            .entry(dtype.to_string())
+            .or_default()
+            .insert(label.to_string(), body);
+    }
+
+    /// Add an output.
+    pub fn output(&mut self, name: &str, value: Json, description: &str) {
+        self.outputs.insert(
+            name.to_string(),
+            json!({ "description": description, "value": value }),
+        );
+    }
+
+    /// A resource body already added.
+    pub fn get(&self, rtype: &str, label: &str) -> Option<&Json> {
+        self.files
+            .values()
+            .find_map(|d| d.resource.get(rtype).and_then(|m| m.get(label)))
+    }
+
+    /// A resource body already added, for amending it.
+    pub fn resource_mut(&mut self, rtype: &str, label: &str) -> Option<&mut Json> {
+        self.files
+            .values_mut()
+            .find_map(|d| d.resource.get_mut(rtype).and_then(|m| m.get_mut(label)))
+    }
+
+    /// Whether any resource of a type whose name starts with `prefix` was added.
+    pub fn uses(&self, prefix: &str) -> bool {
+        self.files
+            .values()
+            .any(|d| d.resource.keys().any(|t| t.starts_with(prefix)))
+    }
+
+    /// Every file of the module, with the shared ones.
+    pub fn into_files(self, t: &Template, providers: &Providers) -> Files {
+        let mut files = Files::new();
+        let azapi = self.uses("azapi_");
+        let banner = format!(
+            "Hardened AKS estate {}: generated by aks-harden, do not edit; change the estate file and generate again",
+            t.estate
+        );
+        let mut put = |name: &str, v: &Json| {
+            // Terraform JSON takes a "//" key as a comment; the variable values file takes none.
+            let v = match v {
+                Json::Object(m) if name.ends_with(".tf.json") => {
+                    let mut with = Map::new();
+                    with.insert("//".into(), json!(banner));
+                    with.extend(m.clone());
+                    Json::Object(with)
+                }
+                other => other.clone(),
+            };
+            files.insert(format!("{DIR}/{name}"), super::pretty(&v));
+        };
+        put("versions.tf.json", &versions(azapi));
+        put("providers.tf.json", &providers.json());
+        put("variables.tf.json", &variables(t));
+        put("terraform.tfvars.json", &tfvars(t));
+        put("outputs.tf.json", &json!({ "output": self.outputs }));
+        for (name, doc) in self.files {
+            let mut m = Map::new();
+            if !doc.data.is_empty() {
+                m.insert("data".into(), json!(doc.data));
+            }
+            if !doc.resource.is_empty() {
+                m.insert("resource".into(), json!(doc.resource));
+            }
+            put(&format!("{name}.tf.json"), &Json::Object(m));
+        }
+        files
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(snake("prodSubscriptionId"), "prod_subscription_id");
+        assert_eq!(snake("tenantId"), "tenant_id");
+        assert_eq!(
+            label(&["prod-network", "nsg_system"]),
+            "prod_network_nsg_system"
+        );
+        assert_eq!(
+            label(&["hub", "AzureFirewallSubnet"]),
+            "hub_azurefirewallsubnet"
+        );
+        assert_eq!(label(&["1x"]), "_1x");
+        assert_eq!(literal("a ${b} %{c}"), "a $${b} %%{c}");
+    }
 }
