@@ -28,6 +28,23 @@ fn snapshots_per_profile_and_format() {
 }
 
 #[test]
+fn snapshot_prod_terraform_azapi() {
+    let options = aks_harden::emit::Options {
+        terraform_provider: aks_harden::emit::TerraformProvider::Azapi,
+    };
+    let files = aks_harden::render_with(
+        &load_profile("prod").unwrap(),
+        &[Format::Terraform],
+        &options,
+    )
+    .unwrap();
+    for (path, content) in &files {
+        let snap = format!("prod__azapi__{}", path.replace('/', "__"));
+        settings().bind(|| insta::assert_snapshot!(snap, content));
+    }
+}
+
+#[test]
 fn same_estate_same_bytes() {
     for name in PROFILES {
         let a = render(&load_profile(name).unwrap(), Format::IMPLEMENTED).unwrap();

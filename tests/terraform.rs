@@ -300,12 +300,36 @@ fn the_cluster_carries_the_hardening_checkov_reads() {
 }
 
 #[test]
-fn the_azapi_flavour_is_not_yet_supported() {
+fn the_azapi_flavour_carries_the_arm_bodies() {
     let estate = load_profile("prod").unwrap();
     let options = Options {
         terraform_provider: TerraformProvider::Azapi,
     };
-    assert!(render_with(&estate, &[Format::Terraform], &options).is_err());
+    let files = render_with(&estate, &[Format::Terraform], &options).unwrap();
+    let arm = render_with(&estate, &[Format::Arm], &options).unwrap();
+    let cluster: serde_json::Value =
+        serde_json::from_str(&files["terraform/prod-cluster.tf.json"]).unwrap();
+    let aks = &cluster["resource"]["azapi_resource"]["prod_cluster_cluster"];
+    assert_eq!(
+        aks["type"],
+        "Microsoft.ContainerService/managedClusters@2026-05-01"
+    );
+    assert_eq!(
+        aks["body"]["properties"]["apiServerAccessProfile"]["enablePrivateCluster"],
+        true
+    );
+    // Every resource of the ARM template is an azapi_resource, and nothing else is.
+    let arm_count = arm["arm/main.json"].matches("\"apiVersion\": ").count()
+        - arm["arm/main.json"]
+            .matches("\"type\": \"Microsoft.Resources/deployments\"")
+            .count();
+    let azapi_count: usize = files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".tf.json"))
+        .map(|(_, c)| c.matches("\"type\": \"Microsoft.").count())
+        .sum();
+    assert_eq!(arm_count, azapi_count);
+    assert!(!files.values().any(|c| c.contains("\"azurerm_")));
 }
 
 #[test]

@@ -1,35 +1,373 @@
 //! `audit`, `explain` and `controls`, and the gate that stops `gen` for prod-like tiers with
-//! unwaived critical or high failures.
+//! unwaived critical or high failures. Today's date comes from the clock here, never from the
+//! library; `AKS_HARDEN_TODAY=YYYY-MM-DD` overrides it (for tests and reproducible reports).
 
-use crate::Estate;
-use clap::Args;
+use crate::audit::report::text;
+use crate::audit::{self, Date, Input, Outcome, ReportFormat, Severity, Source};
+use crate::model::Tier;
+use crate::{Error, Estate};
+use clap::{ArgGroup, Args, ValueEnum};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// `audit` arguments.
 #[derive(Debug, Args)]
-pub struct AuditArgs {}
+#[command(group(ArgGroup::new("input").required(true).args(["profile", "estate", "template", "live"])))]
+pub struct AuditArgs {
+    /// A built-in profile: dev, staging, prod or regulated.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// An estate file (JSON, or YAML with a .yaml/.yml extension).
+    #[arg(long)]
+    pub estate: Option<PathBuf>,
+    /// Any ARM template (JSON), with nested inline deployments.
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// A parameter file for --template; parameters it does not give take their defaults.
+    #[arg(long, requires = "template")]
+    pub parameters: Option<PathBuf>,
+    /// The JSON of a live cluster: `az aks show -o json` (or `az aks list -o json`).
+    #[arg(long)]
+    pub live: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Exit 1 when an unwaived failure at or above this severity exists.
+    #[arg(long, value_enum, default_value = "high")]
+    pub min_severity: SeverityArg,
+    /// The tier a template or live cluster is judged against (estates bring their own).
+    #[arg(long, value_enum, conflicts_with_all = ["profile", "estate"])]
+    pub tier: Option<TierArg>,
+}
 
-/// Run `audit`.
-pub fn audit_cmd(_args: &AuditArgs, _out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let _ = writeln!(err, "error: audit is not yet supported");
+/// Report format on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// For a terminal.
+    Text,
+    /// For tools.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// Tables and a diagram for a pull request.
+    Markdown,
+}
+
+/// Severity on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// 💥 critical failures only
+    Critical,
+    /// 🔥 high and critical failures
+    High,
+    /// ☁️ medium and above
+    Medium,
+    /// ⛅ every failure
+    Low,
+}
+
+/// Tier on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierArg {
+    /// Development.
+    Dev,
+    /// Staging.
+    Staging,
+    /// Production (the default for templates and live clusters).
+    Prod,
+    /// Regulated production.
+    Regulated,
+}
+
+fn severity(s: SeverityArg) -> Severity {
+    match s {
+        SeverityArg::Critical => Severity::Critical,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::Low => Severity::Low,
+    }
+}
+
+/// Today's date: `AKS_HARDEN_TODAY` (`YYYY-MM-DD`) if set, else the system clock (UTC).
+pub fn today() -> Result<Date, String> {
+    if let Ok(s) = std::env::var("AKS_HARDEN_TODAY") {
+        return Date::parse(s.trim()).ok_or_else(|| {
+            format!("AKS_HARDEN_TODAY is `{s}`, not a date\n  = hint: write it as YYYY-MM-DD")
+        });
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("the system clock is before 1970: {e}"))?
+        .as_secs();
+    Ok(Date::from_unix_days(
+        i64::try_from(secs / 86_400).unwrap_or(0),
+    ))
+}
+
+fn uri(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+fn report_invalid(e: &Error, err: &mut dyn Write) -> u8 {
+    match e {
+        Error::Invalid(d) => {
+            for x in d {
+                let _ = writeln!(err, "{x}\n");
+            }
+            let _ = writeln!(
+                err,
+                "error: {} problem{} found",
+                d.len(),
+                if d.len() == 1 { "" } else { "s" }
+            );
+        }
+        other => {
+            let _ = writeln!(err, "error: {other}");
+        }
+    }
     2
 }
 
+fn input(args: &AuditArgs, err: &mut dyn Write) -> Result<Input, u8> {
+    let fail = |msg: String, err: &mut dyn Write| {
+        let _ = writeln!(err, "error: {msg}");
+        2
+    };
+    let mut input = if let Some(p) = &args.profile {
+        let estate = crate::load_profile(p).map_err(|e| report_invalid(&e, err))?;
+        Input::from_estate(&estate, Source::profile(p)).map_err(|e| fail(e.message, err))?
+    } else if let Some(f) = &args.estate {
+        let estate = crate::load_file(f).map_err(|e| report_invalid(&e, err))?;
+        let text = read(f).ok();
+        Input::from_estate(&estate, Source::new(uri(f), uri(f), text))
+            .map_err(|e| fail(e.message, err))?
+    } else if let Some(f) = &args.template {
+        let text = read(f).map_err(|e| fail(e, err))?;
+        let params = match &args.parameters {
+            Some(p) => Some(read(p).map_err(|e| fail(e, err))?),
+            None => None,
+        };
+        Input::from_template(Source::new(uri(f), uri(f), Some(text)), params.as_deref())
+            .map_err(|e| fail(format!("{}: {}", f.display(), e.message), err))?
+    } else if let Some(f) = &args.live {
+        let text = read(f).map_err(|e| fail(e, err))?;
+        Input::from_live(Source::new(uri(f), uri(f), Some(text)))
+            .map_err(|e| fail(format!("{}: {}", f.display(), e.message), err))?
+    } else {
+        return Err(fail(
+            "give --profile, --estate, --template or --live".into(),
+            err,
+        ));
+    };
+    if let Some(t) = args.tier {
+        input.tier = match t {
+            TierArg::Dev => Tier::Dev,
+            TierArg::Staging => Tier::Staging,
+            TierArg::Prod => Tier::Prod,
+            TierArg::Regulated => Tier::Regulated,
+        };
+    }
+    Ok(input)
+}
+
+/// Run `audit`: exit 0 when no unwaived failure at or above the threshold exists, 1 when one
+/// does, 2 on usage or input errors.
+pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let today = match today() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return 2;
+        }
+    };
+    let input = match input(args, err) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let threshold = severity(args.min_severity);
+    let report = audit::audit(&input, today);
+    let format = match args.format {
+        FormatArg::Text => ReportFormat::Text,
+        FormatArg::Json => ReportFormat::Json,
+        FormatArg::Sarif => ReportFormat::Sarif,
+        FormatArg::Markdown => ReportFormat::Markdown,
+    };
+    match audit::render(&report, format, threshold) {
+        Ok(text) => {
+            let _ = write!(out, "{text}");
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return 2;
+        }
+    }
+    let failures = report.failures(threshold);
+    if failures.is_empty() {
+        0
+    } else {
+        if format != ReportFormat::Text {
+            let ids: Vec<String> = failures
+                .iter()
+                .map(|r| format!("{} ({})", r.control.id, r.control.severity.as_str()))
+                .collect();
+            let _ = writeln!(
+                err,
+                "error: unwaived failure{} at or above {}: {}",
+                if ids.len() == 1 { "" } else { "s" },
+                threshold.as_str(),
+                ids.join(", ")
+            );
+        }
+        1
+    }
+}
+
 /// Run `explain`.
-pub fn explain_cmd(_control: &str, _out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let _ = writeln!(err, "error: explain is not yet supported");
-    2
+pub fn explain_cmd(control: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let Some(c) = audit::control(&control.to_ascii_uppercase()) else {
+        let _ = writeln!(
+            err,
+            "error: unknown control `{control}`\n  = hint: `aks-harden controls` lists the catalogue"
+        );
+        return 2;
+    };
+    let today = match today() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return 2;
+        }
+    };
+    let mut s = String::new();
+    {
+        use std::fmt::Write as _;
+        let topic = c.seed_topic();
+        let _ = writeln!(
+            s,
+            "{} {} ({}): {}",
+            c.severity.mark(),
+            c.id,
+            c.severity.as_str(),
+            c.title
+        );
+        let _ = writeln!(s, "section: {}", c.section.title());
+        if let Some(t) = topic {
+            let _ = writeln!(
+                s,
+                "guideline topic: {} ({}{})",
+                t.text,
+                t.section,
+                t.severity
+                    .map(|v| format!(", {} {}", v.mark(), v.as_str()))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = writeln!(s, "\ndemands:\n  {}", c.demands);
+        let _ = writeln!(s, "\nwhy:\n  {}", c.why);
+        let _ = writeln!(s, "\nfix:\n  {}", c.fix);
+        let none = |v: &[&str]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        let _ = writeln!(s, "\nother judges:");
+        let _ = writeln!(s, "  checkov: {}", none(c.checkov));
+        let _ = writeln!(s, "  PSRule:  {}", none(c.psrule));
+        let _ = writeln!(s, "  CIS AKS: {}", none(c.cis));
+        let _ = writeln!(s, "  live clusters (az aks show): {}", c.live.as_str());
+        let _ = writeln!(s, "\nbuilt-in profiles:");
+        for (name, _) in crate::profile::BUILTIN {
+            let estate = match crate::load_profile(name) {
+                Ok(e) => e,
+                Err(e) => {
+                    let _ = writeln!(s, "  {name}: cannot load: {e}");
+                    continue;
+                }
+            };
+            let report = match Input::from_estate(&estate, Source::profile(name)) {
+                Ok(i) => audit::audit(&i, today),
+                Err(e) => {
+                    let _ = writeln!(s, "  {name}: {}", e.message);
+                    continue;
+                }
+            };
+            let Some(r) = report.results.iter().find(|r| r.control.id == c.id) else {
+                continue;
+            };
+            let head = match (&r.waiver, r.outcome) {
+                (Some(w), Outcome::Waived) => {
+                    format!("waived until {}: {}", w.waiver.expires, w.waiver.reason)
+                }
+                _ => r.outcome.as_str().to_string(),
+            };
+            let _ = writeln!(s, "  {name}: {head}");
+            for f in &r.findings {
+                let _ = writeln!(s, "    - {}: {}", f.status.as_str(), report.evidence(f));
+            }
+        }
+    }
+    let _ = write!(out, "{s}");
+    0
 }
 
 /// Run `controls`.
 pub fn controls_cmd(out: &mut dyn Write, _err: &mut dyn Write) -> u8 {
-    for c in crate::audit::CONTROLS {
+    for c in audit::CONTROLS {
         let _ = writeln!(out, "{:<22} {:<8} {}", c.id, c.severity.as_str(), c.title);
     }
     0
 }
 
-/// Before `gen`: `Some(exit code)` when the estate must not be rendered.
-pub fn gate(_estate: &Estate, _err: &mut dyn Write) -> Option<u8> {
-    None
+/// Before `gen`: `Some(exit code)` when the estate must not be rendered. A `staging`, `prod` or
+/// `regulated` estate with an unwaived critical or high failure is refused (exit 1) with the
+/// findings.
+pub fn gate(estate: &Estate, err: &mut dyn Write) -> Option<u8> {
+    if !matches!(estate.tier, Tier::Staging | Tier::Prod | Tier::Regulated) {
+        return None;
+    }
+    let today = match today() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Some(2);
+        }
+    };
+    let source = Source::new(format!("estate {}", estate.name), "", None);
+    let input = match Input::from_estate(estate, source) {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = writeln!(err, "error: {}", e.message);
+            return Some(2);
+        }
+    };
+    let report = audit::audit(&input, today);
+    let failures = report.failures(Severity::High);
+    if failures.is_empty() {
+        return None;
+    }
+    let mut s = String::new();
+    for r in &failures {
+        text::details_of(&mut s, &report, r);
+        s.push('\n');
+    }
+    let ids: Vec<String> = failures
+        .iter()
+        .map(|r| format!("{} ({})", r.control.id, r.control.severity.as_str()))
+        .collect();
+    let _ = write!(err, "{s}");
+    let _ = writeln!(
+        err,
+        "error: the {} estate `{}` has unwaived critical or high failures: {}; nothing was written\n  = hint: fix them, or record a waiver (reason, expires) under `waivers` in the estate file; `aks-harden audit` shows the full report",
+        audit::eval::tier_name(estate.tier),
+        estate.name,
+        ids.join(", ")
+    );
+    Some(1)
 }

@@ -270,11 +270,18 @@ fn deployment(t: &Template, d: &Deployment) -> Json {
         .filter_map(|id| t.deployments.iter().find(|x| &x.id == id))
         .map(|x| json!(deployment_name(t, x)))
         .collect();
-    if d.scope.subscription().is_some() {
-        // The hop: an RG-scope deployment in the home resource group that holds `m`.
+    if let Some(sub) = d.scope.subscription() {
+        // The hop: an RG-scope deployment in the home resource group that holds `m`. It needs the
+        // parameters `m` is given, and the subscription parameter that `m` is scoped by.
         let mut home = Map::new();
         home.insert("resourceGroup".into(), json!(t.home.1));
-        m = nested(&name, home, &d.parameters, RG_SCHEMA, vec![Json::Object(m)]);
+        let mut params = d.parameters.clone();
+        if let Expr::Param(p) = sub {
+            params
+                .entry(p.clone())
+                .or_insert((ParamType::String, Expr::Param(p.clone())));
+        }
+        m = nested(&name, home, &params, RG_SCHEMA, vec![Json::Object(m)]);
         // Inside the hop, parameters pass through under the same names.
         let home_id = json!(format!("{}-{}", t.estate, t.home.0));
         if !deps.contains(&home_id) {

@@ -59,6 +59,9 @@ pub enum EmitError {
     /// The format exists on the roadmap but is not implemented yet.
     #[error("the {0} format is not yet supported; use --format arm")]
     NotYetSupported(&'static str),
+    /// The estate holds something a format cannot express: a bug in aks-harden.
+    #[error("this is a bug in aks-harden, please report it: {0}")]
+    Untranslatable(String),
 }
 
 /// Render one format.

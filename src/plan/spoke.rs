@@ -53,14 +53,10 @@ pub(crate) fn subnet_id(s: &Spoke, role: SubnetRole) -> Expr {
     )
 }
 
-/// The spoke's resource groups, and the Defender plans of its subscription. Spokes that share a
-/// subscription (the same `subscriptionId`, or none given) get the plans once, from the first.
+/// The spoke's resource groups, and the Defender plans of its subscription. Every spoke declares
+/// the plans for its own subscription parameter: two spokes may share a subscription (then the
+/// second declaration changes nothing) or not, and only the deployer knows which.
 pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
-    let first_in_subscription = estate
-        .spokes
-        .iter()
-        .find(|o| o.subscription_id == s.subscription_id)
-        .is_some_and(|o| o.key == s.key);
     let mut out = Vec::new();
     for (id, rg) in [
         ("rg_network", &s.network_rg),
@@ -79,16 +75,11 @@ pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
         key_vaults,
         arm,
     } = estate.defender;
-    let plans = if first_in_subscription {
-        vec![
-            (containers, "Containers"),
-            (key_vaults, "KeyVaults"),
-            (arm, "Arm"),
-        ]
-    } else {
-        Vec::new()
-    };
-    for (on, plan) in plans {
+    for (on, plan) in [
+        (containers, "Containers"),
+        (key_vaults, "KeyVaults"),
+        (arm, "Arm"),
+    ] {
         if on {
             out.push(res(
                 &format!("defender_{}", plan.to_lowercase()),

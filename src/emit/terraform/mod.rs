@@ -7,6 +7,7 @@
 //! Every file is Terraform's JSON syntax, printed by `emit::pretty`. Labels come from the IR's
 //! deployment and resource ids, so the same estate gives the same bytes.
 
+pub mod azapi;
 pub mod azurerm;
 
 use super::{EmitError, Files, TerraformProvider};
@@ -29,9 +30,7 @@ pub(crate) const AZAPI_VERSION: &str = "~> 2.5";
 pub fn render(t: &Template, provider: TerraformProvider) -> Result<Files, EmitError> {
     match provider {
         TerraformProvider::Azurerm => azurerm::render(t),
-        TerraformProvider::Azapi => Err(EmitError::NotYetSupported(
-            "terraform with the azapi provider",
-        )),
+        TerraformProvider::Azapi => azapi::render(t),
     }
 }
 

@@ -1,0 +1,107 @@
+//! The report for a terminal: one line per control, then the evidence and fix for everything
+//! that is not a plain pass, the warnings, and the summary.
+
+use super::{ControlResult, Outcome, Report, WaiverState};
+use crate::audit::catalogue::Severity;
+use crate::audit::eval::{Status, tier_name};
+use std::fmt::Write;
+
+/// Render the text report; the last line is the summary with the verdict at `threshold`.
+pub fn render(report: &Report, threshold: Severity) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "aks-harden audit of {} (tier {}, {} input) on {}",
+        report.input.source.label,
+        tier_name(report.input.tier),
+        report.input.kind.as_str(),
+        report.date
+    );
+    let _ = writeln!(s);
+    for r in &report.results {
+        let _ = writeln!(
+            s,
+            "  {:<12} {:<8} {:<22} {}",
+            r.outcome.as_str(),
+            r.control.severity.as_str(),
+            r.control.id,
+            r.control.title
+        );
+    }
+    let details: Vec<&ControlResult> = report
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.outcome,
+                Outcome::Fail | Outcome::Waived | Outcome::Unknown
+            )
+        })
+        .collect();
+    for r in details {
+        let _ = writeln!(s);
+        details_of(&mut s, report, r);
+    }
+    if !report.input.notes.is_empty() {
+        let _ = writeln!(s, "\nnotes on the input:");
+        for n in &report.input.notes {
+            let _ = writeln!(s, "  - {n}");
+        }
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(s, "\nwarnings:");
+        for w in &report.warnings {
+            let _ = writeln!(s, "  - {w}");
+        }
+    }
+    let _ = writeln!(s, "\n{}", report.verdict(threshold));
+    s
+}
+
+/// The evidence, waiver and fix of one control, as the gate and `explain` print them too.
+pub fn details_of(s: &mut String, report: &Report, r: &ControlResult) {
+    let _ = writeln!(
+        s,
+        "{} {} ({}): {}",
+        r.outcome.as_str().to_uppercase(),
+        r.control.id,
+        r.control.severity.as_str(),
+        r.control.title
+    );
+    for f in &r.findings {
+        if f.status == Status::Pass && r.outcome != Outcome::Pass {
+            continue;
+        }
+        let loc = report.location(r, Some(f));
+        let at = match loc.line {
+            Some(l) => format!(" ({}:{l})", loc.uri),
+            None => String::new(),
+        };
+        let _ = writeln!(s, "  - {}: {}{at}", f.status.as_str(), report.evidence(f));
+    }
+    if let Some(w) = &r.waiver {
+        let approver = w
+            .waiver
+            .approver
+            .as_deref()
+            .map(|a| format!(", approved by {a}"))
+            .unwrap_or_default();
+        let state = match w.state {
+            WaiverState::Applied => "waived",
+            WaiverState::Expired => "waiver expired",
+            WaiverState::Unneeded => "waiver not needed",
+            WaiverState::Insufficient => "waiver does not cover it",
+        };
+        let _ = writeln!(
+            s,
+            "  {state} until {}{approver}: {}",
+            w.waiver.expires, w.waiver.reason
+        );
+    }
+    if matches!(
+        r.outcome,
+        Outcome::Fail | Outcome::Unknown | Outcome::Waived
+    ) {
+        let _ = writeln!(s, "  fix: {}", r.control.fix);
+    }
+}
