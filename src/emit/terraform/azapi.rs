@@ -128,6 +128,14 @@ fn scope_rg(scope: &Scope) -> String {
     }
 }
 
+/// The subscription id of a subscription parameter (or the deployment's own), as HCL.
+fn subscription_id(param: Option<&str>) -> String {
+    match param {
+        Some(p) => format!("coalesce(var.{}, {CLIENT}.subscription_id)", var_name(p)),
+        None => format!("{CLIENT}.subscription_id"),
+    }
+}
+
 /// An HCL string literal (a template with `${` escaped).
 fn hcl_str(s: &str) -> String {
     literal(&serde_json::to_string(s).unwrap_or_default())
@@ -168,18 +176,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// The subscription id of a subscription parameter (or the deployment's own), as HCL.
-    fn subscription(&self, param: Option<&str>) -> String {
-        match param {
-            Some(p) => format!("coalesce(var.{}, {CLIENT}.subscription_id)", var_name(p)),
-            None => format!("{CLIENT}.subscription_id"),
-        }
-    }
-
     fn param(&self, p: &str) -> String {
         let default = self.t.parameters.get(p).and_then(|x| x.default.as_ref());
         match default {
-            Some(Value::Expr(Expr::DeploymentSubscriptionId)) => self.subscription(Some(p)),
+            Some(Value::Expr(Expr::DeploymentSubscriptionId)) => subscription_id(Some(p)),
             Some(Value::Expr(Expr::DeploymentTenantId)) => {
                 format!("coalesce(var.{}, {CLIENT}.tenant_id)", var_name(p))
             }
@@ -227,7 +227,7 @@ impl<'a> Renderer<'a> {
         }
         // Not declared here: spell the id out.
         let mut fmt = String::from("/subscriptions/%s/resourceGroups/%s/providers/");
-        let mut args = vec![self.subscription(sub_p.as_deref()), hcl_str(&rg_name)];
+        let mut args = vec![subscription_id(sub_p.as_deref()), hcl_str(&rg_name)];
         let mut segs = rtype.split('/');
         fmt.push_str(segs.next().unwrap_or_default());
         for (t, n) in segs.zip(names) {
@@ -285,7 +285,7 @@ impl<'a> Renderer<'a> {
             Expr::SubscriptionResourceId { rtype, name } => format!(
                 "format({}, {}, {})",
                 hcl_str(&format!("/subscriptions/%s/providers/{rtype}/%s")),
-                self.subscription(sub_param(&d.scope).as_deref()),
+                subscription_id(sub_param(&d.scope).as_deref()),
                 self.expr(d, name)?
             ),
             Expr::TenantResourceId { rtype, name } => format!(
@@ -387,7 +387,7 @@ impl<'a> Renderer<'a> {
                 };
                 Ok(format!(
                     "format(\"/subscriptions/%s\", {})",
-                    self.subscription(p)
+                    subscription_id(p)
                 ))
             }
             Scope::ResourceGroup {
