@@ -216,18 +216,7 @@ fn is_type(s: &str) -> bool {
     }
 }
 
-/// `type` + `names` as a provider-relative id: `Microsoft.Network/virtualNetworks/v/subnets/s`.
-pub fn relative_id(rtype: &str, names: &[String]) -> String {
-    let mut segs = rtype.split('/');
-    let mut out = segs.next().unwrap_or_default().to_string();
-    for (t, n) in segs.zip(names) {
-        out.push('/');
-        out.push_str(t);
-        out.push('/');
-        out.push_str(n);
-    }
-    out
-}
+pub use crate::ir::relative_id;
 
 fn resource_id(args: &[Val], kind: &str) -> Val {
     let Some(ti) = args

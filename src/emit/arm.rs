@@ -111,18 +111,7 @@ fn param_type(p: ParamType) -> &'static str {
     }
 }
 
-/// `Microsoft.Network/virtualNetworks/subnets` + `[vnet, snet]` → `Microsoft.Network/virtualNetworks/vnet/subnets/snet`.
-pub fn relative_id(rtype: &str, names: &[String]) -> String {
-    let mut segs = rtype.split('/');
-    let mut out = segs.next().unwrap_or_default().to_string();
-    for (t, n) in segs.zip(names) {
-        out.push('/');
-        out.push_str(t);
-        out.push('/');
-        out.push_str(n);
-    }
-    out
-}
+pub use crate::ir::relative_id;
 
 fn resource(r: &Resource) -> Json {
     let mut m = Map::new();

@@ -7,6 +7,7 @@ mod cluster;
 mod hub;
 mod spoke;
 
+pub(crate) use crate::ir::types;
 use crate::ir::{
     Deployment, Expr, Name, ParamType, Parameter, Resource, Scope, Target, Template, Value,
 };
@@ -37,40 +38,6 @@ pub mod policies {
     pub const POD_SECURITY_BASELINE: &str = "a8640138-9b0a-4a28-b8cb-1666c838647d";
     /// Kubernetes cluster pod security restricted standards for Linux-based workloads.
     pub const POD_SECURITY_RESTRICTED: &str = "42b8ef37-b724-4e24-bbc8-7a7708edfe00";
-}
-
-/// Resource type names used by the planner.
-pub(crate) mod types {
-    pub const RG: &str = "Microsoft.Resources/resourceGroups";
-    pub const LOCK: &str = "Microsoft.Authorization/locks";
-    pub const ROLE: &str = "Microsoft.Authorization/roleAssignments";
-    pub const POLICY: &str = "Microsoft.Authorization/policyAssignments";
-    pub const PRICING: &str = "Microsoft.Security/pricings";
-    pub const DIAG: &str = "Microsoft.Insights/diagnosticSettings";
-    pub const UAI: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-    pub const FIC: &str =
-        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
-    pub const LAW: &str = "Microsoft.OperationalInsights/workspaces";
-    pub const VNET: &str = "Microsoft.Network/virtualNetworks";
-    pub const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
-    pub const PEERING: &str = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
-    pub const NSG: &str = "Microsoft.Network/networkSecurityGroups";
-    pub const RT: &str = "Microsoft.Network/routeTables";
-    pub const PIP: &str = "Microsoft.Network/publicIPAddresses";
-    pub const FW: &str = "Microsoft.Network/azureFirewalls";
-    pub const FWP: &str = "Microsoft.Network/firewallPolicies";
-    pub const RCG: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
-    pub const DNS_ZONE: &str = "Microsoft.Network/privateDnsZones";
-    pub const DNS_LINK: &str = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
-    pub const PE: &str = "Microsoft.Network/privateEndpoints";
-    pub const PE_DNS: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
-    pub const KV: &str = "Microsoft.KeyVault/vaults";
-    pub const KV_KEY: &str = "Microsoft.KeyVault/vaults/keys";
-    pub const DES: &str = "Microsoft.Compute/diskEncryptionSets";
-    pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
-    pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
-    pub const AKS_MAINT: &str =
-        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
 }
 
 /// Plan the whole estate.

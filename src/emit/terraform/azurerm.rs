@@ -47,44 +47,11 @@
 
 use super::{Module, Providers, interp, label, literal, var_name};
 use crate::emit::{EmitError, Files};
+use crate::ir::types;
 use crate::ir::{Deployment, Expr, Name, Resource, Scope, Target, Template, Value};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-
-mod types {
-    pub const RG: &str = "Microsoft.Resources/resourceGroups";
-    pub const LOCK: &str = "Microsoft.Authorization/locks";
-    pub const ROLE: &str = "Microsoft.Authorization/roleAssignments";
-    pub const POLICY: &str = "Microsoft.Authorization/policyAssignments";
-    pub const PRICING: &str = "Microsoft.Security/pricings";
-    pub const DIAG: &str = "Microsoft.Insights/diagnosticSettings";
-    pub const UAI: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-    pub const FIC: &str =
-        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
-    pub const LAW: &str = "Microsoft.OperationalInsights/workspaces";
-    pub const VNET: &str = "Microsoft.Network/virtualNetworks";
-    pub const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
-    pub const PEERING: &str = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
-    pub const NSG: &str = "Microsoft.Network/networkSecurityGroups";
-    pub const RT: &str = "Microsoft.Network/routeTables";
-    pub const PIP: &str = "Microsoft.Network/publicIPAddresses";
-    pub const FW: &str = "Microsoft.Network/azureFirewalls";
-    pub const FWP: &str = "Microsoft.Network/firewallPolicies";
-    pub const RCG: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
-    pub const DNS_ZONE: &str = "Microsoft.Network/privateDnsZones";
-    pub const DNS_LINK: &str = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
-    pub const PE: &str = "Microsoft.Network/privateEndpoints";
-    pub const PE_DNS: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
-    pub const KV: &str = "Microsoft.KeyVault/vaults";
-    pub const KV_KEY: &str = "Microsoft.KeyVault/vaults/keys";
-    pub const DES: &str = "Microsoft.Compute/diskEncryptionSets";
-    pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
-    pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
-    pub const AKS_POOL: &str = "Microsoft.ContainerService/managedClusters/agentPools";
-    pub const AKS_MAINT: &str =
-        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
-}
 
 /// An IR property that azurerm cannot carry, and what takes care of it instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
