@@ -43,6 +43,28 @@ fn bench(c: &mut Criterion) {
             render(&e, Format::IMPLEMENTED).unwrap()
         });
     });
+    c.bench_function("prod: load and validate", |b| {
+        b.iter(|| load_str("prod.json", black_box(prod), Syntax::Json).unwrap());
+    });
+    let estate = load_str("prod.json", prod, Syntax::Json).unwrap();
+    for format in Format::IMPLEMENTED {
+        c.bench_function(&format!("prod: plan and render {}", format.as_str()), |b| {
+            b.iter(|| render(black_box(&estate), &[*format]).unwrap());
+        });
+    }
+    let fifty = load_str("spokes.json", &many_spokes(50), Syntax::Json).unwrap();
+    for format in Format::IMPLEMENTED {
+        c.bench_function(
+            &format!("50 spokes: plan and render {}", format.as_str()),
+            |b| {
+                b.iter(|| render(black_box(&fifty), &[*format]).unwrap());
+            },
+        );
+    }
+    c.bench_function("50 spokes: load and validate", |b| {
+        let text = many_spokes(50);
+        b.iter(|| load_str("spokes.json", black_box(&text), Syntax::Json).unwrap());
+    });
     let mut group = c.benchmark_group("spokes: load, validate, render all formats");
     group.sample_size(20);
     for n in [1, 10, 50] {

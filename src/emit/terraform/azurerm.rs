@@ -51,7 +51,7 @@ use crate::ir::types;
 use crate::ir::{Deployment, Expr, Name, Resource, Scope, Target, Template, Value};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An IR property that azurerm cannot carry, and what takes care of it instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,7 +512,8 @@ fn subnet_label(vnet: &Addr, subnet: &str) -> String {
 struct Tx<'a, 't> {
     t: &'t Template,
     items: &'a [Item<'t>],
-    keys: Vec<Key>,
+    /// Declared resources by (resource group, type, names), all lower case.
+    keys: BTreeMap<(String, String, Vec<String>), Vec<Key>>,
     providers: Providers,
     m: Module,
     errors: Vec<String>,
@@ -568,10 +569,17 @@ fn translate(t: &Template) -> Out {
             addr,
         });
     }
+    let mut index: BTreeMap<(String, String, Vec<String>), Vec<Key>> = BTreeMap::new();
+    for k in keys {
+        index
+            .entry((k.rg.clone(), k.rtype.clone(), k.names.clone()))
+            .or_default()
+            .push(k);
+    }
     let mut tx = Tx {
         t,
         items: &items,
-        keys,
+        keys: index,
         providers: Providers::of(t),
         m: Module::default(),
         errors: Vec::new(),
@@ -743,9 +751,9 @@ impl Tx<'_, '_> {
         let rtype = rtype.to_lowercase();
         let found: Vec<&Key> = self
             .keys
-            .iter()
-            .filter(|k| k.rg == rg && k.rtype == rtype && k.names == names)
-            .collect();
+            .get(&(rg.clone(), rtype.clone(), names.clone()))
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
         let pick = match found.as_slice() {
             [one] => Some(*one),
             [] => None,

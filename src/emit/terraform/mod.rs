@@ -14,6 +14,7 @@ use super::{EmitError, Files, TerraformProvider};
 use crate::ir::{Expr, ParamType, Scope, Template, Value};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
+use std::collections::BTreeMap;
 
 /// The folder every Terraform file goes to.
 pub(crate) const DIR: &str = "terraform";
@@ -284,11 +285,15 @@ struct Doc {
 pub(crate) struct Module {
     files: IndexMap<String, Doc>,
     outputs: IndexMap<String, Json>,
+    /// (type, label) → the file holding that block, so lookups do not scan every file.
+    located: BTreeMap<(String, String), String>,
 }
 
 impl Module {
     /// Add a resource block to `file` (without `.tf.json`).
     pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: Json) {
+        self.located
+            .insert((rtype.to_string(), label.to_string()), file.to_string());
         self.files
             .entry(file.to_string())
             .or_default()
@@ -319,16 +324,18 @@ impl Module {
 
     /// A resource body already added.
     pub fn get(&self, rtype: &str, label: &str) -> Option<&Json> {
-        self.files
-            .values()
-            .find_map(|d| d.resource.get(rtype).and_then(|m| m.get(label)))
+        let file = self.located.get(&(rtype.to_string(), label.to_string()))?;
+        self.files.get(file)?.resource.get(rtype)?.get(label)
     }
 
     /// A resource body already added, for amending it.
     pub fn resource_mut(&mut self, rtype: &str, label: &str) -> Option<&mut Json> {
+        let file = self.located.get(&(rtype.to_string(), label.to_string()))?;
         self.files
-            .values_mut()
-            .find_map(|d| d.resource.get_mut(rtype).and_then(|m| m.get_mut(label)))
+            .get_mut(file)?
+            .resource
+            .get_mut(rtype)?
+            .get_mut(label)
     }
 
     /// Whether any resource of a type whose name starts with `prefix` was added.
