@@ -1,19 +1,42 @@
-//! Writing a rendered file set into an output folder, safely: every file is first written to a
-//! temporary sibling and only then renamed into place, so an error leaves the previous output
-//! intact; a lock file keeps two runs from interleaving; a manifest records what aks-harden wrote,
-//! so stale files are removed only when aks-harden wrote them, and nothing else in the folder is
-//! touched. `check` compares instead of writing.
+//! Writing a rendered file set into an output folder, safely.
+//!
+//! - **All or nothing.** Every file is first written to a temporary sibling; only when all are
+//!   written are they renamed into place. If a rename fails half-way, the files already renamed
+//!   are put back from hard-linked backups, so an error leaves the previous output intact.
+//! - **One writer at a time.** A lock file ([`LOCK`]) records the process id and host of the
+//!   writer. A second run fails with an error naming the lock file and the holder; a lock left
+//!   by a run that crashed (its process is gone, same host) is broken, under a short-lived
+//!   second lock so that two runs cannot both break it.
+//! - **Nothing else is touched.** A manifest ([`MANIFEST`]) records what aks-harden wrote. A
+//!   file from an earlier run that the estate no longer produces is removed only when the
+//!   manifest lists it, and manifest entries that are absolute or contain `..` are ignored.
+//!   Other files in the folder are never read, written or removed.
+//! - **No symlinks.** `--out` itself may be a symlink to a folder (that folder is the output
+//!   folder), but aks-harden never writes, reads or removes through a symlink *inside* it: a
+//!   sub-folder or file on the path of a file it writes that is a symlink is an error, and a
+//!   symlink on the path of a stale file is left alone. Only regular files are read or replaced,
+//!   so a pipe or device in the folder cannot block or flood a run.
+//!
+//! [`check`] compares instead of writing.
 
 use crate::emit::Files;
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::io::{Read as _, Write as _};
+use std::path::{Component, Path, PathBuf};
 
 /// Name of the manifest aks-harden keeps in the output folder.
 pub const MANIFEST: &str = ".aks-harden-manifest";
 /// Name of the lock file held while writing.
 pub const LOCK: &str = ".aks-harden.lock";
+/// Name of the lock held for a moment while breaking a stale [`LOCK`].
+pub const BREAK_LOCK: &str = ".aks-harden.lock.break";
+/// Suffix of the temporary file each output file is written to before it is renamed into place.
+pub const TMP_SUFFIX: &str = ".aks-harden-tmp";
+/// Suffix of the backup kept of each replaced file until all renames succeeded.
+pub const BACKUP_SUFFIX: &str = ".aks-harden-old";
+/// Largest manifest aks-harden reads; a bigger one is ignored (nothing stale is removed).
+const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
 /// A write failed; the output folder holds what it held before.
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +67,19 @@ pub struct Report {
     pub unchanged: Vec<String>,
     /// Files from an earlier run that the estate no longer produces.
     pub removed: Vec<String>,
+    /// The process id recorded in a stale lock that was broken, if any.
+    pub broke_stale_lock: Option<u32>,
 }
 
 /// Something that stores files; the real folder, or a test double that fails on demand.
 pub trait Sink {
-    /// Write `bytes` to `path` (a temporary file that is renamed later).
+    /// Write `bytes` to `path`, a temporary file that does not exist yet and is renamed later.
     fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+
+    /// Move the temporary file `from` over `to`, in the same folder.
+    fn rename(&mut self, from: &Path, to: &Path) -> std::io::Result<()> {
+        fs::rename(from, to)
+    }
 }
 
 /// Writes to the file system.
@@ -58,36 +88,151 @@ pub struct FsSink;
 
 impl Sink for FsSink {
     fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let mut f = fs::File::create(path)?;
+        // `create_new` never follows a symlink or reuses a file someone else created.
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?;
         f.write_all(bytes)?;
         f.sync_all()
     }
 }
 
-fn checked_path(out: &Path, rel: &str) -> Result<PathBuf, WriteError> {
+/// `rel` joined to `out`, if it stays inside `out` and is spelt the one way aks-harden spells
+/// paths: relative, `/`-separated, no empty, `.` or `..` segments (so `arm/./main.json` cannot
+/// alias `arm/main.json`).
+fn contained(out: &Path, rel: &str) -> Option<PathBuf> {
     let p = Path::new(rel);
-    if p.is_absolute()
-        || p.components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
-    {
-        return Err(err(
-            p,
-            "refusing a path outside the output folder",
-            "this is a bug in aks-harden; please report it",
-        ));
-    }
-    Ok(out.join(p))
+    let plain = rel
+        .split('/')
+        .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['\\', '\0']))
+        && p.components().all(|c| matches!(c, Component::Normal(_)));
+    (plain && !p.is_absolute()).then(|| out.join(p))
 }
 
+fn checked_path(out: &Path, rel: &str) -> Result<PathBuf, WriteError> {
+    contained(out, rel).ok_or_else(|| {
+        err(
+            Path::new(rel),
+            "refusing a path outside the output folder",
+            "this is a bug in aks-harden; please report it",
+        )
+    })
+}
+
+/// What is at a path, without following a symlink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Missing,
+    File,
+    Dir,
+    Symlink,
+    /// A pipe, socket or device.
+    Other,
+}
+
+fn kind(p: &Path) -> Kind {
+    match fs::symlink_metadata(p) {
+        Err(_) => Kind::Missing,
+        Ok(m) if m.file_type().is_symlink() => Kind::Symlink,
+        Ok(m) if m.is_file() => Kind::File,
+        Ok(m) if m.is_dir() => Kind::Dir,
+        Ok(_) => Kind::Other,
+    }
+}
+
+/// The folders between `out` (exclusive) and `dest` (exclusive), outermost first.
+fn folders_between(out: &Path, dest: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = dest
+        .ancestors()
+        .skip(1)
+        .take_while(|d| *d != out)
+        .map(Path::to_path_buf)
+        .collect();
+    dirs.reverse();
+    dirs
+}
+
+/// Why `dest` (a file aks-harden produces) must not be written, if it must not: a symlink or
+/// something other than a folder on the way, or something other than a regular file at `dest`.
+fn unsafe_destination(out: &Path, dest: &Path) -> Option<WriteError> {
+    for d in folders_between(out, dest) {
+        match kind(&d) {
+            Kind::Missing => break,
+            Kind::Dir => {}
+            Kind::Symlink => {
+                return Some(err(
+                    &d,
+                    "the folder is a symlink; aks-harden never writes through a symlink",
+                    "replace the symlink with a real folder, or point --out elsewhere",
+                ));
+            }
+            Kind::File | Kind::Other => {
+                return Some(err(
+                    &d,
+                    "the path must be a folder, but something else is there",
+                    "move it away, or point --out elsewhere",
+                ));
+            }
+        }
+    }
+    match kind(dest) {
+        Kind::Missing | Kind::File => None,
+        Kind::Symlink => Some(err(
+            dest,
+            "the file is a symlink; aks-harden never writes through a symlink",
+            "remove the symlink; aks-harden writes a regular file in its place",
+        )),
+        Kind::Dir | Kind::Other => Some(err(
+            dest,
+            "the path must be a regular file, but a folder, pipe or device is there",
+            "move it away, or point --out elsewhere",
+        )),
+    }
+}
+
+/// Whether `dest` and every folder between it and `out` are what a file aks-harden wrote would
+/// be: real folders and a regular file.
+fn is_plain_file_inside(out: &Path, dest: &Path) -> bool {
+    folders_between(out, dest)
+        .iter()
+        .all(|d| kind(d) == Kind::Dir)
+        && kind(dest) == Kind::File
+}
+
+/// Read a regular file (never a symlink, pipe or device) of at most `limit` bytes.
+fn read_regular(p: &Path, limit: u64) -> Option<Vec<u8>> {
+    let meta = fs::symlink_metadata(p).ok()?;
+    if !meta.is_file() || meta.len() > limit {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(p)
+        .ok()?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
+}
+
+/// The entries of the manifest in `out`; entries that leave the folder or name aks-harden's own
+/// bookkeeping files are dropped. Empty when there is no readable manifest.
 fn read_manifest(out: &Path) -> Vec<String> {
-    fs::read_to_string(out.join(MANIFEST))
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string)
-                .collect()
+    let Some(bytes) = read_regular(&out.join(MANIFEST), MAX_MANIFEST_BYTES) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| contained(out, l).is_some())
+        .filter(|l| {
+            let name = l.rsplit('/').next().unwrap_or(l);
+            ![MANIFEST, LOCK, BREAK_LOCK].contains(&name)
+                && !name.ends_with(TMP_SUFFIX)
+                && !name.ends_with(BACKUP_SUFFIX)
         })
-        .unwrap_or_default()
+        .map(str::to_string)
+        .collect()
 }
 
 fn manifest_text(files: &Files) -> String {
@@ -98,17 +243,18 @@ fn manifest_text(files: &Files) -> String {
     s
 }
 
-struct LockGuard(PathBuf);
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
+fn sibling(dest: &Path, suffix: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    dest.with_file_name(format!(".{name}{suffix}"))
 }
 
 fn prepare_out(out: &Path) -> Result<(), WriteError> {
     match fs::symlink_metadata(out) {
         Ok(m) if m.file_type().is_symlink() => {
+            // `--out` itself may be a symlink: the folder it leads to is the output folder.
             let target = fs::metadata(out).map_err(|e| err(out, e, "point --out at a folder"))?;
             if !target.is_dir() {
                 return Err(err(
@@ -135,96 +281,322 @@ fn prepare_out(out: &Path) -> Result<(), WriteError> {
     }
 }
 
+// ---- the lock ----
+
+/// Who holds a lock, as recorded in the lock file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Holder {
+    pid: u32,
+    host: String,
+}
+
+impl Holder {
+    fn me() -> Holder {
+        Holder {
+            pid: std::process::id(),
+            host: hostname(),
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "# aks-harden is writing into this folder\npid={}\nhost={}\n",
+            self.pid, self.host
+        )
+    }
+
+    fn parse(text: &str) -> Option<Holder> {
+        let field = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+                .map(str::trim)
+        };
+        Some(Holder {
+            pid: field("pid")?.parse().ok()?,
+            host: field("host")?.to_string(),
+        })
+    }
+
+    /// Whether the holder is certainly gone: same host, and no such process. Where that cannot
+    /// be told (no `/proc`), a lock is never considered stale.
+    fn is_gone(&self) -> bool {
+        self.host == hostname() && process_is_gone(self.pid)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn hostname() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn hostname() -> String {
+    String::new()
+}
+
+#[cfg(target_os = "linux")]
+fn process_is_gone(pid: u32) -> bool {
+    Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_is_gone(_pid: u32) -> bool {
+    false
+}
+
+/// Removes a lock file when dropped.
+struct LockGuard(PathBuf);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn create_lock(path: &Path, holder: &Holder) -> std::io::Result<LockGuard> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    let guard = LockGuard(path.to_path_buf());
+    f.write_all(holder.text().as_bytes())?;
+    Ok(guard)
+}
+
+fn read_lock(path: &Path) -> Option<(String, Option<Holder>)> {
+    let text = String::from_utf8_lossy(&read_regular(path, 4096)?).to_string();
+    let holder = Holder::parse(&text);
+    Some((text, holder))
+}
+
+/// Take the lock on `out`, breaking a stale one. Returns the guard and the pid of a broken lock.
+fn lock(out: &Path) -> Result<(LockGuard, Option<u32>), WriteError> {
+    let path = out.join(LOCK);
+    let me = Holder::me();
+    let mut broke = None;
+    for _ in 0..3 {
+        match create_lock(&path, &me) {
+            Ok(guard) => return Ok((guard, broke)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(err(&path, e, "check that the output folder is writable")),
+        }
+        let seen = read_lock(&path);
+        match &seen {
+            Some((text, Some(h))) if h.is_gone() && break_stale(out, &path, text)? => {
+                broke = Some(h.pid);
+            }
+            // Gone between the attempt and the read: try again.
+            None if kind(&path) == Kind::Missing => {}
+            _ => return Err(held(&path, seen.and_then(|(_, h)| h))),
+        }
+    }
+    Err(held(&path, None))
+}
+
+fn held(path: &Path, holder: Option<Holder>) -> WriteError {
+    let shown = path.display();
+    match holder {
+        Some(h) => err(
+            path,
+            format!(
+                "another aks-harden run (process {} on {}) is writing into this folder",
+                h.pid,
+                if h.host.is_empty() {
+                    "this machine"
+                } else {
+                    &h.host
+                }
+            ),
+            &format!("wait for it to finish; if it is not running, delete {shown}"),
+        ),
+        None => err(
+            path,
+            "the output folder is locked by another aks-harden run",
+            &format!("wait for it to finish; if no aks-harden run is writing here, delete {shown}"),
+        ),
+    }
+}
+
+/// Remove the stale lock at `path` if it still holds `stale_text`. Only the holder of
+/// [`BREAK_LOCK`] may break a lock, so two runs that both find a stale lock cannot both remove
+/// it (the second would remove the first one's fresh lock). `false` when someone else is busy
+/// breaking it.
+fn break_stale(out: &Path, path: &Path, stale_text: &str) -> Result<bool, WriteError> {
+    let break_path = out.join(BREAK_LOCK);
+    let _guard = match create_lock(&break_path, &Holder::me()) {
+        Ok(g) => g,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => {
+            return Err(err(
+                &break_path,
+                e,
+                "check that the output folder is writable",
+            ));
+        }
+    };
+    match read_lock(path) {
+        Some((text, _)) if text == stale_text => match fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) => Err(err(path, e, "delete the stale lock file by hand")),
+        },
+        Some(_) => Ok(false),
+        None => Ok(true),
+    }
+}
+
+// ---- writing ----
+
 /// Write `files` into `out` with the real file system.
 pub fn write(out: &Path, files: &Files) -> Result<Report, WriteError> {
     write_with(out, files, &mut FsSink)
 }
 
+/// A file to replace: its temporary copy, its destination and, once made, its backup.
+struct Staged {
+    tmp: PathBuf,
+    dest: PathBuf,
+    backup: Option<PathBuf>,
+}
+
+/// Undo: temporary files, backups, and folders created for this run (innermost first, only when
+/// empty).
+fn discard(staged: &[Staged], created: &[PathBuf]) {
+    for s in staged {
+        let _ = fs::remove_file(&s.tmp);
+        if let Some(b) = &s.backup {
+            let _ = fs::remove_file(b);
+        }
+    }
+    for d in created.iter().rev() {
+        let _ = fs::remove_dir(d);
+    }
+}
+
 /// Write `files` into `out` through `sink`.
 pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Report, WriteError> {
     prepare_out(out)?;
-    let lock_path = out.join(LOCK);
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&lock_path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                err(
-                    &lock_path,
-                    "another aks-harden run is writing into this folder",
-                    "wait for it to finish; if none is running, delete the lock file",
-                )
-            } else {
-                err(out, e, "check that the folder is writable")
-            }
-        })?;
-    let _guard = LockGuard(lock_path);
-
+    let (_lock, broke) = lock(out)?;
     let previous = read_manifest(out);
-    let mut report = Report::default();
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let cleanup = |staged: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in staged {
-            let _ = fs::remove_file(tmp);
-        }
+    let mut report = Report {
+        broke_stale_lock: broke,
+        ..Report::default()
     };
+
+    // Check every destination before anything is written.
     let mut all = files.clone();
     all.insert(MANIFEST.to_string(), manifest_text(files));
+    let mut plan = Vec::new();
     for (rel, content) in &all {
         let dest = checked_path(out, rel)?;
-        if fs::read(&dest).is_ok_and(|old| old == content.as_bytes()) {
+        if let Some(e) = unsafe_destination(out, &dest) {
+            return Err(e);
+        }
+        let same =
+            read_regular(&dest, content.len() as u64).is_some_and(|old| old == content.as_bytes());
+        if same {
             if rel != MANIFEST {
                 report.unchanged.push(rel.clone());
             }
-            continue;
+        } else {
+            plan.push((rel, dest, content));
         }
-        if let Some(parent) = dest.parent() {
-            if let Err(e) = fs::create_dir_all(parent) {
-                cleanup(&staged);
-                return Err(err(parent, e, "check that the output folder is writable"));
+    }
+    // The manifest last, so it never lists a file before that file is in place.
+    plan.sort_by_key(|(rel, _, _)| *rel == MANIFEST);
+
+    // Stage: every new content in a temporary sibling.
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut created: Vec<PathBuf> = Vec::new();
+    for (rel, dest, content) in plan {
+        for d in folders_between(out, &dest) {
+            if kind(&d) == Kind::Missing {
+                if let Err(e) = fs::create_dir(&d) {
+                    discard(&staged, &created);
+                    return Err(err(&d, e, "check that the output folder is writable"));
+                }
+                created.push(d);
             }
         }
-        let file_name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{file_name}.aks-harden-tmp"));
+        let tmp = sibling(&dest, TMP_SUFFIX);
+        // A leftover from a crashed run, or a trap: never written through, always replaced.
+        let _ = fs::remove_file(&tmp);
         if let Err(e) = sink.write(&tmp, content.as_bytes()) {
             let _ = fs::remove_file(&tmp);
-            cleanup(&staged);
+            discard(&staged, &created);
             return Err(err(
                 &dest,
                 e,
                 "check free space and permissions; the previous output is intact",
             ));
         }
-        staged.push((tmp, dest));
+        staged.push(Staged {
+            tmp,
+            dest,
+            backup: None,
+        });
         if rel != MANIFEST {
             report.written.push(rel.clone());
         }
     }
-    for (tmp, dest) in &staged {
-        if let Err(e) = fs::rename(tmp, dest) {
-            cleanup(&staged);
-            return Err(err(dest, e, "check permissions on the output folder"));
-        }
-    }
-    for rel in previous {
-        if files.contains_key(&rel) || rel == MANIFEST {
+
+    // Back up what is replaced, so a failed rename can be undone.
+    for s in &mut staged {
+        if kind(&s.dest) != Kind::File {
             continue;
         }
-        if let Ok(p) = checked_path(out, &rel) {
-            if fs::remove_file(&p).is_ok() {
-                report.removed.push(rel);
-                // Remove folders aks-harden emptied, never others.
-                let mut dir = p.parent();
-                while let Some(d) = dir {
-                    if d == out || fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    dir = d.parent();
-                }
+        let backup = sibling(&s.dest, BACKUP_SUFFIX);
+        let _ = fs::remove_file(&backup);
+        let made =
+            fs::hard_link(&s.dest, &backup).or_else(|_| fs::copy(&s.dest, &backup).map(|_| ()));
+        if let Err(e) = made {
+            let dest = s.dest.clone();
+            discard(&staged, &created);
+            return Err(err(
+                &dest,
+                e,
+                "check free space and permissions; the previous output is intact",
+            ));
+        }
+        s.backup = Some(backup);
+    }
+
+    // Commit: rename every temporary file into place; on failure, put the old files back.
+    for (i, s) in staged.iter().enumerate() {
+        if let Err(e) = sink.rename(&s.tmp, &s.dest) {
+            for done in staged[..i].iter().rev() {
+                let _ = match &done.backup {
+                    Some(b) => fs::rename(b, &done.dest),
+                    None => fs::remove_file(&done.dest),
+                };
+            }
+            discard(&staged, &created);
+            return Err(err(
+                &s.dest,
+                e,
+                "check permissions on the output folder; the previous output is intact",
+            ));
+        }
+    }
+    discard(&staged, &[]);
+
+    // Remove what an earlier run wrote and this one does not produce, never anything else.
+    for rel in previous {
+        if files.contains_key(&rel) {
+            continue;
+        }
+        let Some(p) = contained(out, &rel) else {
+            continue;
+        };
+        if !is_plain_file_inside(out, &p) || fs::remove_file(&p).is_err() {
+            continue;
+        }
+        report.removed.push(rel);
+        // Remove folders aks-harden emptied, never others.
+        for d in folders_between(out, &p).iter().rev() {
+            if kind(d) != Kind::Dir || fs::remove_dir(d).is_err() {
+                break;
             }
         }
     }
@@ -232,11 +604,23 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Repo
 }
 
 /// Compare `files` with what is in `out`: a unified diff per differing file, and the stale files
-/// a write would remove. Empty when the folder is up to date.
+/// a write would remove. Empty when the folder is up to date. Reads only regular files, never
+/// through a symlink.
 pub fn check(out: &Path, files: &Files) -> String {
     let mut diff = String::new();
     for (rel, content) in files {
-        let old = fs::read_to_string(out.join(rel)).unwrap_or_default();
+        let Some(dest) = contained(out, rel) else {
+            let _ = writeln!(diff, "refused: {rel} (outside the output folder)");
+            continue;
+        };
+        if let Some(e) = unsafe_destination(out, &dest) {
+            let _ = writeln!(diff, "refused: {rel}: {}: {}", e.path.display(), e.message);
+            continue;
+        }
+        let limit = (content.len() as u64).saturating_mul(2).max(1024 * 1024);
+        let old = read_regular(&dest, limit)
+            .map(|b| String::from_utf8_lossy(&b).to_string())
+            .unwrap_or_default();
         if old != *content {
             let d = similar::TextDiff::from_lines(old.as_str(), content.as_str());
             let _ = write!(
@@ -249,9 +633,60 @@ pub fn check(out: &Path, files: &Files) -> String {
         }
     }
     for rel in read_manifest(out) {
-        if !files.contains_key(&rel) && out.join(&rel).exists() {
+        if files.contains_key(&rel) {
+            continue;
+        }
+        if contained(out, &rel).is_some_and(|p| is_plain_file_inside(out, &p)) {
             let _ = writeln!(diff, "stale: {rel} (aks-harden would remove it)");
         }
     }
     diff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contained_refuses_paths_that_leave_the_folder() {
+        let out = Path::new("out");
+        assert_eq!(
+            contained(out, "arm/main.json"),
+            Some(out.join("arm/main.json"))
+        );
+        for bad in [
+            "",
+            "../x",
+            "arm/../../x",
+            "/etc/passwd",
+            "./x",
+            "arm/./x",
+            "a\\..\\x",
+            "arm//x",
+            "arm/",
+        ] {
+            assert_eq!(contained(out, bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lock_text_round_trips() {
+        let h = Holder {
+            pid: 42,
+            host: "build-7".into(),
+        };
+        assert_eq!(Holder::parse(&h.text()), Some(h));
+        assert_eq!(Holder::parse(""), None);
+        assert_eq!(Holder::parse("pid=x\nhost=a\n"), None);
+    }
+
+    #[test]
+    fn folders_between_lists_parents_outermost_first() {
+        let out = Path::new("/o");
+        assert_eq!(
+            folders_between(out, Path::new("/o/a/b/c.json")),
+            [PathBuf::from("/o/a"), PathBuf::from("/o/a/b")]
+        );
+        assert!(folders_between(out, Path::new("/o/c.json")).is_empty());
+    }
 }

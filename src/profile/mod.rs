@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// Deepest nesting aks-harden reads (the estate format itself nests about eight levels).
 pub const MAX_DEPTH: usize = 64;
+/// Most values (scalars, sequences and mappings, counting each alias expansion) a YAML document
+/// may hold; an alias bomb ("billion laughs") is refused when it reaches this many.
+pub const MAX_YAML_NODES: usize = 100_000;
 /// Longest `extends` chain.
 const MAX_EXTENDS: usize = 8;
 
@@ -113,31 +116,21 @@ impl Resolved {
 }
 
 /// Parse estate text (JSON or YAML) into a JSON value, enforcing size and depth limits.
+///
+/// Hostile input is refused cheaply and with a diagnostic, never a panic: text over
+/// [`MAX_FILE_BYTES`], nesting deeper than [`MAX_DEPTH`] (checked before any parser recurses),
+/// duplicate keys, YAML tags other than the standard ones, several YAML documents, and YAML
+/// aliases that expand beyond [`MAX_YAML_NODES`] nodes ("billion laughs").
 pub fn parse_text(file: &str, text: &str, syntax: Syntax) -> Result<Value, Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            "too-large",
-            "",
-            format!(
-                "the file is {} bytes; aks-harden reads at most {MAX_FILE_BYTES}",
-                text.len()
-            ),
-            "an estate file is a few kilobytes: check that this is the file you meant",
-        )
-        .in_file(file));
+        return Err(too_large(text.len()).in_file(file));
     }
     let value = match syntax {
         Syntax::Json => parse_json(text).map_err(|d| d.in_file(file))?,
         Syntax::Yaml => parse_yaml(text).map_err(|d| d.in_file(file))?,
     };
     if depth(&value) > MAX_DEPTH {
-        return Err(Diagnostic::error(
-            "too-deep",
-            "",
-            format!("the document nests deeper than {MAX_DEPTH} levels"),
-            "the estate format nests about eight levels; flatten the document",
-        )
-        .in_file(file));
+        return Err(too_deep().in_file(file));
     }
     if !value.is_object() {
         return Err(Diagnostic::error(
@@ -151,52 +144,139 @@ pub fn parse_text(file: &str, text: &str, syntax: Syntax) -> Result<Value, Diagn
     Ok(value)
 }
 
+fn too_large(bytes: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(
+        "too-large",
+        "",
+        format!("the file is {bytes} bytes; aks-harden reads at most {MAX_FILE_BYTES}"),
+        "an estate file is a few kilobytes: check that this is the file you meant",
+    )
+}
+
+fn too_deep() -> Diagnostic {
+    Diagnostic::error(
+        "too-deep",
+        "",
+        format!("the document nests deeper than {MAX_DEPTH} levels"),
+        "the estate format nests about eight levels; flatten the document",
+    )
+}
+
 fn parse_json(text: &str) -> Result<Value, Diagnostic> {
     // Check nesting before serde_json recurses, so hostile input is refused cheaply.
     if bracket_depth(text) > MAX_DEPTH {
-        return Err(Diagnostic::error(
-            "too-deep",
-            "",
-            format!("the document nests deeper than {MAX_DEPTH} levels"),
-            "the estate format nests about eight levels; flatten the document",
-        ));
+        return Err(too_deep());
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str::<Value>(text).map_err(|e| {
-        let mut d = Diagnostic::error(
-            "syntax",
-            "",
-            format!("invalid JSON: {}", strip_position(&e.to_string())),
-            "fix the JSON syntax at the position shown (a YAML file needs a .yaml extension)",
-        );
-        if e.line() > 0 {
-            d.position = Some((e.line(), e.column()));
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::de::DeserializeSeed::deserialize(StrictJson, &mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| {
+            let mut d = Diagnostic::error(
+                "syntax",
+                "",
+                format!("invalid JSON: {}", strip_position(&e.to_string())),
+                if e.to_string().starts_with("duplicate key") {
+                    "keep one of the two entries; JSON objects take each key once"
+                } else {
+                    "fix the JSON syntax at the position shown (a YAML file needs a .yaml extension)"
+                },
+            );
+            if e.line() > 0 {
+                d.position = Some((e.line(), e.column()));
+            }
+            d
+        })
+}
+
+/// Builds a [`Value`] like `serde_json::Value`'s own `Deserialize`, but refuses duplicate keys,
+/// which `serde_json` would silently resolve to the last one.
+#[derive(Clone, Copy)]
+struct StrictJson;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictJson {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictJson {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("a number that is not finite"))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            out.push(v);
         }
-        d
-    })
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+            }
+            let value = map.next_value_seed(self)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
     if bracket_depth(text) > MAX_DEPTH || indent_depth(text) > MAX_DEPTH {
-        return Err(Diagnostic::error(
-            "too-deep",
-            "",
-            format!("the document nests deeper than {MAX_DEPTH} levels"),
-            "the estate format nests about eight levels; flatten the document",
-        ));
+        return Err(too_deep());
     }
     let mut options = serde_saphyr::options::Options::default();
     let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_depth = MAX_DEPTH;
     budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
     budget.max_events = 200_000;
+    budget.max_nodes = MAX_YAML_NODES;
+    budget.max_documents = 1;
+    budget.max_merge_keys = 1_000;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
+    budget.max_recorded_anchor_bytes = MAX_FILE_BYTES;
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_YAML_NODES;
+    options.reject_unsupported_tags = true;
     serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| {
-        let mut d = Diagnostic::error(
-            "syntax",
-            "",
-            format!("invalid YAML: {}", yaml_message(&e.to_string())),
-            "fix the YAML at the position shown; aks-harden reads plain YAML (no tags, few aliases)",
-        );
+        let mut d = yaml_diagnostic(&e);
         if let Some(loc) = e.location() {
             d.position = Some((
                 usize::try_from(loc.line()).unwrap_or(0),
@@ -207,17 +287,81 @@ fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
     })
 }
 
-/// The YAML error without the position the diagnostic shows anyway.
+/// The diagnostic for a YAML error: a limit (`too-deep`, `too-large`) or a `syntax` error.
+fn yaml_diagnostic(e: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut inner = e.without_snippet();
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let expands = |what: String| {
+        Diagnostic::error(
+            "too-large",
+            "",
+            format!("the YAML expands beyond what aks-harden reads: {what}"),
+            "an estate needs few anchors and aliases; write the values out instead of nesting aliases",
+        )
+    };
+    match inner {
+        E::Budget {
+            breach: B::Depth { .. },
+            ..
+        }
+        | E::AliasReplayStackDepthExceeded { .. } => too_deep(),
+        E::Budget { breach, .. } => match breach {
+            B::Documents { .. } => Diagnostic::error(
+                "syntax",
+                "",
+                "invalid YAML: the file holds more than one document",
+                "an estate file is one YAML document: remove the `---` separators after the first",
+            ),
+            B::Aliases { aliases } => expands(format!("more than {aliases} aliases")),
+            B::Anchors { anchors } => expands(format!("more than {anchors} anchors")),
+            B::Nodes { .. } | B::Events { .. } => {
+                expands(format!("more than {MAX_YAML_NODES} values"))
+            }
+            _ => expands(format!("{breach:?}")),
+        },
+        E::AliasReplayLimitExceeded { .. } | E::AliasExpansionLimitExceeded { .. } => {
+            expands(format!("aliases replay more than {MAX_YAML_NODES} values"))
+        }
+        E::UnsupportedTag { tag, .. } => Diagnostic::error(
+            "syntax",
+            "",
+            format!("invalid YAML: the tag {tag:?} is not supported"),
+            "remove the tag; aks-harden reads plain YAML (no tags, few aliases)",
+        ),
+        _ => {
+            let message = yaml_message(&e.to_string());
+            let hint = if message.starts_with("duplicate mapping key") {
+                "keep one of the two entries; YAML mappings take each key once"
+            } else {
+                "fix the YAML at the position shown; aks-harden reads plain YAML (no tags, few aliases)"
+            };
+            Diagnostic::error("syntax", "", format!("invalid YAML: {message}"), hint)
+        }
+    }
+}
+
+/// The YAML error without the position the diagnostic shows anyway, and without advice meant
+/// for programmers using the YAML library.
 fn yaml_message(s: &str) -> String {
     let line = first_line(s);
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    match line
+    let line = match line
         .find(" column ")
         .and_then(|i| line[i..].find(": ").map(|j| i + j + 2))
     {
-        Some(i) if line.starts_with("line ") => line[i..].to_string(),
-        _ => line.to_string(),
-    }
+        Some(i) if line.starts_with("line ") => &line[i..],
+        _ => line,
+    };
+    let line = [", set DuplicateKeyPolicy", "; use from_str_multiple"]
+        .iter()
+        .filter_map(|cut| line.find(cut))
+        .min()
+        .map_or(line, |i| &line[..i]);
+    line.to_string()
 }
 
 fn first_line(s: &str) -> &str {
@@ -257,21 +401,46 @@ fn bracket_depth(text: &str) -> usize {
     max
 }
 
-/// Deepest block indentation of a YAML text, counted in two-space steps.
+/// Deepest block nesting of a YAML text, counted in two-column steps: leading spaces plus the
+/// `- ` of sequence entries that open a nested sequence on the same line (`- - - x`). A run of
+/// dashes such as a Markdown rule inside a block scalar does not count.
 fn indent_depth(text: &str) -> usize {
     text.lines()
-        .map(|l| l.len() - l.trim_start_matches([' ', '-']).len())
+        .map(|line| {
+            let b = line.as_bytes();
+            let mut i = 0;
+            loop {
+                match b.get(i) {
+                    Some(b' ') => i += 1,
+                    Some(b'-' | b'?') if matches!(b.get(i + 1), None | Some(b' ')) => i += 2,
+                    _ => break i,
+                }
+            }
+        })
         .max()
         .unwrap_or(0)
         / 2
 }
 
+/// Nesting depth of a value. Iterative, so even a value built without the parsers' limits
+/// cannot exhaust the stack.
 fn depth(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
-        Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
-        _ => 0,
+    let mut max = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Array(a) => {
+                max = max.max(d + 1);
+                stack.extend(a.iter().map(|c| (c, d + 1)));
+            }
+            Value::Object(o) => {
+                max = max.max(d + 1);
+                stack.extend(o.values().map(|c| (c, d + 1)));
+            }
+            _ => {}
+        }
     }
+    max
 }
 
 /// A JSON type name for messages.
@@ -457,37 +626,42 @@ fn unknown_profile(name: &str, pointer: &str) -> Diagnostic {
 }
 
 /// Read a file as UTF-8 text with the size limit, mapping every failure to a diagnostic.
+///
+/// Only regular files are read (a FIFO would block and a device such as `/dev/zero` never
+/// ends), and never more than [`MAX_FILE_BYTES`] + 1 bytes, even if the file grows meanwhile.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    use std::io::Read as _;
     let io = |msg: String, hint: &str| Diagnostic::error("io", "", msg, hint);
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let cannot = |e: std::io::Error| {
         io(
             format!("cannot read the file: {e}"),
             "check the path and permissions",
         )
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
         return Err(io(
             "the path is a directory, not a file".into(),
             "name an estate file (.json, .yaml or .yml)",
         ));
     }
-    if usize::try_from(meta.len()).map_or(true, |n| n > MAX_FILE_BYTES) {
-        return Err(Diagnostic::error(
-            "too-large",
-            "",
-            format!(
-                "the file is {} bytes; aks-harden reads at most {MAX_FILE_BYTES}",
-                meta.len()
-            ),
-            "an estate file is a few kilobytes: check that this is the file you meant",
+    if !meta.is_file() {
+        return Err(io(
+            "the path is not a regular file (a pipe, socket or device)".into(),
+            "name an estate file (.json, .yaml or .yml); aks-harden does not read devices or pipes",
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        io(
-            format!("cannot read the file: {e}"),
-            "check the path and permissions",
-        )
-    })?;
+    if usize::try_from(meta.len()).map_or(true, |n| n > MAX_FILE_BYTES) {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(format!("more than {MAX_FILE_BYTES}")));
+    }
     String::from_utf8(bytes).map_err(|e| {
         Diagnostic::error(
             "not-utf8",
