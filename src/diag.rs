@@ -39,6 +39,22 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it.
     pub hint: String,
+    /// Another place the problem involves (the other range of an overlap): when the user's file
+    /// holds this one but not `pointer`, the diagnostic is reported here instead.
+    pub related: Option<String>,
+}
+
+/// Longest message kept: diagnostics quote user values, which may be huge.
+const MAX_MESSAGE: usize = 300;
+
+fn bounded(s: String) -> String {
+    if s.chars().count() <= MAX_MESSAGE {
+        s
+    } else {
+        let mut t: String = s.chars().take(MAX_MESSAGE).collect();
+        t.push('…');
+        t
+    }
 }
 
 impl Diagnostic {
@@ -55,9 +71,17 @@ impl Diagnostic {
             file: String::new(),
             pointer: pointer.into(),
             position: None,
-            message: message.into(),
-            hint: hint.into(),
+            message: bounded(message.into()),
+            hint: bounded(hint.into()),
+            related: None,
         }
+    }
+
+    /// Same diagnostic, also involving the value at `pointer`.
+    #[must_use]
+    pub fn related_to(mut self, pointer: impl Into<String>) -> Self {
+        self.related = Some(pointer.into());
+        self
     }
 
     /// A warning at `pointer`.

@@ -50,7 +50,7 @@ enum Outcome {
     /// Refused with a diagnostic that calls itself a bug in aks-harden: the input passed a
     /// check it should have failed. Counted and saved, not a failure of the run, because the
     /// known case (a number beyond 32 bits that the schema lets through) is in a file the
-    /// fuzzer's owner does not own; see tests/hostile/wrong-type-u32-overflow.json.
+    /// fuzzer's owner does not own; see tests/hostile/bad-value-u32-overflow.json.
     SelfDeclaredBug(String),
 }
 

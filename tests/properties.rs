@@ -715,6 +715,7 @@ const fn rule(
         letter_first,
         alnum_last: true,
         no_double_hyphen,
+        public_fqdn: false,
     }
 }
 

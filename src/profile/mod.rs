@@ -103,7 +103,15 @@ impl Resolved {
     pub fn attribute(&self, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         diags
             .into_iter()
-            .map(|d| {
+            .map(|mut d| {
+                // Report a problem between two values where the user wrote one of them.
+                if let (Some(top), Some(other)) = (self.layers.last(), d.related.clone()) {
+                    if top.value.pointer(&d.pointer).is_none()
+                        && top.value.pointer(&other).is_some()
+                    {
+                        d.related = Some(std::mem::replace(&mut d.pointer, other));
+                    }
+                }
                 if d.file.is_empty() {
                     let f = self.origin(&d.pointer).to_string();
                     d.in_file(f)

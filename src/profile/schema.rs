@@ -12,8 +12,25 @@ pub fn estate_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let schema = schemars::schema_for!(EstateFile);
-        serde_json::to_value(&schema).unwrap_or(Value::Null)
+        let mut v = serde_json::to_value(&schema).unwrap_or(Value::Null);
+        bound_integers(&mut v);
+        v
     })
+}
+
+/// schemars writes `u32` fields as `format: uint32` with a minimum only; give them their maximum
+/// so the schema, not serde, refuses a number that does not fit.
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if o.get("format").and_then(Value::as_str) == Some("uint32") {
+                o.entry("maximum").or_insert(Value::from(u32::MAX));
+            }
+            o.values_mut().for_each(bound_integers);
+        }
+        Value::Array(a) => a.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// The estate JSON Schema as the text committed in `schemas/estate.schema.json`.
@@ -108,6 +125,14 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     at.clone(),
                     format!("{given} is not allowed here"),
                     hint,
+                ));
+            }
+            ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit } => {
+                out.push(Diagnostic::error(
+                    "bad-value",
+                    at.clone(),
+                    format!("{} is out of range (limit {limit})", err.instance()),
+                    "write a number within the range (see schemas/estate.schema.json)",
                 ));
             }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
@@ -249,18 +274,31 @@ pub fn did_you_mean<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) 
         .map(|(_, c)| c)
 }
 
+/// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+/// alignment), so `nmae` is one edit from `name`.
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -279,5 +317,9 @@ mod tests {
             Some("firewall")
         );
         assert_eq!(did_you_mean("zzz", keys.iter().copied()), None);
+        assert_eq!(
+            did_you_mean("nmae", ["name", "tier"].into_iter()),
+            Some("name")
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! Azure naming rules, ids, windows and settings that contradict each other. Names Azure needs to
 //! be globally unique get a deterministic suffix derived from the estate, never a random one.
 
-mod names;
+pub mod names;
 mod regions;
 
 pub use names::{NameRule, suffix};
@@ -138,14 +138,17 @@ impl Validator {
         for (i, a) in ranges.iter().enumerate() {
             for b in &ranges[i + 1..] {
                 if a.cidr.overlaps(b.cidr) {
-                    self.err(
-                        "cidr-overlap",
-                        &b.pointer,
-                        format!("{} {} overlaps {} {}", b.what, b.cidr, a.what, a.cidr),
-                        format!(
-                            "choose a range that does not overlap {} (at {})",
-                            a.cidr, a.pointer
-                        ),
+                    self.diags.push(
+                        Diagnostic::error(
+                            "cidr-overlap",
+                            &b.pointer,
+                            format!("{} {} and {} {} overlap", a.what, a.cidr, b.what, b.cidr),
+                            format!(
+                                "give {} (at {}) or {} (at {}) a range the other does not cover",
+                                a.what, a.pointer, b.what, b.pointer
+                            ),
+                        )
+                        .related_to(&a.pointer),
                     );
                 }
             }
@@ -464,6 +467,14 @@ impl Validator {
         let p = format!("/spokes/{}", esc(key));
         let e = &f.name;
         self.name(&names::SPOKE, key, &p);
+        if key == "hub" {
+            self.err(
+                "name-chars",
+                &p,
+                "spoke name \"hub\" is reserved for the connectivity hub".into(),
+                "name the spoke after its environment, e.g. \"prod\" or \"qa\"".into(),
+            );
+        }
         if let Some(sub) = &s.subscription_id {
             self.guid(sub, &format!("{p}/subscriptionId"), "a subscription id");
         }

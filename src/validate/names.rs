@@ -19,7 +19,49 @@ pub struct NameRule {
     pub alnum_last: bool,
     /// Consecutive hyphens forbidden.
     pub no_double_hyphen: bool,
+    /// The name becomes part of a public host name, where Azure refuses reserved words.
+    pub public_fqdn: bool,
 }
+
+/// Words Azure refuses anywhere in a name that becomes a public host name.
+const RESERVED_ANYWHERE: &[&str] = &["microsoft", "windows"];
+/// Words Azure refuses as a whole name.
+const RESERVED_WHOLE: &[&str] = &[
+    "access",
+    "app_code",
+    "appservices",
+    "azure",
+    "azuredns",
+    "bing",
+    "bizspark",
+    "biztalk",
+    "cortana",
+    "directx",
+    "dotnet",
+    "dynamics",
+    "excel",
+    "exchange",
+    "forefront",
+    "groove",
+    "hololens",
+    "hyperv",
+    "kinect",
+    "lync",
+    "msdn",
+    "o365",
+    "office",
+    "office365",
+    "onedrive",
+    "onenote",
+    "outlook",
+    "powerpoint",
+    "sharepoint",
+    "skype",
+    "visio",
+    "visualstudio",
+];
+/// Words Azure refuses at the start of a name.
+const RESERVED_START: &[&str] = &["login", "xbox"];
 
 fn lower_alnum(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
@@ -59,6 +101,7 @@ const fn rule(
         letter_first: false,
         alnum_last: true,
         no_double_hyphen: false,
+        public_fqdn: false,
     }
 }
 
@@ -140,6 +183,7 @@ pub const AKS: NameRule = rule(
 /// AKS DNS prefix.
 pub const DNS_PREFIX: NameRule = NameRule {
     letter_first: true,
+    public_fqdn: true,
     ..rule(
         "AKS DNS prefix",
         1,
@@ -151,6 +195,7 @@ pub const DNS_PREFIX: NameRule = NameRule {
 /// Key Vault (globally unique).
 pub const KEY_VAULT: NameRule = NameRule {
     letter_first: true,
+    public_fqdn: true,
     no_double_hyphen: true,
     ..rule(
         "Key Vault",
@@ -161,7 +206,10 @@ pub const KEY_VAULT: NameRule = NameRule {
     )
 };
 /// Container registry (globally unique).
-pub const REGISTRY: NameRule = rule("container registry", 5, 50, alnum, "letters and digits");
+pub const REGISTRY: NameRule = NameRule {
+    public_fqdn: true,
+    ..rule("container registry", 5, 50, alnum, "letters and digits")
+};
 /// Log Analytics workspace.
 pub const LOG_ANALYTICS: NameRule = NameRule {
     letter_first: false,
@@ -195,6 +243,23 @@ impl NameRule {
         }
         if self.no_double_hyphen && name.contains("--") {
             return Some(("name-chars", "contains consecutive hyphens".into()));
+        }
+        if self.public_fqdn {
+            let lower = name.to_ascii_lowercase();
+            let reserved = RESERVED_ANYWHERE
+                .iter()
+                .find(|w| lower.contains(*w))
+                .or_else(|| RESERVED_WHOLE.iter().find(|w| lower == **w))
+                .or_else(|| RESERVED_START.iter().find(|w| lower.starts_with(*w)));
+            if let Some(w) = reserved {
+                return Some((
+                    "name-chars",
+                    format!(
+                        "uses the reserved word {:?}, which Azure refuses in public host names",
+                        w.to_ascii_uppercase()
+                    ),
+                ));
+            }
         }
         None
     }
@@ -248,6 +313,13 @@ mod tests {
         assert_eq!(KEY_VAULT.check("kv-contoso-").unwrap().0, "name-chars");
         assert_eq!(KEY_VAULT.check(&"k".repeat(25)).unwrap().0, "name-length");
         assert_eq!(REGISTRY.check("acr-contoso").unwrap().0, "name-chars");
+        assert_eq!(
+            KEY_VAULT.check("kv-microsoft-prod").unwrap().0,
+            "name-chars"
+        );
+        assert_eq!(REGISTRY.check("loginregistry").unwrap().0, "name-chars");
+        assert_eq!(REGISTRY.check("azure").unwrap().0, "name-chars");
+        assert_eq!(REGISTRY.check("azureregistry"), None);
     }
 
     #[test]
