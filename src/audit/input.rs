@@ -604,6 +604,31 @@ struct Scope {
     undefined: RefCell<Vec<String>>,
 }
 
+impl Scope {
+    /// A scope for `template`: its variables, no parameter values yet.
+    fn of(template: &Json) -> Scope {
+        Scope {
+            params: IndexMap::new(),
+            vars: template
+                .get("variables")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            depth: RefCell::new(0),
+            undefined: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+/// The parameter definitions of a template.
+fn parameter_definitions(template: &Json) -> Map<String, Json> {
+    template
+        .get("parameters")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
 impl Env for Scope {
     fn parameter(&self, name: &str) -> Val {
         match self
@@ -717,21 +742,8 @@ const BODY_SKIP: &[&str] = &[
 
 impl Flattener {
     fn root_scope(doc: &Json, values: &Map<String, Json>) -> Scope {
-        let mut scope = Scope {
-            params: IndexMap::new(),
-            vars: doc
-                .get("variables")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            depth: RefCell::new(0),
-            undefined: RefCell::new(Vec::new()),
-        };
-        let defs = doc
-            .get("parameters")
-            .and_then(Json::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let mut scope = Scope::of(doc);
+        let defs = parameter_definitions(doc);
         for (name, def) in &defs {
             let given = values
                 .iter()
@@ -941,21 +953,8 @@ impl Flattener {
         let tpointer = format!("{pointer}/properties/template");
         if inner {
             let given = get_ci(&props, "parameters").cloned().unwrap_or(Json::Null);
-            let mut inner_scope = Scope {
-                params: IndexMap::new(),
-                vars: template
-                    .get("variables")
-                    .and_then(Json::as_object)
-                    .cloned()
-                    .unwrap_or_default(),
-                depth: RefCell::new(0),
-                undefined: RefCell::new(Vec::new()),
-            };
-            let defs = template
-                .get("parameters")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default();
+            let mut inner_scope = Scope::of(template);
+            let defs = parameter_definitions(template);
             for (pname, def) in &defs {
                 let passed = get_ci(&given, pname);
                 let val = match passed {
