@@ -84,17 +84,7 @@ impl Source {
 }
 
 /// A deliberate relaxation of one control, from an estate file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waiver {
-    /// Control id.
-    pub control: String,
-    /// Why.
-    pub reason: String,
-    /// Last valid day, `YYYY-MM-DD`.
-    pub expires: String,
-    /// Who approved it.
-    pub approver: Option<String>,
-}
+pub use crate::model::Waiver;
 
 /// The subscription or resource group a resource is deployed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,16 +330,7 @@ impl Input {
         input.kind = Kind::Estate;
         input.tier = estate.tier;
         input.tags = Some(estate.tags.clone());
-        input.waivers = estate
-            .waivers
-            .iter()
-            .map(|w| Waiver {
-                control: w.control.clone(),
-                reason: w.reason.clone(),
-                expires: w.expires.clone(),
-                approver: w.approver.clone(),
-            })
-            .collect();
+        input.waivers.clone_from(&estate.waivers);
         input.lines.clear();
         Ok(input)
     }

@@ -115,22 +115,12 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn report_invalid(e: &Error, err: &mut dyn Write) -> u8 {
     match e {
-        Error::Invalid(d) => {
-            for x in d {
-                let _ = writeln!(err, "{x}\n");
-            }
-            let _ = writeln!(
-                err,
-                "error: {} problem{} found",
-                d.len(),
-                if d.len() == 1 { "" } else { "s" }
-            );
-        }
+        Error::Invalid(d) => super::print_diagnostics(d, "", err),
         other => {
             let _ = writeln!(err, "error: {other}");
+            2
         }
     }
-    2
 }
 
 fn input(args: &AuditArgs, err: &mut dyn Write) -> Result<Input, u8> {

@@ -143,17 +143,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn report(diags: &[Diagnostic], err: &mut dyn Write) -> u8 {
+/// Print every diagnostic and a closing count (`then` is appended to it); exit code 2.
+pub(crate) fn print_diagnostics(diags: &[Diagnostic], then: &str, err: &mut dyn Write) -> u8 {
     for d in diags {
         let _ = writeln!(err, "{d}\n");
     }
     let n = diags.len();
     let _ = writeln!(
         err,
-        "error: {n} problem{} found; nothing was written",
+        "error: {n} problem{} found{then}",
         if n == 1 { "" } else { "s" }
     );
     2
+}
+
+fn report(diags: &[Diagnostic], err: &mut dyn Write) -> u8 {
+    print_diagnostics(diags, "; nothing was written", err)
 }
 
 fn fail(e: &Error, err: &mut dyn Write) -> u8 {
@@ -254,18 +259,7 @@ fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write
             );
             0
         }
-        Err(Error::Invalid(d)) => {
-            for x in &d {
-                let _ = writeln!(err, "{x}\n");
-            }
-            let _ = writeln!(
-                err,
-                "error: {} problem{} found",
-                d.len(),
-                if d.len() == 1 { "" } else { "s" }
-            );
-            2
-        }
+        Err(Error::Invalid(d)) => print_diagnostics(&d, "", err),
         Err(e) => fail(&e, err),
     }
 }

@@ -1001,15 +1001,9 @@ fn is_hhmm(s: &str) -> bool {
         && s[3..].parse::<u32>().is_ok_and(|m| m < 60)
 }
 
-/// `YYYY-MM-DD` with a plausible month and day.
+/// `YYYY-MM-DD` naming a real calendar day (the same parser the audit judges expiry with).
 pub fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && s[..4].parse::<u32>().is_ok()
-        && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-        && s[8..].parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
+    crate::audit::Date::parse(s).is_some()
 }
 
 fn is_fqdn_pattern(s: &str) -> bool {

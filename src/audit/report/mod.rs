@@ -99,6 +99,17 @@ pub struct AppliedWaiver {
     pub state: WaiverState,
 }
 
+impl AppliedWaiver {
+    /// `, approved by <who>` when the waiver names an approver, else nothing.
+    pub fn approved_by(&self) -> String {
+        self.waiver
+            .approver
+            .as_deref()
+            .map(|a| format!(", approved by {a}"))
+            .unwrap_or_default()
+    }
+}
+
 /// One control's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlResult {

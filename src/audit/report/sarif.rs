@@ -118,12 +118,7 @@ pub fn render(report: &Report) -> String {
                 result["level"] = json!("none");
             }
             if let (Outcome::Waived, Some(w)) = (r.outcome, &r.waiver) {
-                let approver = w
-                    .waiver
-                    .approver
-                    .as_deref()
-                    .map(|a| format!(", approved by {a}"))
-                    .unwrap_or_default();
+                let approver = w.approved_by();
                 result["suppressions"] = json!([{
                     "kind": "external",
                     "status": "accepted",

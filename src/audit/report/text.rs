@@ -80,12 +80,7 @@ pub fn details_of(s: &mut String, report: &Report, r: &ControlResult) {
         let _ = writeln!(s, "  - {}: {}{at}", f.status.as_str(), report.evidence(f));
     }
     if let Some(w) = &r.waiver {
-        let approver = w
-            .waiver
-            .approver
-            .as_deref()
-            .map(|a| format!(", approved by {a}"))
-            .unwrap_or_default();
+        let approver = w.approved_by();
         let state = match w.state {
             WaiverState::Applied => "waived",
             WaiverState::Expired => "waiver expired",
