@@ -29,6 +29,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod audit;
+pub mod azure;
 pub mod cli;
 pub mod diag;
 pub mod emit;

@@ -187,10 +187,12 @@ fn nested(
         outer_params.insert(pname.clone(), json!({ "value": expr_string(e) }));
     }
     let mut m = Map::new();
-    m.insert("type".into(), json!("Microsoft.Resources/deployments"));
+    m.insert("type".into(), json!(crate::azure::types::DEPLOYMENT));
     m.insert(
         "apiVersion".into(),
-        json!(crate::ir::api_version("Microsoft.Resources/deployments")),
+        json!(crate::azure::types::api_version(
+            crate::azure::types::DEPLOYMENT
+        )),
     );
     m.insert("name".into(), json!(name));
     m.extend(target);

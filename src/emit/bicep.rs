@@ -397,7 +397,7 @@ fn existing(x: &Existing, syms: &mut Symbols) -> String {
         "resource {} '{}@{}' existing = {{\n{}\n}}\n",
         x.symbol,
         x.target.rtype,
-        crate::ir::api_version(&x.target.rtype),
+        crate::azure::types::api_version(&x.target.rtype),
         lines.join("\n")
     )
 }

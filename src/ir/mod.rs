@@ -3,73 +3,8 @@
 //! group. Values are JSON-like trees whose leaves may be typed [`Expr`]essions, which each emitter
 //! spells its own way. Planned by [`crate::plan`]; read by the emitters and the audit.
 
-mod api;
-
-/// Resource type names, one constant per ARM type aks-harden plans, emits or audits.
-pub mod types {
-    /// `Microsoft.Authorization/locks`.
-    pub const LOCK: &str = "Microsoft.Authorization/locks";
-    /// `Microsoft.Authorization/policyAssignments`.
-    pub const POLICY: &str = "Microsoft.Authorization/policyAssignments";
-    /// `Microsoft.Authorization/roleAssignments`.
-    pub const ROLE: &str = "Microsoft.Authorization/roleAssignments";
-    /// `Microsoft.Compute/diskEncryptionSets`.
-    pub const DES: &str = "Microsoft.Compute/diskEncryptionSets";
-    /// `Microsoft.ContainerRegistry/registries`.
-    pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
-    /// `Microsoft.ContainerService/managedClusters`.
-    pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
-    /// `Microsoft.ContainerService/managedClusters/agentPools`.
-    pub const AKS_POOL: &str = "Microsoft.ContainerService/managedClusters/agentPools";
-    /// `Microsoft.ContainerService/managedClusters/maintenanceConfigurations`.
-    pub const AKS_MAINT: &str =
-        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
-    /// `Microsoft.Insights/diagnosticSettings`.
-    pub const DIAG: &str = "Microsoft.Insights/diagnosticSettings";
-    /// `Microsoft.KeyVault/vaults`.
-    pub const KV: &str = "Microsoft.KeyVault/vaults";
-    /// `Microsoft.KeyVault/vaults/keys`.
-    pub const KV_KEY: &str = "Microsoft.KeyVault/vaults/keys";
-    /// `Microsoft.ManagedIdentity/userAssignedIdentities`.
-    pub const UAI: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-    /// `Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials`.
-    pub const FIC: &str =
-        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
-    /// `Microsoft.Network/azureFirewalls`.
-    pub const FW: &str = "Microsoft.Network/azureFirewalls";
-    /// `Microsoft.Network/firewallPolicies`.
-    pub const FWP: &str = "Microsoft.Network/firewallPolicies";
-    /// `Microsoft.Network/firewallPolicies/ruleCollectionGroups`.
-    pub const RCG: &str = "Microsoft.Network/firewallPolicies/ruleCollectionGroups";
-    /// `Microsoft.Network/networkSecurityGroups`.
-    pub const NSG: &str = "Microsoft.Network/networkSecurityGroups";
-    /// `Microsoft.Network/privateDnsZones`.
-    pub const DNS_ZONE: &str = "Microsoft.Network/privateDnsZones";
-    /// `Microsoft.Network/privateDnsZones/virtualNetworkLinks`.
-    pub const DNS_LINK: &str = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
-    /// `Microsoft.Network/privateEndpoints`.
-    pub const PE: &str = "Microsoft.Network/privateEndpoints";
-    /// `Microsoft.Network/privateEndpoints/privateDnsZoneGroups`.
-    pub const PE_DNS: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
-    /// `Microsoft.Network/publicIPAddresses`.
-    pub const PIP: &str = "Microsoft.Network/publicIPAddresses";
-    /// `Microsoft.Network/routeTables`.
-    pub const RT: &str = "Microsoft.Network/routeTables";
-    /// `Microsoft.Network/virtualNetworks`.
-    pub const VNET: &str = "Microsoft.Network/virtualNetworks";
-    /// `Microsoft.Network/virtualNetworks/subnets`.
-    pub const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
-    /// `Microsoft.Network/virtualNetworks/virtualNetworkPeerings`.
-    pub const PEERING: &str = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
-    /// `Microsoft.OperationalInsights/workspaces`.
-    pub const LAW: &str = "Microsoft.OperationalInsights/workspaces";
-    /// `Microsoft.Resources/resourceGroups`.
-    pub const RG: &str = "Microsoft.Resources/resourceGroups";
-    /// `Microsoft.Security/pricings`.
-    pub const PRICING: &str = "Microsoft.Security/pricings";
-}
-
-pub use api::{API_VERSIONS, api_version};
+pub use crate::azure::types;
+use crate::azure::types::api_version;
 use indexmap::IndexMap;
 
 /// A typed template expression.

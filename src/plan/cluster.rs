@@ -77,7 +77,7 @@ fn pool_profile(s: &Spoke, p: &crate::model::NodePool) -> Value {
 /// The cluster deployment.
 pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
     let c = &s.cluster;
-    let uai_api = crate::ir::api_version(types::UAI).to_string();
+    let uai_api = crate::azure::types::api_version(types::UAI).to_string();
     let kubelet = kubelet_id(s);
     let kubelet_prop = |p: &str| Expr::Reference {
         id: Box::new(kubelet.clone()),
@@ -192,7 +192,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
                 "enabled" => true,
                 "keyId" => Expr::Reference {
                     id: Box::new(key_id),
-                    api_version: crate::ir::api_version(types::KV_KEY).to_string(),
+                    api_version: crate::azure::types::api_version(types::KV_KEY).to_string(),
                     full: false,
                     path: vec!["keyUriWithVersion".into()],
                 },
@@ -330,7 +330,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
                 "properties" => obj! {
                     "displayName" => format!("Pod security {label} standard on {}", c.name),
                     "description" => "Assigned by aks-harden: Kubernetes pod security standard enforced through Azure Policy",
-                    "policyDefinitionId" => format!("/providers/Microsoft.Authorization/policySetDefinitions/{set}"),
+                    "policyDefinitionId" => format!("/providers/{}/{set}", types::POLICY_SET_DEFINITION),
                     "enforcementMode" => "Default",
                     "parameters" => obj! {
                         "effect" => obj! { "value" => match c.pod_security_effect { PolicyEffect::Audit => "Audit", PolicyEffect::Deny => "Deny" } },

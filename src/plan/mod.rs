@@ -7,7 +7,7 @@ mod cluster;
 mod hub;
 mod spoke;
 
-pub(crate) use crate::ir::types;
+pub(crate) use crate::azure::types;
 use crate::ir::{
     Deployment, Expr, Name, ParamType, Parameter, Resource, Scope, Target, Template, Value,
 };
@@ -15,30 +15,7 @@ use crate::model::{Estate, Spoke};
 use crate::obj;
 use indexmap::IndexMap;
 
-/// Built-in role definition ids.
-pub mod roles {
-    /// Network Contributor.
-    pub const NETWORK_CONTRIBUTOR: &str = "4d97b98b-1d4f-4787-a291-c67834d212e7";
-    /// AcrPull.
-    pub const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
-    /// Managed Identity Operator.
-    pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
-    /// Key Vault Crypto User.
-    pub const KEY_VAULT_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
-    /// Key Vault Crypto Service Encryption User.
-    pub const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: &str =
-        "e147488a-f6f5-4113-8e2d-b22465e65bf6";
-    /// Key Vault Secrets User.
-    pub const KEY_VAULT_SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
-}
-
-/// Built-in policy set definitions for pod security.
-pub mod policies {
-    /// Kubernetes cluster pod security baseline standards for Linux-based workloads.
-    pub const POD_SECURITY_BASELINE: &str = "a8640138-9b0a-4a28-b8cb-1666c838647d";
-    /// Kubernetes cluster pod security restricted standards for Linux-based workloads.
-    pub const POD_SECURITY_RESTRICTED: &str = "42b8ef37-b724-4e24-bbc8-7a7708edfe00";
-}
+pub(crate) use crate::azure::{policies, roles};
 
 /// Plan the whole estate.
 pub fn plan(estate: &Estate) -> Template {
@@ -238,7 +215,7 @@ pub(crate) fn id_ref(e: Expr) -> Value {
 pub(crate) fn principal_of(identity: Expr) -> Expr {
     Expr::Reference {
         id: Box::new(identity),
-        api_version: crate::ir::api_version(types::UAI).to_string(),
+        api_version: crate::azure::types::api_version(types::UAI).to_string(),
         full: false,
         path: vec!["principalId".into()],
     }
@@ -273,7 +250,7 @@ pub(crate) fn role_assignment_for(
         body: into_map(obj! {
             "properties" => obj! {
                 "roleDefinitionId" => Expr::SubscriptionResourceId {
-                    rtype: "Microsoft.Authorization/roleDefinitions".into(),
+                    rtype: types::ROLE_DEFINITION.into(),
                     name: Box::new(Expr::str(role)),
                 },
                 "principalId" => principal,

@@ -228,7 +228,7 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
                     ]),
                     "delegations" => (n.role == SubnetRole::ApiServer).then(|| vec![obj! {
                         "name" => "aks-apiserver",
-                        "properties" => obj! { "serviceName" => "Microsoft.ContainerService/managedClusters" },
+                        "properties" => obj! { "serviceName" => types::AKS },
                     }]),
                     "privateEndpointNetworkPolicies" => (n.role == SubnetRole::PrivateEndpoints).then_some("Enabled"),
                     "defaultOutboundAccess" => false,
@@ -438,7 +438,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
                     "activeKey" => obj! {
                         "keyUrl" => Expr::Reference {
                             id: Box::new(key_id),
-                            api_version: crate::ir::api_version(types::KV_KEY).to_string(),
+                            api_version: crate::azure::types::api_version(types::KV_KEY).to_string(),
                             full: false,
                             path: vec!["keyUriWithVersion".into()],
                         },
@@ -458,7 +458,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
             des_id.clone(),
             Expr::Reference {
                 id: Box::new(des_id),
-                api_version: crate::ir::api_version(types::DES).to_string(),
+                api_version: crate::azure::types::api_version(types::DES).to_string(),
                 full: true,
                 path: vec!["identity".into(), "principalId".into()],
             },
@@ -487,7 +487,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
                         "action" => "Allow",
                         "value" => Expr::Reference {
                             id: Box::new(rid_in(hub_sub_param(), &estate.hub.resource_group, types::PIP, &[&estate.hub.firewall.public_ip_name])),
-                            api_version: crate::ir::api_version(types::PIP).to_string(),
+                            api_version: crate::azure::types::api_version(types::PIP).to_string(),
                             full: false,
                             path: vec!["ipAddress".into()],
                         },
@@ -578,7 +578,7 @@ pub(crate) fn workloads(estate: &Estate, s: &Spoke) -> Option<Deployment> {
     let cluster_id = rid(types::AKS, &[&s.cluster.name]);
     let issuer = Expr::Reference {
         id: Box::new(cluster_id),
-        api_version: crate::ir::api_version(types::AKS).to_string(),
+        api_version: crate::azure::types::api_version(types::AKS).to_string(),
         full: false,
         path: vec!["oidcIssuerProfile".into(), "issuerURL".into()],
     };
@@ -632,7 +632,7 @@ pub(crate) fn access(_estate: &Estate, s: &Spoke) -> Option<Deployment> {
         );
         let principal = Expr::Reference {
             id: Box::new(cluster.clone()),
-            api_version: crate::ir::api_version(types::AKS).to_string(),
+            api_version: crate::azure::types::api_version(types::AKS).to_string(),
             full: false,
             path: vec![
                 "addonProfiles".into(),

@@ -3,10 +3,8 @@
 //! be globally unique get a deterministic suffix derived from the estate, never a random one.
 
 pub mod names;
-mod regions;
 
 pub use names::{NameRule, suffix};
-pub use regions::REGIONS;
 
 use crate::audit;
 use crate::diag::Diagnostic;
@@ -98,7 +96,7 @@ impl Validator {
     }
 
     fn guid(&mut self, s: &str, ptr: &str, what: &str) {
-        if !is_guid(s) {
+        if !crate::azure::is_guid(s) {
             self.err(
                 "guid",
                 ptr,
@@ -157,8 +155,8 @@ impl Validator {
 
     fn estate(&mut self, f: &EstateFile) -> model::Estate {
         self.name(&names::ESTATE, &f.name, "/name");
-        if !REGIONS.contains(&f.location.as_str()) {
-            let hint = match profile::did_you_mean(&f.location, REGIONS.iter().copied()) {
+        if crate::azure::regions::region(&f.location).is_none() {
+            let hint = match profile::did_you_mean(&f.location, crate::azure::regions::names()) {
                 Some(s) => format!("did you mean {s:?}?"),
                 None => {
                     "use an Azure region name such as \"westeurope\" (lowercase, no spaces)".into()
@@ -981,15 +979,6 @@ fn sorted<V>(m: &indexmap::IndexMap<String, V>) -> impl Iterator<Item = (&String
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| a.0.cmp(b.0));
     v.into_iter()
-}
-
-fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn is_hhmm(s: &str) -> bool {

@@ -98,8 +98,8 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
     Ok(files)
 }
 
-const TYPE_AKS: &str = "Microsoft.ContainerService/managedClusters";
-const TYPE_RG: &str = "Microsoft.Resources/resourceGroups";
+const TYPE_AKS: &str = crate::azure::types::AKS;
+const TYPE_RG: &str = crate::azure::types::RG;
 
 /// What a declared resource is known by: subscription parameter (None: the deployment's own),
 /// resource group (empty at subscription scope), type (lower case) and name segments.

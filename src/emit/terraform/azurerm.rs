@@ -46,8 +46,8 @@
 //! private profiles) and hold a data-plane role on it (Key Vault Crypto Officer).
 
 use super::{Module, Providers, interp, label, literal, var_name};
+use crate::azure::types;
 use crate::emit::{EmitError, Files};
-use crate::ir::types;
 use crate::ir::{Deployment, Expr, Name, Resource, Scope, Target, Template, Value};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
@@ -2051,7 +2051,7 @@ impl Tx<'_, '_> {
         body: Json,
         after: Vec<String>,
     ) {
-        let api = crate::ir::api_version(rtype);
+        let api = crate::azure::types::api_version(rtype);
         let mut b = B::default();
         b.put("type", Some(json!(format!("{rtype}@{api}"))));
         b.put("resource_id", Some(json!(resource_id)));
