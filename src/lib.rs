@@ -36,6 +36,7 @@ pub mod emit;
 pub mod ir;
 pub mod model;
 pub mod plan;
+pub mod posture;
 pub mod profile;
 pub mod validate;
 pub mod write;

@@ -253,7 +253,7 @@ fn valid_fixtures_override_their_profiles() {
     };
 
     let two = load("prod-two-spokes.json");
-    assert_eq!(two.tier, aks_harden::profile::Tier::Prod);
+    assert_eq!(two.tier, aks_harden::model::Tier::Prod);
     let keys: Vec<&str> = two.spokes.iter().map(|s| s.key.as_str()).collect();
     assert_eq!(keys, ["prod", "qa"]);
     let qa = &two.spokes[1];
@@ -265,7 +265,7 @@ fn valid_fixtures_override_their_profiles() {
     assert!(files["arm/main.json"].contains("aks-contoso-qa"));
 
     let staging = load("staging-overrides.yaml");
-    assert_eq!(staging.tier, aks_harden::profile::Tier::Staging);
+    assert_eq!(staging.tier, aks_harden::model::Tier::Staging);
     assert_eq!(staging.location, "northeurope");
     let user = staging.spokes[0]
         .cluster
@@ -279,7 +279,7 @@ fn valid_fixtures_override_their_profiles() {
     assert_eq!(staging.spokes[0].log_retention_days, 30);
 
     let dev = load("dev-ids.json");
-    assert_eq!(dev.tier, aks_harden::profile::Tier::Dev);
+    assert_eq!(dev.tier, aks_harden::model::Tier::Dev);
     assert_eq!(
         dev.tenant_id.as_deref(),
         Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
@@ -293,7 +293,11 @@ fn valid_fixtures_override_their_profiles() {
         Some(&["aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee".to_string()][..])
     );
     // Merge patch keeps the profile's waivers.
-    assert!(dev.waivers.iter().any(|w| w.control == "API-PRIVATE"));
+    assert!(
+        dev.waivers
+            .iter()
+            .any(|w| w.control.as_str() == "API-PRIVATE")
+    );
 }
 
 #[test]

@@ -28,15 +28,14 @@
 //! ```
 
 pub mod catalogue;
-mod date;
 pub mod docs;
 pub mod eval;
 pub mod expr;
 pub mod input;
 pub mod report;
 
+pub use crate::posture::Date;
 pub use catalogue::{CONTROLS, Control, Live, SEED_TOPICS, Section, Severity, Topic, control};
-pub use date::Date;
 pub use eval::{Finding, Status};
 pub use input::{Input, InputError, Kind, Source, Waiver};
 pub use report::{ControlResult, Outcome, Report, WaiverState, audit};

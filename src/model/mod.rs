@@ -4,9 +4,10 @@
 
 mod cidr;
 
+pub use crate::posture::{Tier, Waiver};
 pub use crate::profile::{
     ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NodeOsChannel, OsDiskType,
-    OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, Tier, UpgradeChannel,
+    OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, UpgradeChannel,
 };
 pub use cidr::{Cidr, CidrError};
 use indexmap::IndexMap;
@@ -37,19 +38,6 @@ pub struct Estate {
     pub locks: bool,
     /// Recorded relaxations.
     pub waivers: Vec<Waiver>,
-}
-
-/// A recorded relaxation of a control.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waiver {
-    /// Control id.
-    pub control: String,
-    /// Why.
-    pub reason: String,
-    /// Last valid day, `YYYY-MM-DD`.
-    pub expires: String,
-    /// Who approved it.
-    pub approver: Option<String>,
 }
 
 /// Defender plans.

@@ -6,9 +6,9 @@ pub mod names;
 
 pub use names::{NameRule, suffix};
 
-use crate::audit;
 use crate::diag::Diagnostic;
 use crate::model::{self, Cidr, CidrError, SubnetRole};
+use crate::posture::{ControlId, Date};
 use crate::profile::{self, EstateFile, PoolSubnet};
 use std::net::Ipv4Addr;
 
@@ -205,13 +205,15 @@ impl Validator {
         let mut waivers = Vec::new();
         for (id, w) in sorted(&f.waivers) {
             let ptr = format!("/waivers/{}", esc(id));
-            if audit::control(id).is_none() {
-                let hint = match profile::did_you_mean(id, audit::CONTROLS.iter().map(|c| c.id)) {
-                    Some(s) => {
-                        format!("did you mean {s:?}? docs/controls.md lists the control ids")
-                    }
-                    None => "docs/controls.md lists the control ids".into(),
-                };
+            let control = ControlId::parse(id);
+            if control.is_none() {
+                let hint =
+                    match profile::did_you_mean(id, ControlId::ALL.iter().map(|c| c.as_str())) {
+                        Some(s) => {
+                            format!("did you mean {s:?}? docs/controls.md lists the control ids")
+                        }
+                        None => "docs/controls.md lists the control ids".into(),
+                    };
                 self.err(
                     "waiver-unknown",
                     &ptr,
@@ -219,7 +221,8 @@ impl Validator {
                     hint,
                 );
             }
-            if !is_date(&w.expires) {
+            let expires = Date::parse(&w.expires);
+            if expires.is_none() {
                 self.err(
                     "date",
                     &format!("{ptr}/expires"),
@@ -227,17 +230,24 @@ impl Validator {
                     "write the last valid day as YYYY-MM-DD".into(),
                 );
             }
-            waivers.push(model::Waiver {
-                control: id.clone(),
-                reason: w.reason.clone(),
-                expires: w.expires.clone(),
-                approver: w.approver.clone(),
-            });
+            if let (Some(control), Some(expires)) = (control, expires) {
+                waivers.push(model::Waiver {
+                    control,
+                    reason: w.reason.clone(),
+                    expires,
+                    approver: w.approver.clone(),
+                });
+            }
         }
         model::Estate {
             name: f.name.clone(),
             description: f.description.clone(),
-            tier: f.tier,
+            tier: match f.tier {
+                profile::Tier::Dev => model::Tier::Dev,
+                profile::Tier::Staging => model::Tier::Staging,
+                profile::Tier::Prod => model::Tier::Prod,
+                profile::Tier::Regulated => model::Tier::Regulated,
+            },
             location: f.location.clone(),
             tenant_id: f.tenant_id.clone(),
             tags: sorted(&f.tags)
@@ -988,11 +998,6 @@ fn is_hhmm(s: &str) -> bool {
         && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit())
         && s[..2].parse::<u32>().is_ok_and(|h| h < 24)
         && s[3..].parse::<u32>().is_ok_and(|m| m < 60)
-}
-
-/// `YYYY-MM-DD` naming a real calendar day (the same parser the audit judges expiry with).
-pub fn is_date(s: &str) -> bool {
-    crate::audit::Date::parse(s).is_some()
 }
 
 fn is_fqdn_pattern(s: &str) -> bool {

@@ -78,7 +78,7 @@ pub fn render(report: &Report, threshold: Severity) -> String {
                 r.waiver.as_ref().map_or(Json::Null, |w| {
                     json!({
                         "reason": w.waiver.reason,
-                        "expires": w.waiver.expires,
+                        "expires": w.waiver.expires.to_string(),
                         "approver": w.waiver.approver,
                         "state": w.state.as_str(),
                     })
