@@ -1,11 +1,13 @@
-//! Load → validate → render every format, on `prod` and on estates with many spokes.
+//! Load → validate → plan → emit every format, on `prod` and on estates with many spokes, and the
+//! library's whole `generate` (audit gate included).
 
 #![allow(
     clippy::unwrap_used,
     reason = "the benchmark inputs are fixed and valid"
 )]
 
-use aks_harden::{Format, Syntax, load_str, profile, render};
+use aks_harden::posture::Date;
+use aks_harden::{Estate, Files, Format, Options, Syntax, emit, generate, load_str, plan, profile};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
@@ -35,7 +37,18 @@ fn many_spokes(n: usize) -> String {
     json!({ "extends": "prod", "spokes": spokes }).to_string()
 }
 
+/// Plan once and emit `formats`: the stages without the audit.
+fn render(estate: &Estate, formats: &[Format]) -> Result<Files, emit::EmitError> {
+    let template = plan::plan(estate);
+    let mut files = Files::new();
+    for f in formats {
+        files.extend(emit::render(&template, *f, &emit::Options::default())?);
+    }
+    Ok(files)
+}
+
 fn bench(c: &mut Criterion) {
+    let today = Date::parse("2026-01-15").unwrap();
     let prod = r#"{ "extends": "prod" }"#;
     c.bench_function("prod: load, validate, render all formats", |b| {
         b.iter(|| {
@@ -43,6 +56,15 @@ fn bench(c: &mut Criterion) {
             render(&e, Format::IMPLEMENTED).unwrap()
         });
     });
+    c.bench_function(
+        "prod: load, validate, generate (audit gate included)",
+        |b| {
+            b.iter(|| {
+                let e = load_str("prod.json", black_box(prod), Syntax::Json).unwrap();
+                generate(&e, &Options::new(today)).unwrap()
+            });
+        },
+    );
     c.bench_function("prod: load and validate", |b| {
         b.iter(|| load_str("prod.json", black_box(prod), Syntax::Json).unwrap());
     });

@@ -7,20 +7,28 @@
 //!
 //! ```text
 //! file / built-in ──load──▶ JSON ──extends (RFC 7386)──▶ JSON ──schema──▶ profile::EstateFile
-//!   ──validate──▶ model::Estate | diagnostics ──plan──▶ ir::Template ──emit──▶ files ──write──▶ disk
+//!   ──validate──▶ model::Estate | diagnostics ──plan──▶ ir::Template
+//!   ──audit──▶ report ──gate──▶ emit ──▶ files ──write──▶ disk
 //! ```
 //!
-//! Only loading and writing touch the disk; everything between is pure and deterministic: the
-//! same estate gives the same bytes, whatever the key order of the file.
+//! [`generate`] is the one entry point from a validated estate to files: it plans once, judges
+//! the planned resources against the control catalogue, refuses a `staging`, `prod` or
+//! `regulated` estate with an unwaived critical or high failure (as `aks-harden gen` does), and
+//! emits the formats asked for. Only loading and writing touch the disk; everything between is
+//! pure and deterministic: the same estate gives the same bytes, whatever the key order of the
+//! file. The library never reads the clock: the caller says what day it is, which decides
+//! whether a waiver has expired.
 //!
 //! ```
-//! use aks_harden::{Format, load_profile, render};
+//! use aks_harden::{Format, Options, generate, load_profile, posture::Date};
 //!
 //! let mut estate = load_profile("prod")?;
 //! // Change the validated model in code before rendering, e.g. a wider retention.
 //! estate.spokes[0].log_retention_days = 180;
-//! let files = render(&estate, &[Format::Arm])?;
-//! assert!(files["arm/main.json"].contains("\"retentionInDays\": 180"));
+//! let today = Date::parse("2026-01-15").unwrap();
+//! let out = generate(&estate, &Options::new(today).formats(&[Format::Arm]))?;
+//! assert!(out.files["arm/main.json"].contains("\"retentionInDays\": 180"));
+//! assert!(out.report.failures(aks_harden::audit::Severity::High).is_empty());
 //! # Ok::<(), aks_harden::Error>(())
 //! ```
 
@@ -41,14 +49,17 @@ pub mod profile;
 pub mod validate;
 pub mod write;
 
+use audit::{Report, Severity};
 pub use diag::Diagnostic;
-pub use emit::{Files, Format};
+pub use emit::{Files, Format, TerraformProvider};
 pub use model::Estate;
+use posture::Date;
 pub use profile::Syntax;
 use std::path::Path;
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The estate has problems; every one is listed.
     #[error("the estate has {} problem{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
@@ -59,6 +70,29 @@ pub enum Error {
     /// Writing the output failed; the previous output is intact.
     #[error(transparent)]
     Write(#[from] write::WriteError),
+    /// The audit gate refused the estate: it is judged at a tier that must not ship unwaived
+    /// critical or high failures, and has some. The report says which and how to fix them.
+    #[error("{}", refusal(estate, report))]
+    Refused {
+        /// The estate's name.
+        estate: String,
+        /// The audit of what the estate would deploy.
+        report: Box<Report>,
+    },
+}
+
+pub(crate) fn refusal(estate: &str, report: &Report) -> String {
+    let ids: Vec<String> = report
+        .failures(Severity::High)
+        .iter()
+        .map(|r| format!("{} ({})", r.control.id, r.control.severity.as_str()))
+        .collect();
+    format!(
+        "the {} estate `{}` has unwaived critical or high failures: {}",
+        report.input.tier.as_str(),
+        estate,
+        ids.join(", ")
+    )
 }
 
 impl Error {
@@ -106,21 +140,151 @@ pub fn load_profile(name: &str) -> Result<Estate, Error> {
     finish(&resolved)
 }
 
-/// Plan and render the given formats into files (relative path → content). Pure: no I/O.
-pub fn render(estate: &Estate, formats: &[Format]) -> Result<Files, Error> {
-    render_with(estate, formats, &emit::Options::default())
+/// Whether [`generate`] refuses estates with unwaived critical or high failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Gate {
+    /// Refuse a `staging`, `prod` or `regulated` estate with an unwaived critical or high
+    /// failure, as `aks-harden gen` does. The default.
+    #[default]
+    Enforce,
+    /// Render whatever the audit finds; the report still comes back with the files. For tools
+    /// that judge elsewhere or show the findings themselves.
+    Off,
 }
 
-/// [`render`] with options (the Terraform flavour).
-pub fn render_with(
-    estate: &Estate,
-    formats: &[Format],
-    options: &emit::Options,
-) -> Result<Files, Error> {
-    let template = plan::plan(estate);
-    let mut files = Files::new();
-    for f in formats {
-        files.extend(emit::render(&template, *f, options)?);
+/// What [`generate`] renders, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// The formats to render (every implemented format unless told).
+    pub formats: Vec<Format>,
+    /// Emitter options (the Terraform flavour).
+    pub emit: emit::Options,
+    /// Today's date: a waiver that expired before it no longer counts.
+    pub today: Date,
+    /// Whether the audit gate applies.
+    pub gate: Gate,
+}
+
+impl Options {
+    /// Every implemented format, azurerm Terraform, the gate enforced, judged on `today`.
+    pub fn new(today: Date) -> Options {
+        Options {
+            formats: Format::IMPLEMENTED.to_vec(),
+            emit: emit::Options::default(),
+            today,
+            gate: Gate::Enforce,
+        }
     }
-    Ok(files)
+
+    /// Render only these formats.
+    #[must_use]
+    pub fn formats(mut self, formats: &[Format]) -> Options {
+        self.formats = formats.to_vec();
+        self
+    }
+
+    /// The Terraform flavour.
+    #[must_use]
+    pub fn terraform_provider(mut self, provider: TerraformProvider) -> Options {
+        self.emit.terraform_provider = provider;
+        self
+    }
+
+    /// Whether the audit gate applies.
+    #[must_use]
+    pub fn gate(mut self, gate: Gate) -> Options {
+        self.gate = gate;
+        self
+    }
+}
+
+/// What [`generate`] produced: the files and the audit report of the planned resources.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Generated {
+    /// Relative path → content.
+    pub files: Files,
+    /// The audit of what the files deploy.
+    pub report: Report,
+}
+
+/// What the audit needs to know of an estate beyond its resources.
+fn context(estate: &Estate) -> audit::Context {
+    audit::Context {
+        tier: estate.tier,
+        waivers: estate.waivers.clone(),
+        tags: Some(estate.tags.clone()),
+    }
+}
+
+/// The source a report names for an estate that came from no file.
+fn estate_source(estate: &Estate) -> audit::Source {
+    audit::Source::new(format!("estate {}", estate.name), "", None)
+}
+
+/// Plan an estate and judge the planned resources against the control catalogue. `source`
+/// names the estate file (or built-in profile) in the report, and its text, when given, lets
+/// findings point at lines; [`profile_source`] builds it for a built-in profile.
+pub fn audit_estate(estate: &Estate, source: audit::Source, today: Date) -> Report {
+    audit::audit(&audit_input(estate, source), today)
+}
+
+/// What the audit judges for an estate: its planned resources with its tier, waivers and tags.
+pub fn audit_input(estate: &Estate, source: audit::Source) -> audit::Input {
+    audit::Input::from_ir(&plan::plan(estate), context(estate), source)
+}
+
+fn audit_template(
+    estate: &Estate,
+    template: &ir::Template,
+    source: audit::Source,
+    today: Date,
+) -> Report {
+    let input = audit::Input::from_ir(template, context(estate), source);
+    audit::audit(&input, today)
+}
+
+/// The report source of a built-in profile: `profiles/<name>.json`, with its text.
+pub fn profile_source(name: &str) -> audit::Source {
+    audit::Source::new(
+        format!("profile {name}"),
+        format!("profiles/{name}.json"),
+        profile::builtin(name).map(str::to_string),
+    )
+}
+
+/// Plan the estate once, audit what it plans, apply the tier gate and render the formats asked
+/// for into files (relative path → content). Pure: no I/O.
+///
+/// With [`Gate::Enforce`] (the default), a `staging`, `prod` or `regulated` estate with an
+/// unwaived critical or high failure gives [`Error::Refused`] with the report, and no files.
+/// [`Gate::Off`] renders anyway and returns the report beside the files.
+pub fn generate(estate: &Estate, options: &Options) -> Result<Generated, Error> {
+    generate_from(estate, estate_source(estate), options)
+}
+
+/// [`generate`], with the report naming `source` (the estate file or built-in profile).
+pub fn generate_from(
+    estate: &Estate,
+    source: audit::Source,
+    options: &Options,
+) -> Result<Generated, Error> {
+    let template = plan::plan(estate);
+    let report = audit_template(estate, &template, source, options.today);
+    if options.gate == Gate::Enforce
+        && estate.tier.gated()
+        && !report.failures(Severity::High).is_empty()
+    {
+        return Err(Error::Refused {
+            estate: estate.name.clone(),
+            report: Box::new(report),
+        });
+    }
+    let mut files = Files::new();
+    for f in &options.formats {
+        files.extend(emit::render(&template, *f, &options.emit)?);
+    }
+    Ok(Generated { files, report })
 }

@@ -54,15 +54,14 @@ fn input(fx: Fx) -> Input {
     match fx {
         Fx::Profile(p) => {
             let estate = aks_harden::load_profile(p).expect("built-in profile");
-            Input::from_estate(&estate, Source::profile(p)).expect("renders")
+            aks_harden::audit_input(&estate, aks_harden::profile_source(p))
         }
         Fx::Estate(f) => {
             let path = fixture(&format!("estates/{f}"));
             let estate = aks_harden::load_file(&path)
                 .unwrap_or_else(|e| panic!("{f}: {:#?}", e.diagnostics()));
             let uri = format!("{FIXTURES}/estates/{f}");
-            Input::from_estate(&estate, Source::new(uri.clone(), uri, Some(read(&path))))
-                .expect("renders")
+            aks_harden::audit_input(&estate, Source::new(uri.clone(), uri, Some(read(&path))))
         }
         Fx::Template(f, params) => {
             let uri = format!("{FIXTURES}/templates/{f}");
@@ -714,7 +713,7 @@ fn waivers_cover_failures_until_they_expire_and_are_flagged_when_unneeded() {
 #[test]
 fn a_waiver_cannot_cover_an_unrestricted_public_api_server() {
     let estate = aks_harden::load_profile("dev").expect("dev");
-    let mut input = Input::from_estate(&estate, Source::profile("dev")).expect("renders");
+    let mut input = aks_harden::audit_input(&estate, aks_harden::profile_source("dev"));
     let cluster = input
         .resources
         .iter_mut()

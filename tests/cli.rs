@@ -6,6 +6,8 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use aks_harden::Format;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -121,7 +123,7 @@ fn gen_profile_writes_arm_templates_and_manifest() {
     );
 
     let files = snapshot_dir(&out);
-    let rendered = aks_harden::render(
+    let rendered = support::render(
         &aks_harden::load_profile("prod").expect("prod"),
         Format::IMPLEMENTED,
     )
@@ -320,7 +322,7 @@ fn gen_format_not_yet_supported_or_all_formats_written() {
 /// How many files `gen` writes for a built-in profile in every implemented format.
 fn file_count(profile: &str) -> usize {
     let estate = aks_harden::load_profile(profile).expect("built-in profile");
-    aks_harden::render(&estate, Format::IMPLEMENTED)
+    support::render(&estate, Format::IMPLEMENTED)
         .expect("renders")
         .len()
 }

@@ -9,6 +9,8 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use aks_harden::{Diagnostic, Error, Syntax, diag::CODES, load_file, load_str};
 use std::collections::BTreeSet;
 use std::path::{MAIN_SEPARATOR, Path, PathBuf};
@@ -234,7 +236,7 @@ fn every_valid_fixture_loads_and_renders() {
     for path in fixtures("valid") {
         let estate = load_file(&path)
             .unwrap_or_else(|e| panic!("{}: {e}: {:#?}", path.display(), e.diagnostics()));
-        let files = aks_harden::render(&estate, &[aks_harden::Format::Arm])
+        let files = support::render(&estate, &[aks_harden::Format::Arm])
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             files.contains_key("arm/main.json"),
@@ -261,7 +263,7 @@ fn valid_fixtures_override_their_profiles() {
     assert_eq!(qa.cluster.pod_cidr.to_string(), "10.246.0.0/16");
     assert_eq!(qa.cluster.service_cidr.to_string(), "10.247.0.0/16");
     assert_eq!(qa.cluster.dns_service_ip.to_string(), "10.247.0.10");
-    let files = aks_harden::render(&two, &[aks_harden::Format::Arm]).expect("render");
+    let files = support::render(&two, &[aks_harden::Format::Arm]).expect("render");
     assert!(files["arm/main.json"].contains("aks-contoso-qa"));
 
     let staging = load("staging-overrides.yaml");

@@ -1,7 +1,7 @@
 //! A fuzzer for load → validate → plan → emit that runs on stable Rust, without `cargo-fuzz` or
 //! `arbitrary`: it mutates seed inputs (the built-in profiles, the fixtures, the hostile corpus
 //! and `tests/fuzz-corpus/`) deterministically from a seed, feeds them to
-//! [`aks_harden::load_str`] and [`aks_harden::render`], and catches panics.
+//! [`aks_harden::load_str`] and [`aks_harden::generate`], and catches panics.
 //!
 //! Mutations work on bytes (flips, insertions of syntax tokens, deletions, duplications,
 //! splices of two inputs) and, when the input is JSON, on its structure (key deletion,
@@ -22,6 +22,8 @@
     clippy::expect_used,
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
+
+mod support;
 
 use aks_harden::{Error, Format, Syntax, diag::CODES};
 use serde_json::{Map, Value};
@@ -64,12 +66,12 @@ fn exercise(text: &str, syntax: Syntax) -> Result<Outcome, String> {
                 let azapi = aks_harden::emit::Options {
                     terraform_provider: aks_harden::emit::TerraformProvider::Azapi,
                 };
-                if let Err(e) = aks_harden::render_with(&estate, &[Format::Terraform], &azapi) {
+                if let Err(e) = support::render_with(&estate, &[Format::Terraform], azapi) {
                     return Ok(Outcome::EmitError(e.to_string()));
                 }
             }
-            let first = aks_harden::render(&estate, Format::IMPLEMENTED);
-            let second = aks_harden::render(&estate, Format::IMPLEMENTED);
+            let first = support::render(&estate, Format::IMPLEMENTED);
+            let second = support::render(&estate, Format::IMPLEMENTED);
             match (first, second) {
                 (Ok(a), Ok(b)) if a == b => {
                     for (path, text) in &a {

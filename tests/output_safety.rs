@@ -9,6 +9,8 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use aks_harden::write::{self, FsSink, LOCK, MANIFEST, Sink};
 use aks_harden::{Files, Format};
 use std::collections::BTreeMap;
@@ -128,7 +130,7 @@ fn files(pairs: &[(&str, &str)]) -> Files {
 
 fn profile_files(profile: &str) -> Files {
     let estate = aks_harden::load_profile(profile).expect("built-in profile");
-    aks_harden::render(&estate, Format::IMPLEMENTED).expect("render")
+    support::render(&estate, Format::IMPLEMENTED).expect("render")
 }
 
 /// A sink that lets `writes` writes and `renames` renames through, then fails every call.

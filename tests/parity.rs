@@ -17,11 +17,14 @@
     reason = "test helpers fail loudly on unexpected output"
 )]
 
+mod support;
+
 use aks_harden::emit::terraform::azurerm::NOT_EXPRESSIBLE;
-use aks_harden::{Files, Format, load_profile, render};
+use aks_harden::{Files, Format, load_profile};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use support::render;
 
 const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated"];
 

@@ -18,6 +18,8 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use aks_harden::ir::{Deployment, Expr, Name, Resource, Scope, Template, Value};
 use aks_harden::validate::NameRule;
 use aks_harden::{Format, Syntax};
@@ -465,7 +467,7 @@ fn load(doc: &Json) -> Result<aks_harden::Estate, TestCaseError> {
 }
 
 fn render(estate: &aks_harden::Estate) -> Result<aks_harden::Files, TestCaseError> {
-    aks_harden::render(estate, Format::IMPLEMENTED)
+    support::render(estate, Format::IMPLEMENTED)
         .map_err(|e| TestCaseError::fail(format!("render: {e}")))
 }
 

@@ -1,8 +1,11 @@
 //! Rendering every built-in profile: byte-exact snapshots, determinism, key-order independence,
 //! the committed JSON Schema, and the embedding example.
 
-use aks_harden::{Format, Syntax, load_profile, load_str, profile, render};
+mod support;
+
+use aks_harden::{Format, Syntax, load_profile, load_str, profile};
 use serde_json::Value;
+use support::render;
 
 const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated"];
 
@@ -32,10 +35,10 @@ fn snapshot_prod_terraform_azapi() {
     let options = aks_harden::emit::Options {
         terraform_provider: aks_harden::emit::TerraformProvider::Azapi,
     };
-    let files = aks_harden::render_with(
+    let files = support::render_with(
         &load_profile("prod").unwrap(),
         &[Format::Terraform],
-        &options,
+        options,
     )
     .unwrap();
     for (path, content) in &files {

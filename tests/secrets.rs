@@ -14,6 +14,8 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use aks_harden::emit::{Options, TerraformProvider};
 use aks_harden::{Files, Format};
 use serde_json::Value;
@@ -383,12 +385,12 @@ fn scan(label: &str, files: &Files) -> Vec<String> {
 
 /// Every implemented format, every Terraform flavour.
 fn render_all(estate: &aks_harden::Estate) -> Files {
-    let mut files = aks_harden::render(estate, Format::IMPLEMENTED).expect("render");
+    let mut files = support::render(estate, Format::IMPLEMENTED).expect("render");
     if Format::IMPLEMENTED.contains(&Format::Terraform) {
         let azapi = Options {
             terraform_provider: TerraformProvider::Azapi,
         };
-        let more = aks_harden::render_with(estate, &[Format::Terraform], &azapi).expect("azapi");
+        let more = support::render_with(estate, &[Format::Terraform], azapi).expect("azapi");
         for (k, v) in more {
             files.insert(format!("azapi:{k}"), v);
         }

@@ -8,15 +8,18 @@
     reason = "test helpers fail loudly on unexpected output"
 )]
 
+mod support;
+
 use aks_harden::emit::terraform::azurerm::{NOT_EXPRESSIBLE, untranslated};
 use aks_harden::emit::{Options, TerraformProvider};
-use aks_harden::{Files, Format, Syntax, load_profile, load_str, plan, render_with};
+use aks_harden::{Files, Format, Syntax, load_profile, load_str, plan};
 use serde_json::Value;
+use support::render_with;
 
 const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated"];
 
 fn terraform(estate: &aks_harden::Estate) -> Files {
-    render_with(estate, &[Format::Terraform], &Options::default()).unwrap()
+    render_with(estate, &[Format::Terraform], Options::default()).unwrap()
 }
 
 fn json(files: &Files, name: &str) -> Value {
@@ -305,8 +308,8 @@ fn the_azapi_flavour_carries_the_arm_bodies() {
     let options = Options {
         terraform_provider: TerraformProvider::Azapi,
     };
-    let files = render_with(&estate, &[Format::Terraform], &options).unwrap();
-    let arm = render_with(&estate, &[Format::Arm], &options).unwrap();
+    let files = render_with(&estate, &[Format::Terraform], options).unwrap();
+    let arm = render_with(&estate, &[Format::Arm], options).unwrap();
     let cluster: serde_json::Value =
         serde_json::from_str(&files["terraform/prod-cluster.tf.json"]).unwrap();
     let aks = &cluster["resource"]["azapi_resource"]["prod_cluster_cluster"];

@@ -1,12 +1,14 @@
-//! What the audit judges: ARM-shaped resources, flattened from an estate (rendered through the
-//! ARM emitter), from any ARM template (nested inline deployments and child resources included,
+//! What the audit judges: ARM-shaped resources, flattened from planned resources (the IR as the
+//! ARM emitter spells it), from any ARM template (nested inline deployments and child resources included,
 //! parameters substituted), or from the JSON of a live cluster (`az aks show -o json`).
 //!
 //! Values the audit cannot evaluate are replaced by an *unknown* marker that keeps the expression,
 //! so a check can say "unknown" instead of guessing.
 
 use super::expr::{self, Env, Unknown, Val};
-use crate::model::Tier;
+use crate::emit::arm;
+use crate::ir::Template;
+use crate::posture::Tier;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use std::cell::RefCell;
@@ -72,19 +74,33 @@ impl Source {
             text,
         }
     }
-
-    /// The source of a built-in profile (`profiles/<name>.json` in this repository).
-    pub fn profile(name: &str) -> Source {
-        Source::new(
-            format!("profile {name}"),
-            format!("profiles/{name}.json"),
-            crate::profile::builtin(name).map(str::to_string),
-        )
-    }
 }
 
 /// A deliberate relaxation of one control, from an estate file.
-pub use crate::model::Waiver;
+pub use crate::posture::Waiver;
+
+/// What the audit knows of an estate beyond its resources: the tier it is judged against, its
+/// waivers and the tags every resource must carry. Templates and live clusters have none of
+/// these; [`Context::default`] judges them as `prod` with no waivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// The tier the resources are judged against.
+    pub tier: Tier,
+    /// Accepted weakenings.
+    pub waivers: Vec<Waiver>,
+    /// The tags every resource must carry, when the input declares them.
+    pub tags: Option<IndexMap<String, String>>,
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context {
+            tier: Tier::Prod,
+            waivers: Vec::new(),
+            tags: None,
+        }
+    }
+}
 
 /// The subscription or resource group a resource is deployed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,25 +330,18 @@ fn input_error(message: impl Into<String>) -> InputError {
 }
 
 impl Input {
-    /// Audit an estate: render it through the ARM emitter and judge the result. The estate's
-    /// tier, waivers and tags come along; `source` names the estate file (or built-in profile).
-    pub fn from_estate(estate: &crate::Estate, source: Source) -> Result<Input, InputError> {
-        let files = crate::render(estate, &[crate::Format::Arm]).map_err(|e| {
-            input_error(format!(
-                "cannot render the estate to ARM: {e}; this is a bug in aks-harden"
-            ))
-        })?;
-        let template = files
-            .get("arm/main.json")
-            .ok_or_else(|| input_error("the ARM emitter wrote no arm/main.json"))?;
-        let params = files.get("arm/main.parameters.json");
-        let mut input = Input::template_text(template, params.map(String::as_str), source)?;
+    /// Audit planned resources: the IR as the ARM emitter spells it, with the estate's tier,
+    /// waivers and tags from `context`. `source` names the estate file (or built-in profile).
+    pub fn from_ir(template: &Template, context: Context, source: Source) -> Input {
+        let doc = arm::template(template);
+        let params = arm::parameters(template);
+        let values = parameter_values(&params);
+        let mut input = Input::template_doc(&doc, values, source);
         input.kind = Kind::Estate;
-        input.tier = estate.tier;
-        input.tags = Some(estate.tags.clone());
-        input.waivers.clone_from(&estate.waivers);
-        input.lines.clear();
-        Ok(input)
+        input.tier = context.tier;
+        input.tags = context.tags;
+        input.waivers = context.waivers;
+        input
     }
 
     /// Audit an ARM template (its text is `source.text`), with parameter values from a
@@ -363,23 +372,26 @@ impl Input {
             Some(p) => {
                 let pdoc: Json = serde_json::from_str(p)
                     .map_err(|e| input_error(format!("not a JSON parameter file: {e}")))?;
-                let params = pdoc.get("parameters").unwrap_or(&pdoc);
-                params.as_object().cloned().unwrap_or_default()
+                parameter_values(&pdoc)
             }
             None => Map::new(),
         };
+        Ok(Input::template_doc(&doc, values, source))
+    }
+
+    fn template_doc(doc: &Json, values: Map<String, Json>, source: Source) -> Input {
         let mut fl = Flattener::default();
-        let root_scope = Flattener::root_scope(&doc, &values);
-        let rg = if schema_is_subscription_level(&doc) {
+        let root_scope = Flattener::root_scope(doc, &values);
+        let rg = if schema_is_subscription_level(doc) {
             None
         } else {
             Some(Place::Root)
         };
-        fl.template(&doc, &root_scope, &Place::Root, rg.as_ref(), "", &[]);
+        fl.template(doc, &root_scope, &Place::Root, rg.as_ref(), "", &[]);
         let mut input = Input {
             kind: Kind::Template,
             source,
-            tier: Tier::Prod,
+            tier: Context::default().tier,
             waivers: Vec::new(),
             tags: None,
             resources: fl.out,
@@ -387,7 +399,7 @@ impl Input {
             lines: BTreeMap::new(),
         };
         input.label_resources();
-        Ok(input)
+        input
     }
 
     /// Audit the JSON of a live cluster (`az aks show -o json`; an array from `az aks list`
@@ -514,6 +526,12 @@ impl Input {
             }
         }
     }
+}
+
+/// The values of a parameter file (`{"parameters": {...}}`, or the bare object).
+fn parameter_values(doc: &Json) -> Map<String, Json> {
+    let params = doc.get("parameters").unwrap_or(doc);
+    params.as_object().cloned().unwrap_or_default()
 }
 
 /// `(subscription, resource group)` of a full resource id.

@@ -1,8 +1,9 @@
-//! The audit: the control catalogue (`CONTROLS.md` in code) and its evaluation over ARM-shaped
-//! resources, so one catalogue judges three kinds of input:
+//! The audit: the control catalogue and its evaluation over ARM-shaped resources, so one
+//! catalogue judges three kinds of input:
 //!
-//! - an estate (a built-in profile or an estate file), rendered through the ARM emitter, with the
-//!   estate's tier, waivers and tags ([`Input::from_estate`]);
+//! - planned resources (the IR of an estate, as the ARM emitter spells it), with the estate's
+//!   tier, waivers and tags as a [`Context`] ([`Input::from_ir`]); the library builds both, see
+//!   [`crate::audit_estate`] and [`crate::generate`];
 //! - any ARM template, nested inline deployments and child resources included, with parameter
 //!   values from a parameter file or the defaults ([`Input::from_template`]);
 //! - the JSON of a live cluster from `az aks show -o json` ([`Input::from_live`]), for what that
@@ -15,13 +16,16 @@
 //!
 //! Pure: no I/O and no clock. The caller passes today's date, which decides whether a waiver
 //! has expired. A value hidden behind an expression the audit cannot evaluate is reported as
-//! unknown, never as a pass.
+//! unknown, never as a pass. The audit reads the IR and the shared vocabulary of
+//! [`crate::posture`]; it never reads the estate model or the estate-file types.
 //!
 //! ```
-//! use aks_harden::audit::{self, Date, Input, Outcome, Source};
+//! use aks_harden::audit::{self, Context, Date, Input, Outcome, Source};
 //!
 //! let estate = aks_harden::load_profile("prod")?;
-//! let input = Input::from_estate(&estate, Source::profile("prod")).unwrap();
+//! let template = aks_harden::plan::plan(&estate);
+//! let context = Context { tier: estate.tier, waivers: estate.waivers.clone(), tags: None };
+//! let input = Input::from_ir(&template, context, Source::new("profile prod", "", None));
 //! let report = audit::audit(&input, Date::parse("2025-06-01").unwrap());
 //! assert_eq!(report.count(Outcome::Fail), 0);
 //! # Ok::<(), aks_harden::Error>(())
@@ -37,7 +41,7 @@ pub mod report;
 pub use crate::posture::Date;
 pub use catalogue::{CONTROLS, Control, Live, SEED_TOPICS, Section, Severity, Topic, control};
 pub use eval::{Finding, Status};
-pub use input::{Input, InputError, Kind, Source, Waiver};
+pub use input::{Context, Input, InputError, Kind, Source, Waiver};
 pub use report::{ControlResult, Outcome, Report, WaiverState, audit};
 
 /// An output format of the report.

@@ -1,11 +1,12 @@
-//! `audit`, `explain` and `controls`, and the gate that stops `gen` for prod-like tiers with
-//! unwaived critical or high failures. Today's date comes from the clock here, never from the
-//! library; `AKS_HARDEN_TODAY=YYYY-MM-DD` overrides it (for tests and reproducible reports).
+//! `audit`, `explain` and `controls`, and how `gen` shows a refusal of the audit gate. Today's
+//! date comes from the clock here, never from the library; `AKS_HARDEN_TODAY=YYYY-MM-DD`
+//! overrides it (for tests and reproducible reports).
 
+use super::Exit;
+use crate::Error;
 use crate::audit::report::text;
-use crate::audit::{self, Date, Input, Outcome, ReportFormat, Severity, Source};
-use crate::model::Tier;
-use crate::{Error, Estate};
+use crate::audit::{self, Context, Date, Input, Outcome, Report, ReportFormat, Severity, Source};
+use crate::posture::Tier;
 use clap::{ArgGroup, Args, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -109,34 +110,47 @@ fn uri(path: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
+/// Read a template, parameter file or live JSON with the limits estate files get: regular files
+/// only, at most `profile::MAX_FILE_BYTES`, UTF-8.
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    crate::profile::read_text(path)
+        .map_err(|d| format!("{}: {}\n  = hint: {}", path.display(), d.message, d.hint))
 }
 
-fn report_invalid(e: &Error, err: &mut dyn Write) -> u8 {
+fn report_invalid(e: &Error, err: &mut dyn Write) -> Exit {
     match e {
         Error::Invalid(d) => super::print_diagnostics(d, "", err),
         other => {
             let _ = writeln!(err, "error: {other}");
-            2
+            Exit::Error
         }
     }
 }
 
-fn input(args: &AuditArgs, err: &mut dyn Write) -> Result<Input, u8> {
+/// The report for the input the arguments name.
+fn judge(args: &AuditArgs, today: Date, err: &mut dyn Write) -> Result<Report, Exit> {
     let fail = |msg: String, err: &mut dyn Write| {
         let _ = writeln!(err, "error: {msg}");
-        2
+        Exit::Error
     };
-    let mut input = if let Some(p) = &args.profile {
+    if let Some(p) = &args.profile {
         let estate = crate::load_profile(p).map_err(|e| report_invalid(&e, err))?;
-        Input::from_estate(&estate, Source::profile(p)).map_err(|e| fail(e.message, err))?
-    } else if let Some(f) = &args.estate {
+        return Ok(crate::audit_estate(
+            &estate,
+            crate::profile_source(p),
+            today,
+        ));
+    }
+    if let Some(f) = &args.estate {
         let estate = crate::load_file(f).map_err(|e| report_invalid(&e, err))?;
         let text = read(f).ok();
-        Input::from_estate(&estate, Source::new(uri(f), uri(f), text))
-            .map_err(|e| fail(e.message, err))?
-    } else if let Some(f) = &args.template {
+        return Ok(crate::audit_estate(
+            &estate,
+            Source::new(uri(f), uri(f), text),
+            today,
+        ));
+    }
+    let mut input = if let Some(f) = &args.template {
         let text = read(f).map_err(|e| fail(e, err))?;
         let params = match &args.parameters {
             Some(p) => Some(read(p).map_err(|e| fail(e, err))?),
@@ -154,33 +168,30 @@ fn input(args: &AuditArgs, err: &mut dyn Write) -> Result<Input, u8> {
             err,
         ));
     };
-    if let Some(t) = args.tier {
-        input.tier = match t {
-            TierArg::Dev => Tier::Dev,
-            TierArg::Staging => Tier::Staging,
-            TierArg::Prod => Tier::Prod,
-            TierArg::Regulated => Tier::Regulated,
-        };
-    }
-    Ok(input)
+    input.tier = args.tier.map_or(Context::default().tier, |t| match t {
+        TierArg::Dev => Tier::Dev,
+        TierArg::Staging => Tier::Staging,
+        TierArg::Prod => Tier::Prod,
+        TierArg::Regulated => Tier::Regulated,
+    });
+    Ok(audit::audit(&input, today))
 }
 
 /// Run `audit`: exit 0 when no unwaived failure at or above the threshold exists, 1 when one
 /// does, 2 on usage or input errors.
-pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let today = match today() {
         Ok(d) => d,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return 2;
+            return Exit::Error;
         }
     };
-    let input = match input(args, err) {
-        Ok(i) => i,
+    let report = match judge(args, today, err) {
+        Ok(r) => r,
         Err(code) => return code,
     };
     let threshold = severity(args.min_severity);
-    let report = audit::audit(&input, today);
     let format = match args.format {
         FormatArg::Text => ReportFormat::Text,
         FormatArg::Json => ReportFormat::Json,
@@ -193,12 +204,12 @@ pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         }
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return 2;
+            return Exit::Error;
         }
     }
     let failures = report.failures(threshold);
     if failures.is_empty() {
-        0
+        Exit::Success
     } else {
         if format != ReportFormat::Text {
             let ids: Vec<String> = failures
@@ -213,24 +224,24 @@ pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
                 ids.join(", ")
             );
         }
-        1
+        Exit::Failed
     }
 }
 
 /// Run `explain`.
-pub fn explain_cmd(control: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn explain_cmd(control: &str, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let Some(c) = audit::control(&control.to_ascii_uppercase()) else {
         let _ = writeln!(
             err,
             "error: unknown control `{control}`\n  = hint: `aks-harden controls` lists the catalogue"
         );
-        return 2;
+        return Exit::Error;
     };
     let today = match today() {
         Ok(d) => d,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
-            return 2;
+            return Exit::Error;
         }
     };
     let mut s = String::new();
@@ -281,13 +292,7 @@ pub fn explain_cmd(control: &str, out: &mut dyn Write, err: &mut dyn Write) -> u
                     continue;
                 }
             };
-            let report = match Input::from_estate(&estate, Source::profile(name)) {
-                Ok(i) => audit::audit(&i, today),
-                Err(e) => {
-                    let _ = writeln!(s, "  {name}: {}", e.message);
-                    continue;
-                }
-            };
+            let report = crate::audit_estate(&estate, crate::profile_source(name), today);
             let Some(r) = report.results.iter().find(|r| r.control.id == c.id) else {
                 continue;
             };
@@ -304,60 +309,30 @@ pub fn explain_cmd(control: &str, out: &mut dyn Write, err: &mut dyn Write) -> u
         }
     }
     let _ = write!(out, "{s}");
-    0
+    Exit::Success
 }
 
 /// Run `controls`.
-pub fn controls_cmd(out: &mut dyn Write, _err: &mut dyn Write) -> u8 {
+pub fn controls_cmd(out: &mut dyn Write, _err: &mut dyn Write) -> Exit {
     for c in audit::CONTROLS {
         let _ = writeln!(out, "{:<22} {:<8} {}", c.id, c.severity.as_str(), c.title);
     }
-    0
+    Exit::Success
 }
 
-/// Before `gen`: `Some(exit code)` when the estate must not be rendered. A `staging`, `prod` or
-/// `regulated` estate with an unwaived critical or high failure is refused (exit 1) with the
-/// findings.
-pub fn gate(estate: &Estate, err: &mut dyn Write) -> Option<u8> {
-    if !matches!(estate.tier, Tier::Staging | Tier::Prod | Tier::Regulated) {
-        return None;
-    }
-    let today = match today() {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return Some(2);
-        }
-    };
-    let source = Source::new(format!("estate {}", estate.name), "", None);
-    let input = match Input::from_estate(estate, source) {
-        Ok(i) => i,
-        Err(e) => {
-            let _ = writeln!(err, "error: {}", e.message);
-            return Some(2);
-        }
-    };
-    let report = audit::audit(&input, today);
-    let failures = report.failures(Severity::High);
-    if failures.is_empty() {
-        return None;
-    }
+/// How `gen` shows a refusal of the audit gate: every failure that stops it, with its findings
+/// and fix, then one line naming them; exit 1.
+pub fn refused(estate: &str, report: &Report, err: &mut dyn Write) -> Exit {
     let mut s = String::new();
-    for r in &failures {
-        text::details_of(&mut s, &report, r);
+    for r in &report.failures(Severity::High) {
+        text::details_of(&mut s, report, r);
         s.push('\n');
     }
-    let ids: Vec<String> = failures
-        .iter()
-        .map(|r| format!("{} ({})", r.control.id, r.control.severity.as_str()))
-        .collect();
     let _ = write!(err, "{s}");
     let _ = writeln!(
         err,
-        "error: the {} estate `{}` has unwaived critical or high failures: {}; nothing was written\n  = hint: fix them, or record a waiver (reason, expires) under `waivers` in the estate file; `aks-harden audit` shows the full report",
-        audit::eval::tier_name(estate.tier),
-        estate.name,
-        ids.join(", ")
+        "error: {}; nothing was written\n  = hint: fix them, or record a waiver (reason, expires) under `waivers` in the estate file; `aks-harden audit` shows the full report",
+        crate::refusal(estate, report)
     );
-    Some(1)
+    Exit::Failed
 }

@@ -1,16 +1,17 @@
-//! The command line: clap types and one function per subcommand. Exit codes: 0 ok, 1 findings or
-//! `--check` drift, 2 usage, I/O or input error.
+//! The command line: clap types and one function per subcommand, each a thin caller of the
+//! library. Exit codes ([`Exit`]): 0 ok, 1 findings or `--check` drift, 2 usage, I/O or input
+//! error.
 
 pub mod audit;
 
 use crate::emit::Format;
-use crate::{Error, Estate, diag::Diagnostic, profile};
+use crate::{Error, Estate, Options, diag::Diagnostic, profile};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Hardened AKS estates as ARM templates, from a built-in profile or an estate file.
+/// Hardened AKS estates as ARM, Bicep and Terraform, from a built-in profile or an estate file.
 #[derive(Debug, Parser)]
 #[command(name = "aks-harden", version, about, long_about = None)]
 pub struct Cli {
@@ -104,6 +105,23 @@ pub enum TerraformProviderArg {
     Azapi,
 }
 
+/// How a command ended: the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, nothing to report.
+    Success = 0,
+    /// 1: findings at or above the threshold, a refusal of the audit gate, or `--check` drift.
+    Failed = 1,
+    /// 2: usage, I/O or input error.
+    Error = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
 /// Run the CLI with already-parsed arguments, writing to the given streams.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     let code = match cli.command {
@@ -114,7 +132,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
         Command::Controls => audit::controls_cmd(out, err),
         Command::Schema => {
             let _ = write!(out, "{}", profile::estate_schema_text());
-            0
+            Exit::Success
         }
         Command::Profiles { action: None } => {
             for (name, text) in profile::BUILTIN {
@@ -128,14 +146,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
                     .unwrap_or_default();
                 let _ = writeln!(out, "{name:<10} {desc}");
             }
-            0
+            Exit::Success
         }
         Command::Profiles {
             action: Some(ProfilesAction::Show { name }),
         } => match profile::resolve_builtin(&name) {
             Ok(r) => {
                 let _ = write!(out, "{}", crate::emit::pretty_json(&r.value));
-                0
+                Exit::Success
             }
             Err(d) => report(&d, err),
         },
@@ -144,7 +162,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
 }
 
 /// Print every diagnostic and a closing count (`then` is appended to it); exit code 2.
-pub(crate) fn print_diagnostics(diags: &[Diagnostic], then: &str, err: &mut dyn Write) -> u8 {
+pub(crate) fn print_diagnostics(diags: &[Diagnostic], then: &str, err: &mut dyn Write) -> Exit {
     for d in diags {
         let _ = writeln!(err, "{d}\n");
     }
@@ -154,23 +172,24 @@ pub(crate) fn print_diagnostics(diags: &[Diagnostic], then: &str, err: &mut dyn 
         "error: {n} problem{} found{then}",
         if n == 1 { "" } else { "s" }
     );
-    2
+    Exit::Error
 }
 
-fn report(diags: &[Diagnostic], err: &mut dyn Write) -> u8 {
+fn report(diags: &[Diagnostic], err: &mut dyn Write) -> Exit {
     print_diagnostics(diags, "; nothing was written", err)
 }
 
-fn fail(e: &Error, err: &mut dyn Write) -> u8 {
+fn fail(e: &Error, err: &mut dyn Write) -> Exit {
     match e {
         Error::Invalid(d) => report(d, err),
-        Error::Emit(e) => {
-            let _ = writeln!(err, "error: {e}");
-            2
-        }
+        Error::Refused { estate, report } => audit::refused(estate, report, err),
         Error::Write(w) => {
             let _ = writeln!(err, "error: {w}\n  = hint: {}", w.hint);
-            2
+            Exit::Error
+        }
+        other => {
+            let _ = writeln!(err, "error: {other}");
+            Exit::Error
         }
     }
 }
@@ -192,22 +211,26 @@ fn formats(f: FormatArg) -> Vec<Format> {
     }
 }
 
-fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let estate = match load(args) {
         Ok(e) => e,
         Err(e) => return fail(&e, err),
     };
-    if let Some(code) = audit::gate(&estate, err) {
-        return code;
-    }
-    let options = crate::emit::Options {
-        terraform_provider: match args.terraform_provider {
-            TerraformProviderArg::Azurerm => crate::emit::TerraformProvider::Azurerm,
-            TerraformProviderArg::Azapi => crate::emit::TerraformProvider::Azapi,
-        },
+    let today = match audit::today() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Exit::Error;
+        }
     };
-    let files = match crate::render_with(&estate, &formats(args.format), &options) {
-        Ok(f) => f,
+    let options = Options::new(today)
+        .formats(&formats(args.format))
+        .terraform_provider(match args.terraform_provider {
+            TerraformProviderArg::Azurerm => crate::TerraformProvider::Azurerm,
+            TerraformProviderArg::Azapi => crate::TerraformProvider::Azapi,
+        });
+    let files = match crate::generate(&estate, &options) {
+        Ok(g) => g.files,
         Err(e) => return fail(&e, err),
     };
     if args.check {
@@ -219,7 +242,7 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 files.len(),
                 args.out.display()
             );
-            return 0;
+            return Exit::Success;
         }
         let _ = write!(out, "{diff}");
         let _ = writeln!(
@@ -227,7 +250,7 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             "error: {} is out of date; run the same command without --check and commit the result",
             args.out.display()
         );
-        return 1;
+        return Exit::Failed;
     }
     match crate::write::write(&args.out, &files) {
         Ok(r) => {
@@ -240,13 +263,13 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 r.unchanged.len(),
                 r.removed.len()
             );
-            0
+            Exit::Success
         }
         Err(e) => fail(&Error::Write(e), err),
     }
 }
 
-fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match crate::load_file(file) {
         Ok(e) => {
             let _ = writeln!(
@@ -257,7 +280,7 @@ fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write
                 e.spokes.len(),
                 if e.spokes.len() == 1 { "" } else { "s" }
             );
-            0
+            Exit::Success
         }
         Err(Error::Invalid(d)) => print_diagnostics(&d, "", err),
         Err(e) => fail(&e, err),

@@ -17,7 +17,7 @@ const PARAMS_SCHEMA: &str =
 /// Render the template set: `arm/main.json` and `arm/main.parameters.json`.
 pub fn render(t: &Template) -> Files {
     let mut files = Files::new();
-    files.insert("arm/main.json".into(), super::pretty(&main(t)));
+    files.insert("arm/main.json".into(), super::pretty(&template(t)));
     files.insert(
         "arm/main.parameters.json".into(),
         super::pretty(&parameters(t)),
@@ -286,7 +286,8 @@ fn deployment(t: &Template, d: &Deployment) -> Json {
     Json::Object(m)
 }
 
-fn main(t: &Template) -> Json {
+/// The template document, `arm/main.json`, as JSON.
+pub fn template(t: &Template) -> Json {
     let mut params = Map::new();
     for (name, p) in &t.parameters {
         let mut m = Map::new();
@@ -315,7 +316,8 @@ fn main(t: &Template) -> Json {
     Json::Object(m)
 }
 
-fn parameters(t: &Template) -> Json {
+/// The parameter file, `arm/main.parameters.json`, as JSON.
+pub fn parameters(t: &Template) -> Json {
     let mut params = Map::new();
     for (name, p) in &t.parameters {
         if let Some(v) = &p.value {
