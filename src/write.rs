@@ -60,7 +60,7 @@ fn err(path: &Path, message: impl ToString, hint: &str) -> WriteError {
 
 /// What a write did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct Written {
     /// Files whose content changed or that are new.
     pub written: Vec<String>,
     /// Files left as they were (same bytes).
@@ -449,7 +449,7 @@ fn break_stale(out: &Path, path: &Path, stale_text: &str) -> Result<bool, WriteE
 // ---- writing ----
 
 /// Write `files` into `out` with the real file system.
-pub fn write(out: &Path, files: &Files) -> Result<Report, WriteError> {
+pub fn write(out: &Path, files: &Files) -> Result<Written, WriteError> {
     write_with(out, files, &mut FsSink)
 }
 
@@ -475,13 +475,13 @@ fn discard(staged: &[Staged], created: &[PathBuf]) {
 }
 
 /// Write `files` into `out` through `sink`.
-pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Report, WriteError> {
+pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Written, WriteError> {
     prepare_out(out)?;
     let (_lock, broke) = lock(out)?;
     let previous = read_manifest(out);
-    let mut report = Report {
+    let mut written = Written {
         broke_stale_lock: broke,
-        ..Report::default()
+        ..Written::default()
     };
 
     // Check every destination before anything is written.
@@ -497,7 +497,7 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Repo
             read_regular(&dest, content.len() as u64).is_some_and(|old| old == content.as_bytes());
         if same {
             if rel != MANIFEST {
-                report.unchanged.push(rel.clone());
+                written.unchanged.push(rel.clone());
             }
         } else {
             plan.push((rel, dest, content));
@@ -537,7 +537,7 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Repo
             backup: None,
         });
         if rel != MANIFEST {
-            report.written.push(rel.clone());
+            written.written.push(rel.clone());
         }
     }
 
@@ -592,7 +592,7 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Repo
         if !is_plain_file_inside(out, &p) || fs::remove_file(&p).is_err() {
             continue;
         }
-        report.removed.push(rel);
+        written.removed.push(rel);
         // Remove folders aks-harden emptied, never others.
         for d in folders_between(out, &p).iter().rev() {
             if kind(d) != Kind::Dir || fs::remove_dir(d).is_err() {
@@ -600,7 +600,7 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Repo
             }
         }
     }
-    Ok(report)
+    Ok(written)
 }
 
 /// Compare `files` with what is in `out`: a unified diff per differing file, and the stale files

@@ -32,7 +32,7 @@ pub struct AuditArgs {
     pub live: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: FormatArg,
+    pub format: ReportFormatArg,
     /// Exit 1 when an unwaived failure at or above this severity exists.
     #[arg(long, value_enum, default_value = "high")]
     pub min_severity: SeverityArg,
@@ -43,7 +43,7 @@ pub struct AuditArgs {
 
 /// Report format on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
+pub enum ReportFormatArg {
     /// For a terminal.
     Text,
     /// For tools.
@@ -193,10 +193,10 @@ pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     };
     let threshold = severity(args.min_severity);
     let format = match args.format {
-        FormatArg::Text => ReportFormat::Text,
-        FormatArg::Json => ReportFormat::Json,
-        FormatArg::Sarif => ReportFormat::Sarif,
-        FormatArg::Markdown => ReportFormat::Markdown,
+        ReportFormatArg::Text => ReportFormat::Text,
+        ReportFormatArg::Json => ReportFormat::Json,
+        ReportFormatArg::Sarif => ReportFormat::Sarif,
+        ReportFormatArg::Markdown => ReportFormat::Markdown,
     };
     match audit::render(&report, format, threshold) {
         Ok(text) => {
