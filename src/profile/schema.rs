@@ -2,7 +2,7 @@
 //! that turns every schema error into a diagnostic with a JSON pointer and a hint.
 
 use super::{EstateFile, kind_of};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -51,7 +51,7 @@ fn validator() -> Option<&'static jsonschema::Validator> {
 pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
     let Some(validator) = validator() else {
         return vec![Diagnostic::error(
-            "wrong-type",
+            Code::WrongType,
             "",
             "the estate schema does not compile",
             "this is a bug in aks-harden; please report it",
@@ -71,7 +71,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                         None => format!("remove it; keys allowed here: {}", known.join(", ")),
                     };
                     out.push(Diagnostic::error(
-                        "unknown-key",
+                        Code::UnknownKey,
                         format!("{at}/{}", escape(key)),
                         format!("unknown key {key:?}"),
                         hint,
@@ -81,7 +81,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
                 out.push(Diagnostic::error(
-                    "missing-key",
+                    Code::MissingKey,
                     at.clone(),
                     format!("missing required key {name:?}"),
                     format!(
@@ -91,7 +91,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             ValidationErrorKind::Type { kind } => {
                 out.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     at.clone(),
                     format!(
                         "expected {}, found {}",
@@ -121,7 +121,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     None => format!("use one of: {allowed}"),
                 };
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     format!("{given} is not allowed here"),
                     hint,
@@ -129,7 +129,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit } => {
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     format!("{} is out of range (limit {limit})", err.instance()),
                     "write a number within the range (see schemas/estate.schema.json)",
@@ -151,7 +151,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     None => format!("use one of: {list}"),
                 };
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     format!("{given:?} is not allowed here"),
                     hint,
@@ -159,7 +159,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 out.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     at.clone(),
                     format!("{} does not fit here", kind_of(err.instance())),
                     "write a value of the expected type (see schemas/estate.schema.json)",
@@ -167,7 +167,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             _ => {
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     first_line(&err.to_string()),
                     "see schemas/estate.schema.json for what this key takes",
