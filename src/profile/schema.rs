@@ -303,7 +303,39 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::did_you_mean;
+    use super::{check, did_you_mean};
+    use serde_json::json;
+
+    #[test]
+    fn wrong_type_names_the_expected_types() {
+        let message = |doc, pointer: &str| {
+            check(&doc)
+                .into_iter()
+                .find(|d| d.pointer == pointer)
+                .map(|d| d.message)
+        };
+        // `Option<String>`: a type set of string and null; null is not offered.
+        assert_eq!(
+            message(json!({"tenantId": 5}), "/tenantId").as_deref(),
+            Some("expected a string, found a number")
+        );
+        assert_eq!(
+            message(json!({"name": [1]}), "/name").as_deref(),
+            Some("expected a string, found an array")
+        );
+        assert_eq!(
+            message(
+                json!({"spokes": {"x": {"registry": {"retentionDays": "7"}}}}),
+                "/spokes/x/registry/retentionDays"
+            )
+            .as_deref(),
+            Some("expected an integer, found a string")
+        );
+        assert_eq!(
+            message(json!({"hub": 1}), "/hub").as_deref(),
+            Some("expected an object, found a number")
+        );
+    }
 
     #[test]
     fn suggests_close_names_only() {
