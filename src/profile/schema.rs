@@ -189,19 +189,23 @@ fn escape(key: &str) -> String {
 }
 
 fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::JsonType;
     use jsonschema::error::TypeKind;
-    let one = |t: &jsonschema::JsonType| match t.to_string().as_str() {
-        "integer" => "an integer".to_string(),
-        "object" => "an object".to_string(),
-        "array" => "an array".to_string(),
-        other => format!("a {other}"),
+    let one = |t: JsonType| match t {
+        JsonType::Null => "a null",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "an integer",
+        JsonType::Number => "a number",
+        JsonType::String => "a string",
+        JsonType::Array => "an array",
+        JsonType::Object => "an object",
     };
     match kind {
-        TypeKind::Single(t) => one(t),
+        TypeKind::Single(t) => one(*t).to_string(),
         TypeKind::Multiple(ts) => ts
             .iter()
-            .filter(|t| t.to_string() != "null")
-            .map(|t| one(&t))
+            .filter(|t| *t != JsonType::Null)
+            .map(one)
             .collect::<Vec<_>>()
             .join(" or "),
     }
