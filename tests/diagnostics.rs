@@ -2,7 +2,7 @@
 //! code its name states (`cidr-overlap.json`, `cidr-overlap-2.json`, ...), and its rendered
 //! diagnostics are snapshot-tested in `snapshots/diagnostics/<file stem>.snap`. Inputs that cannot
 //! sensibly be committed (a directory, a huge file, invalid UTF-8, deep nesting) are generated in a
-//! temporary folder. Every code in `aks_harden::diag::CODES` must be produced by at least one case.
+//! temporary folder. Every code in `aks_harden::diag::Code::ALL` must be produced by at least one case.
 
 #![allow(
     clippy::expect_used,
@@ -11,7 +11,7 @@
 
 mod support;
 
-use aks_harden::{Diagnostic, Error, Syntax, diag::CODES, load_file, load_str};
+use aks_harden::{Diagnostic, Error, Syntax, diag::Code, load_file, load_str};
 use std::collections::BTreeSet;
 use std::path::{MAIN_SEPARATOR, Path, PathBuf};
 
@@ -58,9 +58,9 @@ fn expected_codes(name: &str) -> Vec<&'static str> {
         Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
         _ => name,
     };
-    let code = CODES
+    let code = Code::ALL
         .iter()
-        .map(|(c, _)| *c)
+        .map(|c| c.as_str())
         .find(|c| *c == base)
         .unwrap_or_else(|| {
             panic!("case {name:?} names no diagnostic code; rename it or add it to MULTI")
@@ -89,7 +89,7 @@ fn diagnostics_of(path: &Path) -> Vec<Diagnostic> {
 }
 
 fn codes(diags: &[Diagnostic]) -> BTreeSet<&'static str> {
-    diags.iter().map(|d| d.code).collect()
+    diags.iter().map(|d| d.code.as_str()).collect()
 }
 
 /// Diagnostics as printed, blank-line separated, with `dir` (absolute, machine dependent) shown
@@ -211,9 +211,9 @@ fn every_code_has_a_fixture_or_generated_case() {
     for (_, path) in generated_cases(tmp.path()) {
         produced.extend(codes(&diagnostics_of(&path)));
     }
-    let missing: Vec<&str> = CODES
+    let missing: Vec<&str> = Code::ALL
         .iter()
-        .map(|(c, _)| *c)
+        .map(|c| c.as_str())
         .filter(|c| !NOT_FROM_A_FILE.contains(c) && !produced.contains(c))
         .collect();
     assert!(
@@ -223,11 +223,11 @@ fn every_code_has_a_fixture_or_generated_case() {
     let unknown: Vec<&str> = produced
         .iter()
         .copied()
-        .filter(|c| !CODES.iter().any(|(k, _)| k == c))
+        .filter(|c| !Code::ALL.iter().any(|k| k.as_str() == *c))
         .collect();
     assert!(
         unknown.is_empty(),
-        "codes missing from diag::CODES: {unknown:?}"
+        "codes missing from diag::Code::ALL: {unknown:?}"
     );
 }
 
@@ -344,7 +344,7 @@ fn extends_cycle_through_dot_slash_paths_is_reported_at_the_first_repeat() {
     std::fs::write(&b, r#"{"extends": "./a.json"}"#).expect("write b");
     let diags = diagnostics_of(&a);
     assert_eq!(diags.len(), 1, "{diags:#?}");
-    assert_eq!(diags[0].code, "extends-cycle");
+    assert_eq!(diags[0].code.as_str(), "extends-cycle");
     let rendered = render(&diags, &dir, "<tmp>");
     assert!(!rendered.contains("/./"), "{rendered}");
     assert!(

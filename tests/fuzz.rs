@@ -25,7 +25,7 @@
 
 mod support;
 
-use aks_harden::{Error, Format, Syntax, diag::CODES};
+use aks_harden::{Error, Format, Syntax, diag::Code};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -94,7 +94,7 @@ fn exercise(text: &str, syntax: Syntax) -> Result<Outcome, String> {
                 return Err("Error::Invalid without diagnostics".into());
             }
             for d in &diags {
-                if !CODES.iter().any(|(c, _)| *c == d.code) {
+                if !Code::ALL.contains(&d.code) {
                     return Err(format!("unknown diagnostic code {:?}", d.code));
                 }
                 if d.file.is_empty() || d.message.is_empty() || d.hint.is_empty() {
@@ -111,7 +111,10 @@ fn exercise(text: &str, syntax: Syntax) -> Result<Outcome, String> {
                 )));
             }
             Ok(Outcome::Invalid(
-                diags.iter().map(|d| (d.code, d.pointer.clone())).collect(),
+                diags
+                    .iter()
+                    .map(|d| (d.code.as_str(), d.pointer.clone()))
+                    .collect(),
             ))
         }
         Err(e) => Err(format!("load_str returned {e:?}, not Error::Invalid")),
@@ -199,9 +202,9 @@ fn fuzz_corpus_replays() {
         let bytes = std::fs::read(path).expect("read corpus file");
         let text = String::from_utf8_lossy(&bytes);
         let outcome = exercise_catching(&text, syntax_of(path));
-        let want = CODES
+        let want = Code::ALL
             .iter()
-            .map(|(c, _)| *c)
+            .map(|c| c.as_str())
             .filter(|c| name.starts_with(&format!("{c}-")))
             .max_by_key(|c| c.len());
         match (&outcome, want) {
@@ -1101,9 +1104,9 @@ fn fuzz() {
     );
     println!("fuzz: diagnostic codes reached: {codes:?}");
     println!("fuzz: {self_declared_bugs} inputs got a diagnostic that calls itself a bug");
-    let unreached: Vec<&str> = CODES
+    let unreached: Vec<&str> = Code::ALL
         .iter()
-        .map(|(c, _)| *c)
+        .map(|c| c.as_str())
         .filter(|c| !codes.contains_key(c))
         .collect();
     println!(

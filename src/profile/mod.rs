@@ -10,7 +10,7 @@ pub use merge::merge_patch;
 pub use schema::{did_you_mean, estate_schema, estate_schema_text};
 pub use types::*;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -142,7 +142,7 @@ pub fn parse_text(file: &str, text: &str, syntax: Syntax) -> Result<Value, Diagn
     }
     if !value.is_object() {
         return Err(Diagnostic::error(
-            "not-object",
+            Code::NotObject,
             "",
             format!("the document is {}, not an object", kind_of(&value)),
             "an estate file is a JSON object such as {\"extends\": \"prod\", ...}",
@@ -154,7 +154,7 @@ pub fn parse_text(file: &str, text: &str, syntax: Syntax) -> Result<Value, Diagn
 
 fn too_large(bytes: impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(
-        "too-large",
+        Code::TooLarge,
         "",
         format!("the file is {bytes} bytes; aks-harden reads at most {MAX_FILE_BYTES}"),
         "an estate file is a few kilobytes: check that this is the file you meant",
@@ -163,7 +163,7 @@ fn too_large(bytes: impl std::fmt::Display) -> Diagnostic {
 
 fn too_deep() -> Diagnostic {
     Diagnostic::error(
-        "too-deep",
+        Code::TooDeep,
         "",
         format!("the document nests deeper than {MAX_DEPTH} levels"),
         "the estate format nests about eight levels; flatten the document",
@@ -181,7 +181,7 @@ fn parse_json(text: &str) -> Result<Value, Diagnostic> {
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| {
             let mut d = Diagnostic::error(
-                "syntax",
+                Code::Syntax,
                 "",
                 format!("invalid JSON: {}", strip_position(&e.to_string())),
                 if e.to_string().starts_with("duplicate key") {
@@ -305,7 +305,7 @@ fn yaml_diagnostic(e: &serde_saphyr::Error) -> Diagnostic {
     }
     let expands = |what: String| {
         Diagnostic::error(
-            "too-large",
+            Code::TooLarge,
             "",
             format!("the YAML expands beyond what aks-harden reads: {what}"),
             "an estate needs few anchors and aliases; write the values out instead of nesting aliases",
@@ -319,7 +319,7 @@ fn yaml_diagnostic(e: &serde_saphyr::Error) -> Diagnostic {
         | E::AliasReplayStackDepthExceeded { .. } => too_deep(),
         E::Budget { breach, .. } => match breach {
             B::Documents { .. } => Diagnostic::error(
-                "syntax",
+                Code::Syntax,
                 "",
                 "invalid YAML: the file holds more than one document",
                 "an estate file is one YAML document: remove the `---` separators after the first",
@@ -335,7 +335,7 @@ fn yaml_diagnostic(e: &serde_saphyr::Error) -> Diagnostic {
             expands(format!("aliases replay more than {MAX_YAML_NODES} values"))
         }
         E::UnsupportedTag { tag, .. } => Diagnostic::error(
-            "syntax",
+            Code::Syntax,
             "",
             format!("invalid YAML: the tag {tag:?} is not supported"),
             "remove the tag; aks-harden reads plain YAML (no tags, few aliases)",
@@ -347,7 +347,7 @@ fn yaml_diagnostic(e: &serde_saphyr::Error) -> Diagnostic {
             } else {
                 "fix the YAML at the position shown; aks-harden reads plain YAML (no tags, few aliases)"
             };
-            Diagnostic::error("syntax", "", format!("invalid YAML: {message}"), hint)
+            Diagnostic::error(Code::Syntax, "", format!("invalid YAML: {message}"), hint)
         }
     }
 }
@@ -545,7 +545,7 @@ fn collect_layers(
     let Value::String(target) = extends else {
         return Err(vec![
             Diagnostic::error(
-                "wrong-type",
+                Code::WrongType,
                 "/extends",
                 format!("`extends` is {}, not a string", kind_of(&extends)),
                 "name a built-in profile, e.g. \"extends\": \"prod\"",
@@ -556,7 +556,7 @@ fn collect_layers(
     if chain.len() > MAX_EXTENDS {
         return Err(vec![
             Diagnostic::error(
-                "extends-cycle",
+                Code::ExtendsCycle,
                 "/extends",
                 format!("the `extends` chain is longer than {MAX_EXTENDS}"),
                 "extend a built-in profile directly",
@@ -579,7 +579,7 @@ fn collect_layers(
         let text = read_text(&path).map_err(|d| {
             vec![
                 Diagnostic::error(
-                    "extends-unknown",
+                    Code::ExtendsUnknown,
                     "/extends",
                     format!("`extends` names {target:?}, which cannot be read: {}", d.message),
                     "name a built-in profile (dev, staging, prod, regulated) or a readable estate file",
@@ -595,7 +595,7 @@ fn collect_layers(
     if chain.contains(&name) {
         return Err(vec![
             Diagnostic::error(
-                "extends-cycle",
+                Code::ExtendsCycle,
                 "/extends",
                 format!("`extends` forms a cycle: {} -> {name}", chain.join(" -> ")),
                 "break the cycle: one file in the chain should extend a built-in profile",
@@ -626,7 +626,7 @@ fn unknown_profile(name: &str, pointer: &str) -> Diagnostic {
         None => format!("built-in profiles: {}", names.join(", ")),
     };
     Diagnostic::error(
-        "extends-unknown",
+        Code::ExtendsUnknown,
         pointer,
         format!("there is no built-in profile {name:?}"),
         hint,
@@ -639,7 +639,7 @@ fn unknown_profile(name: &str, pointer: &str) -> Diagnostic {
 /// ends), and never more than [`MAX_FILE_BYTES`] + 1 bytes, even if the file grows meanwhile.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     use std::io::Read as _;
-    let io = |msg: String, hint: &str| Diagnostic::error("io", "", msg, hint);
+    let io = |msg: String, hint: &str| Diagnostic::error(Code::Io, "", msg, hint);
     let cannot = |e: std::io::Error| {
         io(
             format!("cannot read the file: {e}"),
@@ -672,7 +672,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     }
     String::from_utf8(bytes).map_err(|e| {
         Diagnostic::error(
-            "not-utf8",
+            Code::NotUtf8,
             "",
             format!(
                 "the file is not UTF-8 (invalid byte at offset {})",
@@ -692,7 +692,7 @@ pub fn to_estate_file(resolved: &Resolved) -> Result<EstateFile, Vec<Diagnostic>
     }
     serde_json::from_value::<EstateFile>(resolved.value.clone()).map_err(|e| {
         resolved.attribute(vec![Diagnostic::error(
-            "wrong-type",
+            Code::WrongType,
             "",
             format!("the estate does not fit the estate format: {e}"),
             "this is a bug in aks-harden if the schema accepted the file; please report it",
@@ -715,14 +715,14 @@ pub fn repair(resolved: &Resolved, diags: &[Diagnostic]) -> Option<EstateFile> {
             return None;
         }
         match d.code {
-            "unknown-key" | "wrong-type" | "bad-value" => {
+            Code::UnknownKey | Code::WrongType | Code::BadValue => {
                 let fallback = below.pointer(&d.pointer).cloned();
                 let (parent, key) = d.pointer.rsplit_once('/')?;
                 let key = key.replace("~1", "/").replace("~0", "~");
                 match doc.pointer_mut(parent) {
                     Some(Value::Object(o)) => {
                         match fallback {
-                            Some(v) if d.code != "unknown-key" => o.insert(key, v),
+                            Some(v) if d.code != Code::UnknownKey => o.insert(key, v),
                             _ => o.remove(&key),
                         };
                     }

@@ -2,7 +2,7 @@
 //! that turns every schema error into a diagnostic with a JSON pointer and a hint.
 
 use super::{EstateFile, kind_of};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -51,7 +51,7 @@ fn validator() -> Option<&'static jsonschema::Validator> {
 pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
     let Some(validator) = validator() else {
         return vec![Diagnostic::error(
-            "wrong-type",
+            Code::WrongType,
             "",
             "the estate schema does not compile",
             "this is a bug in aks-harden; please report it",
@@ -71,7 +71,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                         None => format!("remove it; keys allowed here: {}", known.join(", ")),
                     };
                     out.push(Diagnostic::error(
-                        "unknown-key",
+                        Code::UnknownKey,
                         format!("{at}/{}", escape(key)),
                         format!("unknown key {key:?}"),
                         hint,
@@ -81,7 +81,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
                 out.push(Diagnostic::error(
-                    "missing-key",
+                    Code::MissingKey,
                     at.clone(),
                     format!("missing required key {name:?}"),
                     format!(
@@ -91,7 +91,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             ValidationErrorKind::Type { kind } => {
                 out.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     at.clone(),
                     format!(
                         "expected {}, found {}",
@@ -121,7 +121,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     None => format!("use one of: {allowed}"),
                 };
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     format!("{given} is not allowed here"),
                     hint,
@@ -129,7 +129,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit } => {
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     format!("{} is out of range (limit {limit})", err.instance()),
                     "write a number within the range (see schemas/estate.schema.json)",
@@ -151,7 +151,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     None => format!("use one of: {list}"),
                 };
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     format!("{given:?} is not allowed here"),
                     hint,
@@ -159,7 +159,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 out.push(Diagnostic::error(
-                    "wrong-type",
+                    Code::WrongType,
                     at.clone(),
                     format!("{} does not fit here", kind_of(err.instance())),
                     "write a value of the expected type (see schemas/estate.schema.json)",
@@ -167,7 +167,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
             }
             _ => {
                 out.push(Diagnostic::error(
-                    "bad-value",
+                    Code::BadValue,
                     at.clone(),
                     first_line(&err.to_string()),
                     "see schemas/estate.schema.json for what this key takes",
@@ -189,19 +189,23 @@ fn escape(key: &str) -> String {
 }
 
 fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::JsonType;
     use jsonschema::error::TypeKind;
-    let one = |t: &jsonschema::JsonType| match t.to_string().as_str() {
-        "integer" => "an integer".to_string(),
-        "object" => "an object".to_string(),
-        "array" => "an array".to_string(),
-        other => format!("a {other}"),
+    let one = |t: JsonType| match t {
+        JsonType::Null => "a null",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "an integer",
+        JsonType::Number => "a number",
+        JsonType::String => "a string",
+        JsonType::Array => "an array",
+        JsonType::Object => "an object",
     };
     match kind {
-        TypeKind::Single(t) => one(t),
+        TypeKind::Single(t) => one(*t).to_string(),
         TypeKind::Multiple(ts) => ts
             .iter()
-            .filter(|t| t.to_string() != "null")
-            .map(|t| one(&t))
+            .filter(|t| *t != JsonType::Null)
+            .map(one)
             .collect::<Vec<_>>()
             .join(" or "),
     }
@@ -303,7 +307,39 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::did_you_mean;
+    use super::{check, did_you_mean};
+    use serde_json::json;
+
+    #[test]
+    fn wrong_type_names_the_expected_types() {
+        let message = |doc, pointer: &str| {
+            check(&doc)
+                .into_iter()
+                .find(|d| d.pointer == pointer)
+                .map(|d| d.message)
+        };
+        // `Option<String>`: a type set of string and null; null is not offered.
+        assert_eq!(
+            message(json!({"tenantId": 5}), "/tenantId").as_deref(),
+            Some("expected a string, found a number")
+        );
+        assert_eq!(
+            message(json!({"name": [1]}), "/name").as_deref(),
+            Some("expected a string, found an array")
+        );
+        assert_eq!(
+            message(
+                json!({"spokes": {"x": {"registry": {"retentionDays": "7"}}}}),
+                "/spokes/x/registry/retentionDays"
+            )
+            .as_deref(),
+            Some("expected an integer, found a string")
+        );
+        assert_eq!(
+            message(json!({"hub": 1}), "/hub").as_deref(),
+            Some("expected an object, found a number")
+        );
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -6,7 +6,7 @@ pub mod names;
 
 pub use names::{NameRule, suffix};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::{self, Cidr, CidrError, SubnetRole};
 use crate::posture::{ControlId, Date};
 use crate::profile::{self, EstateFile, PoolSubnet};
@@ -44,7 +44,7 @@ fn esc(key: &str) -> String {
 }
 
 impl Validator {
-    fn err(&mut self, code: &'static str, ptr: &str, msg: String, hint: String) {
+    fn err(&mut self, code: Code, ptr: &str, msg: String, hint: String) {
         self.diags.push(Diagnostic::error(code, ptr, msg, hint));
     }
 
@@ -53,7 +53,7 @@ impl Validator {
             Ok(c) => Some(c),
             Err(CidrError::Syntax) => {
                 self.err(
-                    "cidr-syntax",
+                    Code::CidrSyntax,
                     ptr,
                     format!("{s:?} is not an IPv4 CIDR"),
                     "write a range such as \"10.1.0.0/16\"".into(),
@@ -62,7 +62,7 @@ impl Validator {
             }
             Err(CidrError::Ipv6) => {
                 self.err(
-                    "cidr-syntax",
+                    Code::CidrSyntax,
                     ptr,
                     format!("{s:?} is IPv6; this setting takes IPv4 only"),
                     "write an IPv4 range such as \"10.1.0.0/16\"".into(),
@@ -71,7 +71,7 @@ impl Validator {
             }
             Err(CidrError::HostBits(net)) => {
                 self.err(
-                    "cidr-host-bits",
+                    Code::CidrHostBits,
                     ptr,
                     format!("{s:?} has host bits set"),
                     format!("did you mean \"{net}\"?"),
@@ -86,7 +86,7 @@ impl Validator {
             Some(ip)
         } else {
             self.err(
-                "cidr-syntax",
+                Code::CidrSyntax,
                 ptr,
                 format!("{s:?} is not an IPv4 address"),
                 "write an address such as \"10.245.0.10\"".into(),
@@ -98,7 +98,7 @@ impl Validator {
     fn guid(&mut self, s: &str, ptr: &str, what: &str) {
         if !crate::azure::is_guid(s) {
             self.err(
-                "guid",
+                Code::Guid,
                 ptr,
                 format!("{s:?} is not a GUID"),
                 format!("{what} is a GUID like 00000000-0000-0000-0000-000000000000; omit it to make it a template parameter"),
@@ -121,7 +121,7 @@ impl Validator {
     fn inside(&mut self, parent: &Range, child: &Range) {
         if !parent.cidr.contains(child.cidr) {
             self.err(
-                "cidr-outside",
+                Code::CidrOutside,
                 &child.pointer,
                 format!(
                     "{} {} is not inside {} {}",
@@ -138,7 +138,7 @@ impl Validator {
                 if a.cidr.overlaps(b.cidr) {
                     self.diags.push(
                         Diagnostic::error(
-                            "cidr-overlap",
+                            Code::CidrOverlap,
                             &b.pointer,
                             format!("{} {} and {} {} overlap", a.what, a.cidr, b.what, b.cidr),
                             format!(
@@ -163,7 +163,7 @@ impl Validator {
                 }
             };
             self.err(
-                "region",
+                Code::Region,
                 "/location",
                 format!("{:?} is not a known Azure region", f.location),
                 hint,
@@ -175,7 +175,7 @@ impl Validator {
         for (k, v) in &f.tags {
             if k.len() > 512 || v.len() > 256 || k.chars().any(|c| "<>%&\\?/".contains(c)) {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("/tags/{}", esc(k)),
                     format!("tag {k:?} breaks Azure's tag rules"),
                     "tag names: at most 512 characters, none of <>%&\\?/; values at most 256"
@@ -186,7 +186,7 @@ impl Validator {
         let hub = self.hub(f);
         if f.spokes.is_empty() {
             self.err(
-                "missing-key",
+                Code::MissingKey,
                 "/spokes",
                 "the estate has no spoke".into(),
                 "add at least one spoke, e.g. by extending a built-in profile".into(),
@@ -215,7 +215,7 @@ impl Validator {
                         None => "docs/controls.md lists the control ids".into(),
                     };
                 self.err(
-                    "waiver-unknown",
+                    Code::WaiverUnknown,
                     &ptr,
                     format!("no control is called {id:?}"),
                     hint,
@@ -224,7 +224,7 @@ impl Validator {
             let expires = Date::parse(&w.expires);
             if expires.is_none() {
                 self.err(
-                    "date",
+                    Code::Date,
                     &format!("{ptr}/expires"),
                     format!("{:?} is not a date", w.expires),
                     "write the last valid day as YYYY-MM-DD".into(),
@@ -279,7 +279,7 @@ impl Validator {
         if let Some(c) = fw {
             if c.prefix_len() > 26 {
                 self.err(
-                    "subnet-size",
+                    Code::SubnetSize,
                     "/hub/subnets/firewall",
                     format!("AzureFirewallSubnet {c} is smaller than /26"),
                     "Azure requires AzureFirewallSubnet to be /26 or larger".into(),
@@ -294,7 +294,7 @@ impl Validator {
         if let Some(c) = mgmt {
             if c.prefix_len() > 26 {
                 self.err(
-                    "subnet-size",
+                    Code::SubnetSize,
                     "/hub/subnets/firewallManagement",
                     format!("AzureFirewallManagementSubnet {c} is smaller than /26"),
                     "Azure requires AzureFirewallManagementSubnet to be /26 or larger".into(),
@@ -321,7 +321,7 @@ impl Validator {
         let fwc = &h.firewall;
         if fwc.idps_mode.is_some() && fwc.sku == model::FirewallSku::Standard {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 "/hub/firewall/idpsMode",
                 "IDPS needs the Premium firewall".into(),
                 "set \"sku\": \"Premium\" or remove \"idpsMode\"".into(),
@@ -334,7 +334,7 @@ impl Validator {
             .and_then(|s| self.ip(s, "/hub/firewall/upstreamNextHop"));
         if upstream.is_some() && mgmt.is_none() {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 "/hub/firewall/upstreamNextHop",
                 "forced tunnelling needs AzureFirewallManagementSubnet".into(),
                 "add \"hub\": {\"subnets\": {\"firewallManagement\": \"<a /26>\"}}".into(),
@@ -346,7 +346,7 @@ impl Validator {
             for (i, d) in fqdns.iter().enumerate() {
                 if !is_fqdn_pattern(d) {
                     self.err(
-                        "bad-value",
+                        Code::BadValue,
                         &format!("{ptr}/{i}"),
                         format!("{d:?} is not an FQDN"),
                         "write a host name such as \"api.example.com\" or \"*.example.com\"".into(),
@@ -388,7 +388,7 @@ impl Validator {
     fn vnet_size(&mut self, c: Cidr, ptr: &str) {
         if c.prefix_len() > 29 {
             self.err(
-                "subnet-size",
+                Code::SubnetSize,
                 ptr,
                 format!("address space {c} is too small for a VNet"),
                 "Azure VNets need at least a /29; the estate's subnets need far more".into(),
@@ -400,7 +400,7 @@ impl Validator {
         for (i, z) in zones.iter().enumerate() {
             if !["1", "2", "3"].contains(&z.as_str()) {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{ptr}/{i}"),
                     format!("{z:?} is not an availability zone"),
                     "zones are \"1\", \"2\" and \"3\"".into(),
@@ -425,7 +425,7 @@ impl Validator {
                 None => format!("use one of: {}", DAYS.join(", ")),
             };
             self.err(
-                "bad-value",
+                Code::BadValue,
                 &format!("{ptr}/dayOfWeek"),
                 format!("{:?} is not a day of the week", w.day_of_week),
                 hint,
@@ -433,7 +433,7 @@ impl Validator {
         }
         if !is_hhmm(&w.start_time) {
             self.err(
-                "time",
+                Code::Time,
                 &format!("{ptr}/startTime"),
                 format!("{:?} is not a time HH:MM", w.start_time),
                 "write the start as HH:MM, e.g. \"02:00\"".into(),
@@ -443,7 +443,7 @@ impl Validator {
             || !is_hhmm(&w.utc_offset[1.min(w.utc_offset.len())..])
         {
             self.err(
-                "time",
+                Code::Time,
                 &format!("{ptr}/utcOffset"),
                 format!("{:?} is not a UTC offset", w.utc_offset),
                 "write the offset as +HH:MM or -HH:MM, e.g. \"+00:00\"".into(),
@@ -451,7 +451,7 @@ impl Validator {
         }
         if !(4..=24).contains(&w.duration_hours) {
             self.err(
-                "bad-value",
+                Code::BadValue,
                 &format!("{ptr}/durationHours"),
                 format!("a window of {} hours", w.duration_hours),
                 "AKS needs maintenance windows of 4 to 24 hours".into(),
@@ -477,7 +477,7 @@ impl Validator {
         self.name(&names::SPOKE, key, &p);
         if key == "hub" {
             self.err(
-                "name-chars",
+                Code::NameChars,
                 &p,
                 "spoke name \"hub\" is reserved for the connectivity hub".into(),
                 "name the spoke after its environment, e.g. \"prod\" or \"qa\"".into(),
@@ -526,7 +526,7 @@ impl Validator {
             };
             if role == SubnetRole::ApiServer && cidr.prefix_len() != 28 {
                 self.err(
-                    "subnet-size",
+                    Code::SubnetSize,
                     &ptr,
                     format!("API server subnet {cidr} is not a /28"),
                     "API server VNet integration takes a delegated /28 subnet".into(),
@@ -534,7 +534,7 @@ impl Validator {
             }
             if matches!(role, SubnetRole::System | SubnetRole::User) && cidr.prefix_len() > 28 {
                 self.err(
-                    "subnet-size",
+                    Code::SubnetSize,
                     &ptr,
                     format!("node subnet {cidr} is too small"),
                     "node subnets need at least a /28; a /24 leaves room to scale".into(),
@@ -542,7 +542,7 @@ impl Validator {
             }
             if role == SubnetRole::PrivateEndpoints && cidr.prefix_len() > 28 {
                 self.err(
-                    "subnet-size",
+                    Code::SubnetSize,
                     &ptr,
                     format!("private endpoint subnet {cidr} is too small"),
                     "use at least a /28".into(),
@@ -562,7 +562,7 @@ impl Validator {
         }
         if api_needed && s.subnets.api_server.is_none() {
             self.err(
-                "missing-key",
+                Code::MissingKey,
                 &format!("{p}/subnets"),
                 "API server VNet integration needs an apiServer subnet".into(),
                 "add \"apiServer\": \"<a /28 inside the spoke>\" or turn vnetIntegration off"
@@ -589,7 +589,7 @@ impl Validator {
         if let (Some(svc), Some(dns)) = (svc, dns) {
             if !svc.contains_ip(dns) || dns == svc.network() {
                 self.err(
-                    "cidr-outside",
+                    Code::CidrOutside,
                     &format!("{cp}/network/dnsServiceIp"),
                     format!("dnsServiceIp {dns} is not a usable address in serviceCidr {svc}"),
                     format!(
@@ -610,7 +610,7 @@ impl Validator {
         }
         if net.cilium_dataplane && net.policy != model::NetworkPolicy::Cilium {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 &format!("{cp}/network/ciliumDataplane"),
                 "the Cilium dataplane needs network policy cilium".into(),
                 "set \"policy\": \"cilium\" or turn ciliumDataplane off".into(),
@@ -618,7 +618,7 @@ impl Validator {
         }
         if net.policy == model::NetworkPolicy::Cilium && !net.cilium_dataplane {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 &format!("{cp}/network/policy"),
                 "network policy cilium needs the Cilium dataplane".into(),
                 "set \"ciliumDataplane\": true or choose policy azure or calico".into(),
@@ -635,7 +635,7 @@ impl Validator {
         }
         if !api.private && api.authorized_ip_ranges.is_empty() {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 &format!("{cp}/apiServer/authorizedIpRanges"),
                 "a public API server without authorised IP ranges is open to the internet".into(),
                 "set \"private\": true, or list the client ranges in \"authorizedIpRanges\"".into(),
@@ -643,7 +643,7 @@ impl Validator {
         }
         if api.private && !api.authorized_ip_ranges.is_empty() {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 &format!("{cp}/apiServer/authorizedIpRanges"),
                 "authorised IP ranges do not apply to a private API server".into(),
                 "remove \"authorizedIpRanges\" or set \"private\": false".into(),
@@ -664,7 +664,7 @@ impl Validator {
                     .all(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()));
             if !ok {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{cp}/kubernetesVersion"),
                     format!("{v:?} is not a Kubernetes version"),
                     "write a version such as \"1.33\" or omit it to follow the upgrade channel"
@@ -688,7 +688,7 @@ impl Validator {
             self.name(&names::POOL, name, &pp);
             if np.min_count > np.max_count {
                 self.err(
-                    "pool-count",
+                    Code::PoolCount,
                     &format!("{pp}/minCount"),
                     format!(
                         "minCount {} is above maxCount {}",
@@ -699,7 +699,7 @@ impl Validator {
             }
             if np.max_count > 1000 || (np.mode == model::PoolMode::System && np.min_count == 0) {
                 self.err(
-                    "pool-count",
+                    Code::PoolCount,
                     &format!("{pp}/minCount"),
                     "node counts out of range".into(),
                     "system pools need at least one node; no pool exceeds 1000".into(),
@@ -707,7 +707,7 @@ impl Validator {
             }
             if !(10..=250).contains(&np.max_pods) {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{pp}/maxPods"),
                     format!("maxPods {} is out of range", np.max_pods),
                     "AKS takes 10 to 250 pods per node; 50 or more is recommended".into(),
@@ -715,7 +715,7 @@ impl Validator {
             }
             if !(30..=2048).contains(&np.os_disk_size_gb) {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{pp}/osDiskSizeGb"),
                     format!("osDiskSizeGb {} is out of range", np.os_disk_size_gb),
                     "use 30 to 2048 GB".into(),
@@ -728,7 +728,7 @@ impl Validator {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_')
             {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{pp}/vmSize"),
                     format!("{:?} is not a VM size", np.vm_size),
                     "write a size such as \"Standard_D4ds_v5\"".into(),
@@ -736,7 +736,7 @@ impl Validator {
             }
             if np.sandbox && np.mode == model::PoolMode::System {
                 self.err(
-                    "inconsistent",
+                    Code::Inconsistent,
                     &format!("{pp}/sandbox"),
                     "a system pool cannot be a sandbox pool".into(),
                     "put sandboxed workloads in a user pool".into(),
@@ -769,7 +769,7 @@ impl Validator {
         }
         if !pools.iter().any(|p| p.mode == model::PoolMode::System) {
             self.err(
-                "pool-system",
+                Code::PoolSystem,
                 &format!("{cp}/nodePools"),
                 "the cluster has no system node pool".into(),
                 "add a pool with \"mode\": \"System\"".into(),
@@ -780,7 +780,7 @@ impl Validator {
         if let Some(m) = &c.service_mesh {
             if !m.revision.starts_with("asm-") {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{cp}/serviceMesh/revision"),
                     format!("{:?} is not an Istio add-on revision", m.revision),
                     "write a revision such as \"asm-1-25\"".into(),
@@ -789,7 +789,7 @@ impl Validator {
         }
         if c.security.kms && s.paas_access == model::PaasAccess::ServiceEndpoints {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 &format!("{cp}/security/kms"),
                 "KMS with a private key vault needs private endpoints".into(),
                 "set \"paasAccess\": \"privateEndpoints\" or turn kms off".into(),
@@ -798,7 +798,7 @@ impl Validator {
         let needs_hsm = c.security.kms || c.security.customer_managed_disk_key;
         if needs_hsm && s.key_vault.sku != model::KeyVaultSku::Premium {
             self.err(
-                "inconsistent",
+                Code::Inconsistent,
                 &format!("{p}/keyVault/sku"),
                 "KMS and customer-managed disk keys use HSM-backed keys, which need the Premium vault".into(),
                 "set \"keyVault\": {\"sku\": \"premium\"}, or turn kms and customerManagedDiskKey off".into(),
@@ -811,7 +811,7 @@ impl Validator {
                     .contains("/providers/microsoft.compute/diskencryptionsets/");
             if !ok {
                 self.err(
-                    "bad-value",
+                    Code::BadValue,
                     &format!("{cp}/security/diskEncryptionSetId"),
                     format!("{id:?} is not a disk encryption set id"),
                     "write /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/diskEncryptionSets/<name>".into(),
@@ -821,7 +821,7 @@ impl Validator {
         if s.key_vault.soft_delete_retention_days < 7 || s.key_vault.soft_delete_retention_days > 90
         {
             self.err(
-                "bad-value",
+                Code::BadValue,
                 &format!("{p}/keyVault/softDeleteRetentionDays"),
                 "soft-delete retention out of range".into(),
                 "Key Vault keeps deleted items 7 to 90 days".into(),
@@ -829,7 +829,7 @@ impl Validator {
         }
         if !(30..=730).contains(&s.log_analytics.retention_days) {
             self.err(
-                "bad-value",
+                Code::BadValue,
                 &format!("{p}/logAnalytics/retentionDays"),
                 "retention out of range".into(),
                 "Log Analytics keeps data 30 to 730 days".into(),
@@ -837,7 +837,7 @@ impl Validator {
         }
         if s.registry.retention_days > 365 {
             self.err(
-                "bad-value",
+                Code::BadValue,
                 &format!("{p}/registry/retentionDays"),
                 "retention out of range".into(),
                 "ACR keeps untagged manifests 0 to 365 days".into(),
@@ -893,7 +893,7 @@ impl Validator {
             );
             if !c.security.workload_identity {
                 self.err(
-                    "inconsistent",
+                    Code::Inconsistent,
                     &wp,
                     "workload identities need the OIDC issuer and workload identity on the cluster"
                         .into(),

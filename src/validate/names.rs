@@ -1,6 +1,8 @@
 //! Azure naming rules for the resources aks-harden names, and the deterministic suffix that makes
 //! globally unique names unique without randomness.
 
+use crate::diag::Code;
+
 /// One Azure naming rule.
 pub struct NameRule {
     /// What is named, for messages.
@@ -224,25 +226,28 @@ pub const LOG_ANALYTICS: NameRule = NameRule {
 
 impl NameRule {
     /// `None` when `name` is allowed, else the diagnostic code and what is wrong.
-    pub fn check(&self, name: &str) -> Option<(&'static str, String)> {
+    pub fn check(&self, name: &str) -> Option<(Code, String)> {
         let n = name.chars().count();
         if n < self.min || n > self.max {
             return Some((
-                "name-length",
+                Code::NameLength,
                 format!("has {n} characters, outside {}..={}", self.min, self.max),
             ));
         }
         if let Some(c) = name.chars().find(|c| !(self.chars)(*c)) {
-            return Some(("name-chars", format!("contains {c:?}")));
+            return Some((Code::NameChars, format!("contains {c:?}")));
         }
         if self.letter_first && !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Some(("name-chars", "does not start with a letter".into()));
+            return Some((Code::NameChars, "does not start with a letter".into()));
         }
         if self.alnum_last && !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Some(("name-chars", "does not end with a letter or digit".into()));
+            return Some((
+                Code::NameChars,
+                "does not end with a letter or digit".into(),
+            ));
         }
         if self.no_double_hyphen && name.contains("--") {
-            return Some(("name-chars", "contains consecutive hyphens".into()));
+            return Some((Code::NameChars, "contains consecutive hyphens".into()));
         }
         if self.public_fqdn {
             let lower = name.to_ascii_lowercase();
@@ -253,7 +258,7 @@ impl NameRule {
                 .or_else(|| RESERVED_START.iter().find(|w| lower.starts_with(*w)));
             if let Some(w) = reserved {
                 return Some((
-                    "name-chars",
+                    Code::NameChars,
                     format!(
                         "uses the reserved word {:?}, which Azure refuses in public host names",
                         w.to_ascii_uppercase()
@@ -306,19 +311,22 @@ mod tests {
     #[test]
     fn key_vault_rules() {
         assert_eq!(KEY_VAULT.check("kv-contoso-prod"), None);
-        assert_eq!(KEY_VAULT.check("kv").unwrap().0, "name-length");
-        assert_eq!(KEY_VAULT.check("kv_contoso").unwrap().0, "name-chars");
-        assert_eq!(KEY_VAULT.check("1kv-contoso").unwrap().0, "name-chars");
-        assert_eq!(KEY_VAULT.check("kv--contoso").unwrap().0, "name-chars");
-        assert_eq!(KEY_VAULT.check("kv-contoso-").unwrap().0, "name-chars");
-        assert_eq!(KEY_VAULT.check(&"k".repeat(25)).unwrap().0, "name-length");
-        assert_eq!(REGISTRY.check("acr-contoso").unwrap().0, "name-chars");
+        assert_eq!(KEY_VAULT.check("kv").unwrap().0, Code::NameLength);
+        assert_eq!(KEY_VAULT.check("kv_contoso").unwrap().0, Code::NameChars);
+        assert_eq!(KEY_VAULT.check("1kv-contoso").unwrap().0, Code::NameChars);
+        assert_eq!(KEY_VAULT.check("kv--contoso").unwrap().0, Code::NameChars);
+        assert_eq!(KEY_VAULT.check("kv-contoso-").unwrap().0, Code::NameChars);
+        assert_eq!(
+            KEY_VAULT.check(&"k".repeat(25)).unwrap().0,
+            Code::NameLength
+        );
+        assert_eq!(REGISTRY.check("acr-contoso").unwrap().0, Code::NameChars);
         assert_eq!(
             KEY_VAULT.check("kv-microsoft-prod").unwrap().0,
-            "name-chars"
+            Code::NameChars
         );
-        assert_eq!(REGISTRY.check("loginregistry").unwrap().0, "name-chars");
-        assert_eq!(REGISTRY.check("azure").unwrap().0, "name-chars");
+        assert_eq!(REGISTRY.check("loginregistry").unwrap().0, Code::NameChars);
+        assert_eq!(REGISTRY.check("azure").unwrap().0, Code::NameChars);
         assert_eq!(REGISTRY.check("azureregistry"), None);
     }
 
