@@ -193,6 +193,7 @@ codes! {
     PoolCount = "pool-count": "node counts are out of order or out of range",
     PoolSystem = "pool-system": "the cluster has no system node pool",
     Inconsistent = "inconsistent": "settings that contradict each other",
+    RouteLoop = "route-loop": "a next hop that routes back through the firewall",
     WaiverUnknown = "waiver-unknown": "a waiver names no control",
     TierRequirement = "tier-requirement": "the tier demands a setting the estate does not have",
 }

@@ -363,3 +363,58 @@ fn stem_to_code() {
     );
     assert!(std::panic::catch_unwind(|| expected_codes("cidr-overlapp")).is_err());
 }
+
+/// Every upstream next hop the estate would route back through the firewall is refused, at the
+/// user's pointer: each address of both firewall subnets, and addresses across every routed spoke
+/// subnet. Addresses outside them load.
+#[test]
+fn every_next_hop_that_routes_back_through_the_firewall_is_refused() {
+    let with_hop = |hop: &str| {
+        let text = format!(
+            r#"{{ "extends": "regulated", "hub": {{ "firewall": {{ "upstreamNextHop": "{hop}" }} }} }}"#
+        );
+        load_str("hop.json", &text, Syntax::Json)
+    };
+    let mut looping: Vec<String> = Vec::new();
+    // AzureFirewallSubnet 10.0.0.0/26 and AzureFirewallManagementSubnet 10.0.0.64/26, whole.
+    looping.extend((0..128).map(|i| format!("10.0.0.{i}")));
+    // The routed spoke subnets: system 10.1.0.0/24, user 10.1.4.0/22, apiServer 10.1.8.0/28.
+    looping.extend((0..256).step_by(7).map(|i| format!("10.1.0.{i}")));
+    looping.extend((4..8).flat_map(|b| (0..256).step_by(51).map(move |i| format!("10.1.{b}.{i}"))));
+    looping.extend((0..16).map(|i| format!("10.1.8.{i}")));
+    for hop in &looping {
+        match with_hop(hop) {
+            Err(Error::Invalid(d)) => {
+                let hit = d
+                    .iter()
+                    .find(|d| d.code == Code::RouteLoop)
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{hop}: no route-loop among {:?}",
+                            d.iter().map(|d| d.code).collect::<Vec<_>>()
+                        )
+                    });
+                assert_eq!(hit.pointer, "/hub/firewall/upstreamNextHop", "{hop}");
+                assert_eq!(hit.file, "hop.json", "{hop}: points into the user's file");
+                assert!(hit.message.contains(hop.as_str()), "{hop}: {}", hit.message);
+            }
+            other => panic!("{hop}: accepted ({:?})", other.map(|e| e.name)),
+        }
+    }
+    // Outside every range routed through the firewall: the rest of the hub, on-premises, and the
+    // spoke's private-endpoint subnet (not routed through the firewall).
+    for hop in [
+        "10.0.1.4",
+        "10.0.3.254",
+        "192.168.10.4",
+        "10.1.9.4",
+        "172.16.0.1",
+    ] {
+        let loaded = with_hop(hop);
+        assert!(
+            loaded.is_ok(),
+            "{hop}: {:?}",
+            loaded.err().map(|e| e.diagnostics().to_vec())
+        );
+    }
+}

@@ -202,6 +202,7 @@ impl Validator {
             spokes.push(self.spoke(f, key, s, &mut ranges));
         }
         self.no_overlaps(&ranges);
+        self.no_route_loop(&hub, &spokes);
         let mut waivers = Vec::new();
         for (id, w) in sorted(&f.waivers) {
             let ptr = format!("/waivers/{}", esc(id));
@@ -382,6 +383,49 @@ impl Validator {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             },
+        }
+    }
+
+    /// The firewall's default route goes to the upstream next hop, and every routed subnet's
+    /// default route goes to the firewall: a next hop in one of those ranges sends the traffic
+    /// back to the firewall, forever.
+    fn no_route_loop(&mut self, hub: &model::Hub, spokes: &[model::Spoke]) {
+        let Some(hop) = hub.firewall.upstream_next_hop else {
+            return;
+        };
+        let mut back: Vec<(Cidr, String)> = Vec::new();
+        if hub.firewall_subnet != Cidr::ANY {
+            back.push((
+                hub.firewall_subnet,
+                "AzureFirewallSubnet, where the firewall itself lives".into(),
+            ));
+        }
+        if let Some(m) = hub.management_subnet {
+            back.push((
+                m,
+                "AzureFirewallManagementSubnet, the firewall's own management subnet".into(),
+            ));
+        }
+        for s in spokes {
+            for n in s.subnets.iter().filter(|n| n.role.routed()) {
+                back.push((
+                    n.cidr,
+                    format!(
+                        "subnet {} of spoke {}, whose default route goes to the firewall",
+                        n.name, s.key
+                    ),
+                ));
+            }
+        }
+        if let Some((cidr, what)) = back.iter().find(|(c, _)| c.contains_ip(hop)) {
+            self.err(
+                Code::RouteLoop,
+                "/hub/firewall/upstreamNextHop",
+                format!(
+                    "the upstream next hop {hop} lies in {cidr}, {what}: the firewall's default route would lead back through the firewall"
+                ),
+                "name the on-premises appliance or gateway at an address outside the firewall's subnets and outside every subnet routed through the firewall, e.g. an NVA or gateway subnet in the hub".into(),
+            );
         }
     }
 
