@@ -418,3 +418,76 @@ fn every_next_hop_that_routes_back_through_the_firewall_is_refused() {
         );
     }
 }
+
+/// A problem the user's own key causes is reported at that key, in the user's file, even when the
+/// other half of the contradiction comes from the built-in profile.
+#[test]
+fn every_contradiction_the_user_causes_points_at_the_users_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            r#"{ "extends": "prod", "spokes": { "prod": { "paasAccess": "serviceEndpoints" } } }"#,
+            "/spokes/prod/paasAccess",
+            "KMS",
+        ),
+        (
+            r#"{ "extends": "regulated", "hub": { "firewall": { "sku": "Standard" } } }"#,
+            "/hub/firewall/sku",
+            "IDPS",
+        ),
+        (
+            r#"{ "extends": "prod", "spokes": { "prod": { "cluster": { "network": { "policy": "azure" } } } } }"#,
+            "/spokes/prod/cluster/network/policy",
+            "Cilium",
+        ),
+        (
+            r#"{ "extends": "prod", "spokes": { "prod": { "cluster": { "network": { "ciliumDataplane": false } } } } }"#,
+            "/spokes/prod/cluster/network/ciliumDataplane",
+            "Cilium",
+        ),
+        (
+            r#"{ "extends": "prod", "spokes": { "prod": { "cluster": { "apiServer": { "private": false } } } } }"#,
+            "/spokes/prod/cluster/apiServer/private",
+            "public API server",
+        ),
+        (
+            r#"{ "extends": "dev", "spokes": { "dev": { "cluster": { "apiServer": { "private": true } } } } }"#,
+            "/spokes/dev/cluster/apiServer/private",
+            "private API server",
+        ),
+        (
+            r#"{ "extends": "regulated", "spokes": { "prod": { "cluster": { "nodePools": { "sandbox": { "mode": "System" } } } } } }"#,
+            "/spokes/prod/cluster/nodePools/sandbox/mode",
+            "sandbox",
+        ),
+        (
+            r#"{ "extends": "prod", "spokes": { "prod": { "keyVault": { "sku": "standard" } } } }"#,
+            "/spokes/prod/keyVault/sku",
+            "Premium vault",
+        ),
+        (
+            r#"{ "extends": "prod", "hub": { "firewall": { "upstreamNextHop": "192.168.0.4" } } }"#,
+            "/hub/firewall/upstreamNextHop",
+            "AzureFirewallManagementSubnet",
+        ),
+    ];
+    for (text, pointer, words) in cases {
+        let user: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        let diags = match load_str("estate.json", text, Syntax::Json) {
+            Err(Error::Invalid(d)) => d,
+            other => panic!("{text}: accepted ({:?})", other.map(|e| e.name)),
+        };
+        for d in &diags {
+            assert_eq!(d.file, "estate.json", "{text}: {d}");
+            assert!(
+                user.pointer(&d.pointer).is_some(),
+                "{text}: {} points at a key the user did not write",
+                d.pointer
+            );
+        }
+        let d = diags
+            .iter()
+            .find(|d| d.pointer == *pointer)
+            .unwrap_or_else(|| panic!("{text}: nothing at {pointer}: {diags:#?}"));
+        assert!(d.message.contains(words), "{text}: {}", d.message);
+    }
+}

@@ -48,6 +48,13 @@ impl Validator {
         self.diags.push(Diagnostic::error(code, ptr, msg, hint));
     }
 
+    /// Two settings that contradict each other: reported at `ptr`, or at `other` when the
+    /// user's own file wrote `other` and not `ptr` (see `profile::Resolved::attribute`).
+    fn contradiction(&mut self, ptr: &str, other: &str, msg: String, hint: String) {
+        self.diags
+            .push(Diagnostic::error(Code::Inconsistent, ptr, msg, hint).related_to(other));
+    }
+
     fn cidr(&mut self, s: &str, ptr: &str) -> Option<Cidr> {
         match Cidr::parse(s) {
             Ok(c) => Some(c),
@@ -321,9 +328,9 @@ impl Validator {
         self.no_overlaps(&subnets);
         let fwc = &h.firewall;
         if fwc.idps_mode.is_some() && fwc.sku == model::FirewallSku::Standard {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 "/hub/firewall/idpsMode",
+                "/hub/firewall/sku",
                 "IDPS needs the Premium firewall".into(),
                 "set \"sku\": \"Premium\" or remove \"idpsMode\"".into(),
             );
@@ -334,9 +341,9 @@ impl Validator {
             .as_ref()
             .and_then(|s| self.ip(s, "/hub/firewall/upstreamNextHop"));
         if upstream.is_some() && mgmt.is_none() {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 "/hub/firewall/upstreamNextHop",
+                "/hub/subnets/firewallManagement",
                 "forced tunnelling needs AzureFirewallManagementSubnet".into(),
                 "add \"hub\": {\"subnets\": {\"firewallManagement\": \"<a /26>\"}}".into(),
             );
@@ -653,17 +660,17 @@ impl Validator {
             }
         }
         if net.cilium_dataplane && net.policy != model::NetworkPolicy::Cilium {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 &format!("{cp}/network/ciliumDataplane"),
+                &format!("{cp}/network/policy"),
                 "the Cilium dataplane needs network policy cilium".into(),
                 "set \"policy\": \"cilium\" or turn ciliumDataplane off".into(),
             );
         }
         if net.policy == model::NetworkPolicy::Cilium && !net.cilium_dataplane {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 &format!("{cp}/network/policy"),
+                &format!("{cp}/network/ciliumDataplane"),
                 "network policy cilium needs the Cilium dataplane".into(),
                 "set \"ciliumDataplane\": true or choose policy azure or calico".into(),
             );
@@ -678,17 +685,17 @@ impl Validator {
             }
         }
         if !api.private && api.authorized_ip_ranges.is_empty() {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 &format!("{cp}/apiServer/authorizedIpRanges"),
+                &format!("{cp}/apiServer/private"),
                 "a public API server without authorised IP ranges is open to the internet".into(),
                 "set \"private\": true, or list the client ranges in \"authorizedIpRanges\"".into(),
             );
         }
         if api.private && !api.authorized_ip_ranges.is_empty() {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 &format!("{cp}/apiServer/authorizedIpRanges"),
+                &format!("{cp}/apiServer/private"),
                 "authorised IP ranges do not apply to a private API server".into(),
                 "remove \"authorizedIpRanges\" or set \"private\": false".into(),
             );
@@ -779,9 +786,9 @@ impl Validator {
                 );
             }
             if np.sandbox && np.mode == model::PoolMode::System {
-                self.err(
-                    Code::Inconsistent,
+                self.contradiction(
                     &format!("{pp}/sandbox"),
+                    &format!("{pp}/mode"),
                     "a system pool cannot be a sandbox pool".into(),
                     "put sandboxed workloads in a user pool".into(),
                 );
@@ -832,18 +839,23 @@ impl Validator {
             }
         }
         if c.security.kms && s.paas_access == model::PaasAccess::ServiceEndpoints {
-            self.err(
-                Code::Inconsistent,
+            self.contradiction(
                 &format!("{cp}/security/kms"),
-                "KMS with a private key vault needs private endpoints".into(),
-                "set \"paasAccess\": \"privateEndpoints\" or turn kms off".into(),
+                &format!("{p}/paasAccess"),
+                "KMS cannot reach a key vault behind service endpoints: AKS supports KMS with a private vault (private endpoint) or a public one, not one restricted to selected networks".into(),
+                "set \"paasAccess\": \"privateEndpoints\", or turn \"kms\" off and waive SECRETS-KMS".into(),
             );
         }
         let needs_hsm = c.security.kms || c.security.customer_managed_disk_key;
         if needs_hsm && s.key_vault.sku != model::KeyVaultSku::Premium {
-            self.err(
-                Code::Inconsistent,
+            let cause = if c.security.kms {
+                format!("{cp}/security/kms")
+            } else {
+                format!("{cp}/security/customerManagedDiskKey")
+            };
+            self.contradiction(
                 &format!("{p}/keyVault/sku"),
+                &cause,
                 "KMS and customer-managed disk keys use HSM-backed keys, which need the Premium vault".into(),
                 "set \"keyVault\": {\"sku\": \"premium\"}, or turn kms and customerManagedDiskKey off".into(),
             );
@@ -936,9 +948,9 @@ impl Validator {
                 &format!("{wp}/serviceAccount"),
             );
             if !c.security.workload_identity {
-                self.err(
-                    Code::Inconsistent,
+                self.contradiction(
                     &wp,
+                    &format!("{cp}/security/workloadIdentity"),
                     "workload identities need the OIDC issuer and workload identity on the cluster"
                         .into(),
                     "set \"cluster\": {\"security\": {\"workloadIdentity\": true}}".into(),
