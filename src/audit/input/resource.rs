@@ -1,0 +1,294 @@
+//! One ARM-shaped resource, where it is deployed, how its properties are looked up, the marker
+//! that stands for a value the audit cannot evaluate, and resource ids taken apart.
+
+use crate::audit::expr;
+use serde_json::{Map, Value as Json};
+
+/// The key of the marker object that stands for a value the audit cannot evaluate.
+const UNKNOWN_KEY: &str = "\u{1}aks-harden-unknown";
+
+/// The marker for an unknown value.
+pub fn unknown_value(what: &str) -> Json {
+    let mut m = Map::new();
+    m.insert(UNKNOWN_KEY.into(), Json::String(what.to_string()));
+    Json::Object(m)
+}
+
+/// If `v` is the unknown marker, what it stands for.
+pub fn as_unknown(v: &Json) -> Option<&str> {
+    v.as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.get(UNKNOWN_KEY))
+        .and_then(Json::as_str)
+}
+
+/// The subscription or resource group a resource is deployed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// The one the template itself is deployed to.
+    Root,
+    /// A literal id or name.
+    Known(String),
+    /// Decided at deployment, by the expression described.
+    Unknown(String),
+}
+
+impl Place {
+    /// Whether two places are certainly the same.
+    pub fn same(&self, other: &Place) -> bool {
+        match (self, other) {
+            (Place::Root, Place::Root) => true,
+            (Place::Known(a), Place::Known(b)) | (Place::Unknown(a), Place::Unknown(b)) => {
+                a.eq_ignore_ascii_case(b)
+            }
+            _ => false,
+        }
+    }
+
+    /// In words, for a subscription.
+    pub fn describe(&self, what: &str) -> String {
+        match self {
+            Place::Root => format!("the deployment's {what}"),
+            Place::Known(s) => format!("{what} `{s}`"),
+            Place::Unknown(e) => format!("the {what} given by `{e}`"),
+        }
+    }
+}
+
+/// One resource, ARM-shaped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Full resource type, e.g. `Microsoft.Network/virtualNetworks/subnets`.
+    pub rtype: String,
+    /// Full name (`vnet/subnet` for children), evaluated; the expression when it cannot be.
+    pub name: String,
+    /// How reports name it.
+    pub label: String,
+    /// The name as written.
+    pub raw_name: String,
+    /// For extension resources: the id of what they attach to (evaluated, or the expression).
+    pub scope: Option<String>,
+    /// Everything but type, apiVersion, name, scope, dependsOn and children, evaluated.
+    pub body: Json,
+    /// Its subscription.
+    pub subscription: Place,
+    /// Its resource group; `None` at subscription (or wider) scope.
+    pub resource_group: Option<Place>,
+    /// JSON pointer of the resource object in the source text.
+    pub pointer: String,
+    /// JSON pointer its `properties.` paths start at.
+    pub properties_pointer: String,
+    /// Names of the nested deployments it sits in, outermost first.
+    pub deployment: Vec<String>,
+}
+
+impl Resource {
+    /// Whether the type is `t` (case-insensitive, as in ARM).
+    pub fn is(&self, t: &str) -> bool {
+        self.rtype.eq_ignore_ascii_case(t)
+    }
+
+    /// The value at a property path such as `properties.agentPoolProfiles[0].mode`.
+    pub fn get(&self, path: &str) -> Look<'_> {
+        look(&self.body, path)
+    }
+
+    /// The last segment of the type (`managedClusters`).
+    pub fn short_type(&self) -> &str {
+        self.rtype.rsplit('/').next().unwrap_or(&self.rtype)
+    }
+
+    /// The JSON pointer of a property path of this resource.
+    pub fn pointer_of(&self, path: &str) -> String {
+        let mut segs = split_path(path);
+        let mut out = if segs
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case("properties"))
+        {
+            segs.remove(0);
+            self.properties_pointer.clone()
+        } else {
+            self.pointer.clone()
+        };
+        for s in segs {
+            out.push('/');
+            out.push_str(&s.replace('~', "~0").replace('/', "~1"));
+        }
+        out
+    }
+}
+
+/// The result of looking up a property.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Look<'a> {
+    /// Not there (or `null`).
+    Missing,
+    /// Hidden behind an expression the audit cannot evaluate.
+    Unknown(&'a str),
+    /// A value.
+    Value(&'a Json),
+}
+
+impl<'a> Look<'a> {
+    /// The value, if known.
+    pub fn value(self) -> Option<&'a Json> {
+        match self {
+            Look::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value as a string, if known and a string.
+    pub fn str(self) -> Option<&'a str> {
+        self.value().and_then(Json::as_str)
+    }
+
+    /// The value as a boolean (`true`, or the string `"true"`), if known.
+    pub fn bool(self) -> Option<bool> {
+        match self.value()? {
+            Json::Bool(b) => Some(*b),
+            Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The value as an array of items, if known and an array.
+    pub fn array(self) -> &'a [Json] {
+        self.value()
+            .and_then(Json::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|s| !s.is_empty()) {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            if i > 0 {
+                out.push(rest[..i].to_string());
+            }
+            rest = &rest[i..];
+            while let Some(stripped) = rest.strip_prefix('[') {
+                let Some(end) = stripped.find(']') else { break };
+                out.push(stripped[..end].to_string());
+                rest = &stripped[end + 1..];
+            }
+        } else {
+            out.push(rest.to_string());
+        }
+    }
+    out
+}
+
+/// Look up a property path in a JSON value: object keys case-insensitively (ARM's rule), `[i]`
+/// for array items.
+pub fn look<'a>(root: &'a Json, path: &str) -> Look<'a> {
+    let mut v = root;
+    for seg in split_path(path) {
+        if let Some(u) = as_unknown(v) {
+            return Look::Unknown(u);
+        }
+        v = match v {
+            Json::Object(o) => match o.get(&seg).or_else(|| {
+                o.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&seg))
+                    .map(|(_, v)| v)
+            }) {
+                Some(x) => x,
+                None => return Look::Missing,
+            },
+            Json::Array(a) => match seg.parse::<usize>().ok().and_then(|i| a.get(i)) {
+                Some(x) => x,
+                None => return Look::Missing,
+            },
+            _ => return Look::Missing,
+        };
+    }
+    if let Some(u) = as_unknown(v) {
+        Look::Unknown(u)
+    } else if v.is_null() {
+        Look::Missing
+    } else {
+        Look::Value(v)
+    }
+}
+
+/// `(subscription, resource group)` of a full resource id.
+pub fn id_scope(id: &str) -> (Option<String>, Option<String>) {
+    let segs: Vec<&str> = id.split('/').collect();
+    let mut sub = None;
+    let mut rg = None;
+    for w in segs.windows(2) {
+        if w[0].eq_ignore_ascii_case("subscriptions") && sub.is_none() {
+            sub = Some(w[1].to_string());
+        }
+        if w[0].eq_ignore_ascii_case("resourceGroups") && rg.is_none() {
+            rg = Some(w[1].to_string());
+        }
+    }
+    (sub, rg)
+}
+
+/// The type and name segments of a resource id: a full id
+/// (`/subscriptions/…/providers/Ns/type/name/…`) or a provider-relative one (`Ns/type/name/…`).
+pub fn parse_id(id: &str) -> Option<(String, Vec<String>)> {
+    if expr::is_expression(id) {
+        return None;
+    }
+    let lower = id.to_ascii_lowercase();
+    let rel = match lower.rfind("/providers/") {
+        Some(i) => &id[i + "/providers/".len()..],
+        None => id.trim_start_matches('/'),
+    };
+    let segs: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.len() < 3 || segs.len() % 2 == 0 || !segs[0].contains('.') {
+        return None;
+    }
+    let mut rtype = segs[0].to_string();
+    let mut names = Vec::new();
+    for pair in segs[1..].chunks(2) {
+        rtype.push('/');
+        rtype.push_str(pair[0]);
+        names.push(pair[1].to_string());
+    }
+    Some((rtype, names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn ids_parse() {
+        assert_eq!(
+            parse_id("Microsoft.Network/virtualNetworks/v/subnets/s"),
+            Some((
+                "Microsoft.Network/virtualNetworks/subnets".into(),
+                vec!["v".into(), "s".into()]
+            ))
+        );
+        assert_eq!(
+            parse_id(
+                "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"
+            ),
+            Some(("Microsoft.Network/routeTables".into(), vec!["rt".into()]))
+        );
+        assert_eq!(parse_id("[resourceId('x')]"), None);
+        assert_eq!(
+            id_scope("/subscriptions/1/resourceGroups/rg/providers/X.Y/z/n"),
+            (Some("1".into()), Some("rg".into()))
+        );
+    }
+
+    #[test]
+    fn look_is_case_insensitive_and_knows_unknowns() {
+        let v = serde_json::json!({"properties": {"enableRbac": true, "x": unknown_value("p")}});
+        assert_eq!(
+            look(&v, "properties.enableRBAC"),
+            Look::Value(&Json::Bool(true))
+        );
+        assert_eq!(look(&v, "properties.x.y"), Look::Unknown("p"));
+        assert_eq!(look(&v, "properties.z"), Look::Missing);
+    }
+}
