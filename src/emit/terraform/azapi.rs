@@ -13,8 +13,8 @@
 //!   deployment waits for the resources of the deployments its deployment depends on.
 
 use super::{
-    AZAPI_VERSION, DIR, json_value, label, literal, param_hcl, scope_rg, sub_param, tfvars,
-    var_name, variables,
+    AZAPI_VERSION, DIR, id_parts, json_value, label, literal, param_hcl, scope_rg, sub_param,
+    tfvars, var_name, variables,
 };
 use crate::azure::types;
 use crate::emit::{EmitError, Files, Untranslated};
@@ -218,22 +218,8 @@ impl<'a> Renderer<'a> {
 
     /// The label of a declared resource an id expression names.
     fn declared(&mut self, d: &Deployment, id: &Expr) -> Result<String, String> {
-        let Expr::ResourceId {
-            subscription,
-            resource_group,
-            rtype,
-            names,
-        } = id
-        else {
-            return Err("a reference to a computed resource id".into());
-        };
-        let e = self.resource_id(
-            d,
-            subscription.as_deref(),
-            resource_group.as_deref(),
-            rtype,
-            names,
-        )?;
+        let (sub, rg, rtype, names) = id_parts(id)?;
+        let e = self.resource_id(d, sub, rg, rtype, names)?;
         e.strip_prefix("azapi_resource.")
             .and_then(|x| x.strip_suffix(".id"))
             .map(str::to_string)
@@ -247,18 +233,10 @@ impl<'a> Renderer<'a> {
             Expr::Param(p) => param_hcl(self.t, p, CLIENT).0,
             Expr::DeploymentSubscriptionId => format!("{CLIENT}.subscription_id"),
             Expr::DeploymentTenantId => format!("{CLIENT}.tenant_id"),
-            Expr::ResourceId {
-                subscription,
-                resource_group,
-                rtype,
-                names,
-            } => self.resource_id(
-                d,
-                subscription.as_deref(),
-                resource_group.as_deref(),
-                rtype,
-                names,
-            )?,
+            Expr::ResourceId { .. } => {
+                let (sub, rg, rtype, names) = id_parts(e)?;
+                self.resource_id(d, sub, rg, rtype, names)?
+            }
             Expr::SubscriptionResourceId { rtype, name } => format!(
                 "format({}, {}, {})",
                 hcl_str(&format!("/subscriptions/%s/providers/{rtype}/%s")),

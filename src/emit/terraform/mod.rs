@@ -152,6 +152,28 @@ pub(crate) fn param_hcl(t: &Template, p: &str, client: &str) -> (String, bool) {
     }
 }
 
+/// The parts of a resource id expression: subscription, resource group, type and names.
+pub(crate) type IdParts<'e> = (Option<&'e Expr>, Option<&'e Expr>, &'e str, &'e [Expr]);
+
+/// The parts of the resource id a reference names; a computed id has none.
+pub(crate) fn id_parts(id: &Expr) -> Result<IdParts<'_>, String> {
+    let Expr::ResourceId {
+        subscription,
+        resource_group,
+        rtype,
+        names,
+    } = id
+    else {
+        return Err("a reference to a computed resource id".into());
+    };
+    Ok((
+        subscription.as_deref(),
+        resource_group.as_deref(),
+        rtype,
+        names,
+    ))
+}
+
 /// An IR value as Terraform JSON: literal strings escaped ([`literal`]), each expression spelled
 /// by `expr` as the string Terraform reads. An object keyed by expressions takes its keys through
 /// `expr` too when `keyed`, and is refused otherwise.
