@@ -3,7 +3,7 @@
 //! one `azurerm_kubernetes_cluster_node_pool` per other pool, and `azapi_update_resource`s for
 //! what azurerm cannot set.
 
-use super::{Addr, As, B, Flat, Item, N, Tx, interp, jb, js, json_or_null, scalar};
+use super::{As, B, Flat, Item, N, Tx, interp, jb, js, json_or_null, primary, scalar};
 use crate::azure::types;
 use crate::emit::terraform::{label, literal};
 use crate::ir::Value;
@@ -277,8 +277,10 @@ fn some_block(block: Json) -> Option<Json> {
 pub(super) fn cluster(tx: &mut Tx, it: &Item) {
     let root = it.root();
     let p = root.get("properties");
-    let lab = super::item_label(it);
-    let cluster = Addr::new("azurerm_kubernetes_cluster", lab.clone());
+    let Some(cluster) = primary(tx.items, it.index) else {
+        return;
+    };
+    let lab = cluster.label.clone();
     let mut b = tx.located(it, CLUSTER);
     root.get("sku.name").is("Base");
 

@@ -1,7 +1,8 @@
 //! Network: virtual networks with their subnets (separate `azurerm_subnet`s with their NSG and
 //! route table associations), peerings, network security groups, route tables and public IPs.
 
-use super::{Addr, As, B, Flat, Item, Tx, interp, jb, js, subnet_label};
+use super::refs::SUBNET;
+use super::{Addr, As, B, Flat, Item, Tx, interp, jb, js, primary, subnet_label};
 use crate::azure::types;
 use crate::emit::terraform::label;
 use serde_json::{Value as Json, json};
@@ -186,7 +187,9 @@ pub(super) fn vnet(tx: &mut Tx, it: &Item) {
     );
     tx.finish(it, b);
 
-    let vnet = Addr::new("azurerm_virtual_network", super::item_label(it));
+    let Some(vnet) = primary(tx.items, it.index) else {
+        return;
+    };
     for s in it.root().get("properties.subnets").items() {
         let Some(name) = s.get("name").str() else {
             tx.err(it, &s.path, "a subnet without a literal name");
@@ -236,8 +239,8 @@ pub(super) fn vnet(tx: &mut Tx, it: &Item) {
             "private_endpoint_network_policies",
             js(sp.get("privateEndpointNetworkPolicies").str()),
         );
-        tx.add(it, "azurerm_subnet", &sl, b.json());
-        let subnet_id = interp(&Addr::new("azurerm_subnet", sl.clone()).id());
+        tx.add(it, SUBNET, &sl, b.json());
+        let subnet_id = interp(&Addr::new(SUBNET, sl.clone()).id());
         for &(prop, tf, attr, suffix) in ASSOCIATIONS {
             if let Some(target) = tx.v(it, &sp.get(prop)) {
                 let mut a = B::default();

@@ -12,6 +12,9 @@ use crate::ir::{Deployment, Expr, Scope, Target, Value};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 
+/// The azurerm type of a subnet, which the translation declares apart from its VNet.
+pub(super) const SUBNET: &str = "azurerm_subnet";
+
 /// The data source that reads the provider's credentials.
 const CLIENT: &str = "data.azurerm_client_config.connectivity";
 
@@ -105,7 +108,7 @@ pub(super) fn keys(items: &[Item]) -> Keys {
                         rg: rg.clone(),
                         rtype: types::SUBNET.to_lowercase(),
                         names: sn,
-                        addr: Addr::new("azurerm_subnet", subnet_label(&addr, n)),
+                        addr: Addr::new(SUBNET, subnet_label(&addr, n)),
                     });
                 }
             }
