@@ -12,8 +12,12 @@
 //! - ARM orders nested deployments; here a resource with nothing to wait for inside its
 //!   deployment waits for the resources of the deployments its deployment depends on.
 
-use super::{AZAPI_VERSION, DIR, label, literal, tfvars, var_name, variables};
-use crate::emit::{EmitError, Files};
+use super::{
+    AZAPI_VERSION, DIR, id_parts, json_value, label, literal, param_hcl, scope_rg, sub_param,
+    tfvars, var_name, variables,
+};
+use crate::azure::types;
+use crate::emit::{EmitError, Files, Untranslated};
 use crate::ir::{Deployment, Expr, Name, Resource, Scope, Template, Value};
 use serde_json::{Map, Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,8 +32,9 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
         let mut blocks = Map::new();
         for res in &d.resources {
             let l = r.labels[&(d.id.clone(), res.id.clone())].clone();
-            let body = r.resource(d, res).map_err(|e| {
-                EmitError::Untranslatable(format!("azapi: {} {}: {e}", res.rtype, res.id))
+            let body = r.resource(d, res).map_err(|why| EmitError::Untranslated {
+                format: "Terraform (azapi)",
+                left: vec![Untranslated::new(d, res, "", None, why)],
             })?;
             blocks.insert(l, body);
         }
@@ -76,7 +81,7 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
     put("terraform.tfvars.json", tfvars(t), false);
     let mut outputs = Map::new();
     for d in &t.deployments {
-        for res in d.resources.iter().filter(|x| x.rtype == TYPE_AKS) {
+        for res in d.resources.iter().filter(|x| x.rtype == types::AKS) {
             let l = &r.labels[&(d.id.clone(), res.id.clone())];
             outputs.insert(
                 format!("{l}_id"),
@@ -98,9 +103,6 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
     Ok(files)
 }
 
-const TYPE_AKS: &str = crate::azure::types::AKS;
-const TYPE_RG: &str = crate::azure::types::RG;
-
 /// What a declared resource is known by: subscription parameter (None: the deployment's own),
 /// resource group (empty at subscription scope), type (lower case) and name segments.
 type Key = (Option<String>, String, String, Vec<String>);
@@ -112,20 +114,6 @@ struct Renderer<'a> {
     labels: BTreeMap<(String, String), String>,
     index: BTreeMap<Key, String>,
     exports: BTreeMap<String, Vec<String>>,
-}
-
-fn sub_param(scope: &Scope) -> Option<String> {
-    match scope.subscription() {
-        Some(Expr::Param(p)) => Some(p.clone()),
-        _ => None,
-    }
-}
-
-fn scope_rg(scope: &Scope) -> String {
-    match scope {
-        Scope::ResourceGroup { resource_group, .. } => resource_group.clone(),
-        Scope::Subscription { .. } => String::new(),
-    }
 }
 
 /// The subscription id of a subscription parameter (or the deployment's own), as HCL.
@@ -150,14 +138,14 @@ impl<'a> Renderer<'a> {
                 let l = label(&[&d.id, &r.id]);
                 labels.insert((d.id.clone(), r.id.clone()), l.clone());
                 if let Name::Literal(names) = &r.name {
-                    let rg = if r.rtype == TYPE_RG {
+                    let rg = if r.rtype == types::RG {
                         String::new()
                     } else {
-                        scope_rg(&d.scope)
+                        scope_rg(&d.scope).to_string()
                     };
                     index.insert(
                         (
-                            sub_param(&d.scope),
+                            sub_param(&d.scope).map(str::to_string),
                             rg,
                             r.rtype.to_ascii_lowercase(),
                             names.clone(),
@@ -176,17 +164,6 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn param(&self, p: &str) -> String {
-        let default = self.t.parameters.get(p).and_then(|x| x.default.as_ref());
-        match default {
-            Some(Value::Expr(Expr::DeploymentSubscriptionId)) => subscription_id(Some(p)),
-            Some(Value::Expr(Expr::DeploymentTenantId)) => {
-                format!("coalesce(var.{}, {CLIENT}.tenant_id)", var_name(p))
-            }
-            _ => format!("var.{}", var_name(p)),
-        }
-    }
-
     /// A resource id: the declared resource's `id`, or one spelled out from its parts.
     fn resource_id(
         &mut self,
@@ -200,12 +177,12 @@ impl<'a> Renderer<'a> {
             Some(Expr::Param(p)) if Some(p) == self.home.as_ref() => None,
             Some(Expr::Param(p)) => Some(p.clone()),
             Some(_) => return Err("a resource id in a computed subscription".into()),
-            None => sub_param(&d.scope),
+            None => sub_param(&d.scope).map(str::to_string),
         };
         let rg_name = match rg {
             Some(Expr::Str(s)) => s.clone(),
             Some(_) => return Err("a resource id in a computed resource group".into()),
-            None => scope_rg(&d.scope),
+            None => scope_rg(&d.scope).to_string(),
         };
         let literal_names: Option<Vec<String>> = names
             .iter()
@@ -241,22 +218,8 @@ impl<'a> Renderer<'a> {
 
     /// The label of a declared resource an id expression names.
     fn declared(&mut self, d: &Deployment, id: &Expr) -> Result<String, String> {
-        let Expr::ResourceId {
-            subscription,
-            resource_group,
-            rtype,
-            names,
-        } = id
-        else {
-            return Err("a reference to a computed resource id".into());
-        };
-        let e = self.resource_id(
-            d,
-            subscription.as_deref(),
-            resource_group.as_deref(),
-            rtype,
-            names,
-        )?;
+        let (sub, rg, rtype, names) = id_parts(id)?;
+        let e = self.resource_id(d, sub, rg, rtype, names)?;
         e.strip_prefix("azapi_resource.")
             .and_then(|x| x.strip_suffix(".id"))
             .map(str::to_string)
@@ -267,25 +230,17 @@ impl<'a> Renderer<'a> {
     fn expr(&mut self, d: &Deployment, e: &Expr) -> Result<String, String> {
         Ok(match e {
             Expr::Str(s) => hcl_str(s),
-            Expr::Param(p) => self.param(p),
+            Expr::Param(p) => param_hcl(self.t, p, CLIENT).0,
             Expr::DeploymentSubscriptionId => format!("{CLIENT}.subscription_id"),
             Expr::DeploymentTenantId => format!("{CLIENT}.tenant_id"),
-            Expr::ResourceId {
-                subscription,
-                resource_group,
-                rtype,
-                names,
-            } => self.resource_id(
-                d,
-                subscription.as_deref(),
-                resource_group.as_deref(),
-                rtype,
-                names,
-            )?,
+            Expr::ResourceId { .. } => {
+                let (sub, rg, rtype, names) = id_parts(e)?;
+                self.resource_id(d, sub, rg, rtype, names)?
+            }
             Expr::SubscriptionResourceId { rtype, name } => format!(
                 "format({}, {}, {})",
                 hcl_str(&format!("/subscriptions/%s/providers/{rtype}/%s")),
-                subscription_id(sub_param(&d.scope).as_deref()),
+                subscription_id(sub_param(&d.scope)),
                 self.expr(d, name)?
             ),
             Expr::TenantResourceId { rtype, name } => format!(
@@ -335,32 +290,7 @@ impl<'a> Renderer<'a> {
     /// An IR value as the JSON of an azapi body: literals stay literal, expressions become
     /// `${...}` templates.
     fn value(&mut self, d: &Deployment, v: &Value) -> Result<Json, String> {
-        Ok(match v {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Int(n) => json!(n),
-            Value::Str(s) => Json::String(literal(s)),
-            Value::Array(a) => Json::Array(
-                a.iter()
-                    .map(|x| self.value(d, x))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(o) => {
-                let mut m = Map::new();
-                for (k, x) in o {
-                    m.insert(k.clone(), self.value(d, x)?);
-                }
-                Json::Object(m)
-            }
-            Value::Expr(e) => Json::String(format!("${{{}}}", self.expr(d, e)?)),
-            Value::ExprKeyed(kv) => {
-                let mut m = Map::new();
-                for (k, x) in kv {
-                    m.insert(format!("${{{}}}", self.expr(d, k)?), self.value(d, x)?);
-                }
-                Json::Object(m)
-            }
-        })
+        json_value(v, true, &mut |e| Ok(format!("${{{}}}", self.expr(d, e)?)))
     }
 
     fn parent_id(&mut self, d: &Deployment, r: &Resource) -> Result<String, String> {
@@ -380,16 +310,10 @@ impl<'a> Renderer<'a> {
             return self.resource_id(d, None, None, parent_type, &parent);
         }
         match &d.scope {
-            Scope::Subscription { subscription } => {
-                let p = match subscription {
-                    Some(Expr::Param(p)) => Some(p.as_str()),
-                    _ => None,
-                };
-                Ok(format!(
-                    "format(\"/subscriptions/%s\", {})",
-                    subscription_id(p)
-                ))
-            }
+            Scope::Subscription { .. } => Ok(format!(
+                "format(\"/subscriptions/%s\", {})",
+                subscription_id(sub_param(&d.scope))
+            )),
             Scope::ResourceGroup {
                 subscription,
                 resource_group,
@@ -399,15 +323,15 @@ impl<'a> Renderer<'a> {
                     d,
                     sub.as_ref(),
                     None,
-                    TYPE_RG,
+                    types::RG,
                     &[Expr::Str(resource_group.clone())],
                 )
                 .map(|id| {
                     // Resource groups live at subscription scope: look them up there.
                     let key = (
-                        sub_param(&d.scope),
+                        sub_param(&d.scope).map(str::to_string),
                         String::new(),
-                        TYPE_RG.to_ascii_lowercase(),
+                        types::RG.to_ascii_lowercase(),
                         vec![resource_group.clone()],
                     );
                     self.index

@@ -118,6 +118,99 @@ pub(crate) fn literal_value(v: &Value) -> Option<Json> {
     })
 }
 
+/// The subscription parameter of a scope in another subscription; `None` for the deployment's
+/// own subscription (or one that is not a parameter).
+pub(crate) fn sub_param(scope: &Scope) -> Option<&str> {
+    match scope.subscription() {
+        Some(Expr::Param(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// The resource group of a scope; empty at subscription scope.
+pub(crate) fn scope_rg(scope: &Scope) -> &str {
+    match scope {
+        Scope::ResourceGroup { resource_group, .. } => resource_group,
+        Scope::Subscription { .. } => "",
+    }
+}
+
+/// A template parameter as an HCL expression: `var.<name>`, or, for a parameter whose ARM
+/// default is the deployment's own subscription or tenant, that of the provider's credentials
+/// when the variable is null (`client` is the data source that reads them). The flag says
+/// whether `client` is read.
+pub(crate) fn param_hcl(t: &Template, p: &str, client: &str) -> (String, bool) {
+    let v = var_name(p);
+    match t.parameters.get(p).and_then(|x| x.default.as_ref()) {
+        Some(Value::Expr(Expr::DeploymentSubscriptionId)) => {
+            (format!("coalesce(var.{v}, {client}.subscription_id)"), true)
+        }
+        Some(Value::Expr(Expr::DeploymentTenantId)) => {
+            (format!("coalesce(var.{v}, {client}.tenant_id)"), true)
+        }
+        _ => (format!("var.{v}"), false),
+    }
+}
+
+/// The parts of a resource id expression: subscription, resource group, type and names.
+pub(crate) type IdParts<'e> = (Option<&'e Expr>, Option<&'e Expr>, &'e str, &'e [Expr]);
+
+/// The parts of the resource id a reference names; a computed id has none.
+pub(crate) fn id_parts(id: &Expr) -> Result<IdParts<'_>, String> {
+    let Expr::ResourceId {
+        subscription,
+        resource_group,
+        rtype,
+        names,
+    } = id
+    else {
+        return Err("a reference to a computed resource id".into());
+    };
+    Ok((
+        subscription.as_deref(),
+        resource_group.as_deref(),
+        rtype,
+        names,
+    ))
+}
+
+/// An IR value as Terraform JSON: literal strings escaped ([`literal`]), each expression spelled
+/// by `expr` as the string Terraform reads. An object keyed by expressions takes its keys through
+/// `expr` too when `keyed`, and is refused otherwise.
+pub(crate) fn json_value(
+    v: &Value,
+    keyed: bool,
+    expr: &mut impl FnMut(&Expr) -> Result<String, String>,
+) -> Result<Json, String> {
+    Ok(match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(n) => json!(n),
+        Value::Str(s) => Json::String(literal(s)),
+        Value::Array(a) => Json::Array(
+            a.iter()
+                .map(|x| json_value(x, keyed, expr))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(o) => {
+            let mut m = Map::new();
+            for (k, x) in o {
+                m.insert(k.clone(), json_value(x, keyed, expr)?);
+            }
+            Json::Object(m)
+        }
+        Value::Expr(e) => Json::String(expr(e)?),
+        Value::ExprKeyed(kv) if keyed => {
+            let mut m = Map::new();
+            for (k, x) in kv {
+                m.insert(expr(k)?, json_value(x, keyed, expr)?);
+            }
+            Json::Object(m)
+        }
+        Value::ExprKeyed(_) => return Err("an object keyed by expressions".into()),
+    })
+}
+
 /// One provider configuration for another subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Alias {
@@ -144,10 +237,7 @@ impl Providers {
         let scoped: Vec<&str> = t
             .deployments
             .iter()
-            .filter_map(|d| match d.scope.subscription() {
-                Some(Expr::Param(p)) => Some(p.as_str()),
-                _ => None,
-            })
+            .filter_map(|d| sub_param(&d.scope))
             .collect();
         let mut aliases = Vec::new();
         for name in t.parameters.keys() {
@@ -178,10 +268,8 @@ impl Providers {
 
     /// The alias for a deployment scope; `None` for the default provider.
     pub fn alias(&self, scope: &Scope) -> Option<&Alias> {
-        match scope.subscription() {
-            Some(Expr::Param(p)) => self.aliases.iter().find(|a| &a.param == p),
-            _ => None,
-        }
+        let p = sub_param(scope)?;
+        self.aliases.iter().find(|a| a.param == p)
     }
 
     /// `providers.tf.json`.

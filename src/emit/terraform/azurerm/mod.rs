@@ -1,0 +1,934 @@
+//! The azurerm flavour: every IR resource translated into idiomatic `hashicorp/azurerm`
+//! resources, one file per IR deployment (`terraform/<deployment>.tf.json`).
+//!
+//! The translation reads the IR resource by resource, never the model. It reads each property
+//! through a node (`N`) that records the paths it read, and every IR property path is either
+//! read or listed in [`NOT_EXPRESSIBLE`] with the reason and what handles it instead;
+//! [`untranslated`] lists the rest, and `render` refuses to render while anything is left.
+//!
+//! Deployments are not resources in Terraform: a deployment into another subscription becomes the
+//! provider alias of that subscription (`provider = azurerm.<spoke>`), and references between
+//! resources (`${azurerm_subnet.x.id}`) give Terraform its order. Child resources that azurerm
+//! folds into their parent are folded: subnets are separate `azurerm_subnet`s with their NSG and
+//! route table associations, maintenance configurations become the cluster's
+//! `maintenance_window_*` blocks, DNS zone groups become the private endpoint's
+//! `private_dns_zone_group`, and the first System pool becomes `default_node_pool`.
+//!
+//! Where azurerm 4.x cannot express a setting, `azapi_update_resource` (azapi 2.x) sets just that
+//! piece on the resource azurerm created:
+//!
+//! - `Microsoft.ContainerService/managedClusters`: `nodeResourceGroupProfile.restrictionLevel`
+//!   (the read-only node resource group); azurerm has no argument for it.
+//! - `Microsoft.ContainerService/managedClusters/agentPools`, one per pool:
+//!   `securityProfile.sshAccess` (no SSH to nodes); neither `default_node_pool` nor
+//!   `azurerm_kubernetes_cluster_node_pool` has it. On the default pool it also carries taints
+//!   other than `CriticalAddonsOnly`, which `default_node_pool` cannot take.
+//!
+//! Translations that are not one-to-one:
+//!
+//! - `Microsoft.KeyVault/vaults/keys`: azurerm's `rotation_policy` gives rotated versions their
+//!   expiry, and the first version gets the same lifetime through `expiration_date` (creation
+//!   time plus `expiryTime`, then ignored, so plans stay quiet).
+//! - `Microsoft.ContainerRegistry/registries`: IP rules are CIDRs in azurerm (`/32` for a single
+//!   address).
+//! - Subnet delegations name the action Azure records for the delegated service, so that plans
+//!   show no drift.
+//! - A managed cluster waits (`depends_on`) for what the ARM deployments it depends on would have
+//!   finished and no reference carries: its identities' roles, the private endpoints (the KMS
+//!   vault), the peering to the hub and the subnets' route table and NSG associations (AKS checks
+//!   the egress route when it creates the cluster). Other IR `dependsOn` edges become
+//!   `depends_on` only where no reference already orders the two.
+//! - `azapi_update_resource`s of one cluster run one after the other, after its node pools: AKS
+//!   refuses an operation while another one runs on the same cluster.
+//!
+//! What the Terraform runner needs that ARM does not: `azurerm_key_vault_key` creates the KMS key
+//! through the vault's data plane, so the runner must reach the vault (private endpoint in the
+//! private profiles) and hold a data-plane role on it (Key Vault Crypto Officer).
+//!
+//! The code: this module holds the driver (`render`, [`untranslated`]), the recording reader,
+//! the translation state and [`NOT_EXPRESSIBLE`]; one table, `KINDS`, maps each ARM type to its
+//! azurerm resource type and its translator, which lives in the module of its family (`network`,
+//! `firewall`, `dns`, `identity`, `security`, `governance`, `cluster`). A kind that only copies
+//! properties is a table of attributes (`Flat`); references between resources are resolved in
+//! `refs`, the `depends_on` the references do not carry are added in `order`.
+
+mod cluster;
+mod dns;
+mod firewall;
+mod governance;
+mod identity;
+mod network;
+mod order;
+mod refs;
+mod security;
+
+use super::{Module, Providers, interp, label, literal};
+use crate::azure::types;
+use crate::emit::{EmitError, Files, Untranslated};
+use crate::ir::{Deployment, Name, Resource, Template, Value};
+use refs::{Addr, item_label, keys, primary, subnet_label};
+use serde_json::{Map, Value as Json, json};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+/// An IR property that azurerm cannot carry, and what takes care of it instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// Resource type.
+    pub rtype: &'static str,
+    /// Property path: object keys joined by `.`, `[]` after an array.
+    pub path: &'static str,
+    /// The only value that may be left out (what azurerm always sends), or `None` for any value.
+    pub only: Option<&'static str>,
+    /// Why leaving it out loses nothing, and what handles it.
+    pub why: &'static str,
+}
+
+/// IR properties that are not expressible in azurerm and are handled elsewhere.
+pub const NOT_EXPRESSIBLE: &[Gap] = &[
+    // Handled by azurerm itself: it always sends this value.
+    Gap {
+        rtype: types::AKS,
+        path: "sku.name",
+        only: Some("Base"),
+        why: "azurerm_kubernetes_cluster always creates the Base SKU; only sku_tier is an argument",
+    },
+    Gap {
+        rtype: types::AKS,
+        path: "properties.aadProfile.managed",
+        only: Some("true"),
+        why: "azurerm 4.x only creates managed Entra ID integration (the legacy mode is gone)",
+    },
+    Gap {
+        rtype: types::AKS,
+        path: "properties.agentPoolProfiles[].osType",
+        only: Some("Linux"),
+        why: "default_node_pool is always Linux; node pools carry os_type",
+    },
+    Gap {
+        rtype: types::AKS,
+        path: "properties.securityProfile.azureKeyVaultKms.enabled",
+        only: Some("true"),
+        why: "the key_management_service block enables KMS",
+    },
+    Gap {
+        rtype: types::AKS,
+        path: "properties.securityProfile.azureKeyVaultKms.keyVaultResourceId",
+        only: None,
+        why: "azurerm looks the vault id up from key_vault_key_id when key_vault_network_access is Private",
+    },
+    Gap {
+        rtype: types::AKS,
+        path: "properties.addonProfiles.kubeDashboard.enabled",
+        only: Some("false"),
+        why: "AKS retired the dashboard add-on and azurerm 4.x has no argument for it; it is never installed",
+    },
+    Gap {
+        rtype: types::KV,
+        path: "properties.sku.family",
+        only: Some("A"),
+        why: "azurerm_key_vault always sends family A, the only one",
+    },
+    Gap {
+        rtype: types::KV,
+        path: "properties.enableSoftDelete",
+        only: Some("true"),
+        why: "azurerm 4.x always enables soft delete (soft_delete_retention_days sets its length)",
+    },
+    Gap {
+        rtype: types::KV,
+        path: "properties.networkAcls.virtualNetworkRules[].ignoreMissingVnetServiceEndpoint",
+        only: Some("false"),
+        why: "azurerm_key_vault always sends false: a rule needs the subnet's service endpoint",
+    },
+    Gap {
+        rtype: types::KV_KEY,
+        path: "properties.attributes.enabled",
+        only: Some("true"),
+        why: "azurerm_key_vault_key creates enabled keys",
+    },
+    Gap {
+        rtype: types::KV_KEY,
+        path: "properties.attributes.exportable",
+        only: Some("false"),
+        why: "azurerm_key_vault_key creates non-exportable keys",
+    },
+    Gap {
+        rtype: types::ACR,
+        path: "properties.policies.azureADAuthenticationAsArmPolicy.status",
+        only: Some("enabled"),
+        why: "enabled is Azure's default and azurerm never changes it",
+    },
+    Gap {
+        rtype: types::DNS_ZONE,
+        path: "location",
+        only: Some("global"),
+        why: "private DNS zones are always global; azurerm has no location argument",
+    },
+    Gap {
+        rtype: types::DNS_LINK,
+        path: "location",
+        only: Some("global"),
+        why: "private DNS zone links are always global; azurerm has no location argument",
+    },
+    Gap {
+        rtype: types::PE_DNS,
+        path: "properties.privateDnsZoneConfigs[].name",
+        only: None,
+        why: "azurerm names each zone config after its zone",
+    },
+    Gap {
+        rtype: types::VNET,
+        path: "properties.subnets[].properties.serviceEndpoints[].locations",
+        only: None,
+        why: "azurerm_subnet takes service names only; Azure scopes each endpoint to the VNet's region",
+    },
+];
+
+/// Render the azurerm flavour.
+pub(crate) fn render(t: &Template) -> Result<Files, EmitError> {
+    let out = translate(t);
+    if !out.untranslated.is_empty() {
+        return Err(EmitError::Untranslated {
+            format: "Terraform (azurerm)",
+            left: out.untranslated,
+        });
+    }
+    Ok(out.module.into_files(t, &out.providers))
+}
+
+/// Every IR property (and resource type) the azurerm translation neither translates nor lists in
+/// [`NOT_EXPRESSIBLE`], and every reference it could not resolve. Empty when the translation is
+/// complete.
+pub fn untranslated(t: &Template) -> Vec<Untranslated> {
+    translate(t).untranslated
+}
+
+struct Out {
+    module: Module,
+    providers: Providers,
+    untranslated: Vec<Untranslated>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kinds
+
+/// A translator: reads one IR resource through the recording reader and adds its blocks.
+type Translator = fn(&mut Tx<'_, '_>, &Item<'_>);
+
+/// How one ARM type becomes azurerm.
+enum How {
+    /// A translator function.
+    Fn(Translator),
+    /// `provider`, `name`, `resource_group_name`, these attributes read from the body, `tags`.
+    Flat(&'static [Flat]),
+    /// Folded into the block of its host (this ARM type, in the same deployment, with the same
+    /// first name), whose translator reads it.
+    Into(&'static str),
+}
+
+/// One ARM type aks-harden translates to azurerm.
+struct Kind {
+    /// The ARM resource type.
+    arm: &'static str,
+    /// The azurerm resource type; empty for a kind folded into its host.
+    tf: &'static str,
+    /// The translation.
+    how: How,
+    /// The attribute of `tf` that holds the ARM resource id.
+    id_attr: &'static str,
+    /// What a `reference()` reads, as (ARM path from the resource's root, azurerm attribute).
+    reads: &'static [(&'static str, &'static str)],
+    /// An output per resource: (attribute, label suffix, what it is).
+    output: Option<(&'static str, &'static str, &'static str)>,
+}
+
+impl Kind {
+    const fn new(arm: &'static str, tf: &'static str, how: How) -> Kind {
+        Kind {
+            arm,
+            tf,
+            how,
+            id_attr: "id",
+            reads: &[],
+            output: None,
+        }
+    }
+
+    const fn folded(arm: &'static str, host: &'static str) -> Kind {
+        Kind::new(arm, "", How::Into(host))
+    }
+
+    const fn reads(self, reads: &'static [(&'static str, &'static str)]) -> Kind {
+        Kind { reads, ..self }
+    }
+
+    const fn output(self, attr: &'static str, suffix: &'static str, what: &'static str) -> Kind {
+        Kind {
+            output: Some((attr, suffix, what)),
+            ..self
+        }
+    }
+}
+
+/// Every ARM type the azurerm flavour translates. A new kind is one entry here and, unless it
+/// only copies properties (`How::Flat`), one translator in the module of its family.
+const KINDS: &[Kind] = &[
+    // governance
+    Kind::new(
+        types::RG,
+        "azurerm_resource_group",
+        How::Fn(governance::resource_group),
+    ),
+    Kind::new(
+        types::LAW,
+        "azurerm_log_analytics_workspace",
+        How::Flat(governance::WORKSPACE),
+    ),
+    Kind::new(
+        types::DIAG,
+        "azurerm_monitor_diagnostic_setting",
+        How::Fn(governance::diagnostics),
+    ),
+    Kind::new(
+        types::LOCK,
+        "azurerm_management_lock",
+        How::Fn(governance::lock),
+    ),
+    Kind::new(
+        types::POLICY,
+        "azurerm_resource_policy_assignment",
+        How::Fn(governance::policy_assignment),
+    ),
+    // identity
+    Kind::new(
+        types::UAI,
+        "azurerm_user_assigned_identity",
+        How::Flat(identity::IDENTITY),
+    )
+    .reads(&[
+        ("properties.principalId", "principal_id"),
+        ("properties.clientId", "client_id"),
+    ]),
+    Kind::new(
+        types::FIC,
+        "azurerm_federated_identity_credential",
+        How::Fn(identity::federation),
+    ),
+    Kind::new(
+        types::ROLE,
+        "azurerm_role_assignment",
+        How::Fn(identity::role_assignment),
+    ),
+    // network
+    Kind::new(
+        types::VNET,
+        "azurerm_virtual_network",
+        How::Fn(network::vnet),
+    ),
+    Kind::new(
+        types::PEERING,
+        "azurerm_virtual_network_peering",
+        How::Fn(network::peering),
+    ),
+    Kind::new(
+        types::NSG,
+        "azurerm_network_security_group",
+        How::Fn(network::nsg),
+    ),
+    Kind::new(
+        types::RT,
+        "azurerm_route_table",
+        How::Fn(network::route_table),
+    ),
+    Kind::new(
+        types::PIP,
+        "azurerm_public_ip",
+        How::Flat(network::PUBLIC_IP),
+    )
+    .reads(&[("properties.ipAddress", "ip_address")]),
+    // firewall
+    Kind::new(types::FW, "azurerm_firewall", How::Fn(firewall::firewall)).output(
+        "ip_configuration[0].private_ip_address",
+        "private_ip",
+        "private IP address of firewall",
+    ),
+    Kind::new(
+        types::FWP,
+        "azurerm_firewall_policy",
+        How::Fn(firewall::policy),
+    ),
+    Kind::new(
+        types::RCG,
+        "azurerm_firewall_policy_rule_collection_group",
+        How::Fn(firewall::rule_collection_group),
+    ),
+    // dns
+    Kind::new(types::DNS_ZONE, "azurerm_private_dns_zone", How::Flat(&[])),
+    Kind::new(
+        types::DNS_LINK,
+        "azurerm_private_dns_zone_virtual_network_link",
+        How::Fn(dns::link),
+    ),
+    Kind::new(
+        types::PE,
+        "azurerm_private_endpoint",
+        How::Fn(dns::private_endpoint),
+    ),
+    Kind::folded(types::PE_DNS, types::PE),
+    // security
+    Kind::new(types::KV, "azurerm_key_vault", How::Fn(security::key_vault))
+        .reads(&[("properties.vaultUri", "vault_uri")])
+        .output("vault_uri", "uri", "URI of key vault"),
+    Kind {
+        id_attr: "resource_versionless_id",
+        ..Kind::new(
+            types::KV_KEY,
+            "azurerm_key_vault_key",
+            How::Fn(security::key),
+        )
+        .reads(&[
+            ("properties.keyUriWithVersion", "id"),
+            ("properties.keyUri", "versionless_id"),
+        ])
+    },
+    Kind::new(
+        types::DES,
+        "azurerm_disk_encryption_set",
+        How::Fn(security::disk_encryption_set),
+    )
+    .reads(&[("identity.principalId", "identity[0].principal_id")]),
+    Kind::new(
+        types::ACR,
+        "azurerm_container_registry",
+        How::Fn(security::registry),
+    )
+    .output("login_server", "login_server", "login server of registry"),
+    Kind::new(
+        types::PRICING,
+        "azurerm_security_center_subscription_pricing",
+        How::Fn(security::pricing),
+    ),
+    // cluster
+    Kind::new(
+        types::AKS,
+        "azurerm_kubernetes_cluster",
+        How::Fn(cluster::cluster),
+    )
+    .reads(&[
+        ("properties.oidcIssuerProfile.issuerURL", "oidc_issuer_url"),
+        (
+            "properties.addonProfiles.azureKeyvaultSecretsProvider.identity.objectId",
+            "key_vault_secrets_provider[0].secret_identity[0].object_id",
+        ),
+        (
+            "properties.addonProfiles.azureKeyvaultSecretsProvider.identity.clientId",
+            "key_vault_secrets_provider[0].secret_identity[0].client_id",
+        ),
+        (
+            "properties.identityProfile.kubeletidentity.objectId",
+            "kubelet_identity[0].object_id",
+        ),
+    ])
+    .output("id", "id", "resource id of cluster"),
+    Kind::folded(types::AKS_MAINT, types::AKS),
+];
+
+/// The kind of an ARM type.
+fn kind(rtype: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.arm == rtype)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the IR
+
+type Seen = RefCell<BTreeSet<String>>;
+
+/// A node of an IR body, with its path; reading a value records the path as translated.
+#[derive(Clone)]
+struct N<'a> {
+    v: Option<&'a Value>,
+    path: String,
+    seen: &'a Seen,
+}
+
+impl<'a> N<'a> {
+    /// The node at a `.`-separated path of object keys below this one.
+    fn get(&self, path: &str) -> N<'a> {
+        let mut v = self.v;
+        let mut p = self.path.clone();
+        for key in path.split('.') {
+            v = match v {
+                Some(Value::Object(o)) => o.get(key),
+                _ => None,
+            };
+            if !p.is_empty() {
+                p.push('.');
+            }
+            p.push_str(key);
+        }
+        N {
+            v,
+            path: p,
+            seen: self.seen,
+        }
+    }
+
+    fn present(&self) -> bool {
+        !matches!(self.v, None | Some(Value::Null))
+    }
+
+    /// Record this node (and everything below it) as translated.
+    fn mark(&self) {
+        if self.present() {
+            self.seen.borrow_mut().insert(self.path.clone());
+        }
+    }
+
+    /// The value `f` finds in this node, recorded as translated when it finds one.
+    fn take<T>(&self, f: impl FnOnce(&'a Value) -> Option<T>) -> Option<T> {
+        let found = self.v.and_then(f);
+        if found.is_some() {
+            self.mark();
+        }
+        found
+    }
+
+    fn str(&self) -> Option<&'a str> {
+        self.take(|v| match v {
+            Value::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
+    fn bool(&self) -> Option<bool> {
+        self.take(|v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        })
+    }
+
+    fn int(&self) -> Option<i64> {
+        self.take(|v| match v {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    /// `Enabled`/`enabled` → true, `Disabled`/`disabled` → false.
+    fn enabled(&self) -> Option<bool> {
+        self.take(|v| match v {
+            Value::Str(s) if s.eq_ignore_ascii_case("enabled") => Some(true),
+            Value::Str(s) if s.eq_ignore_ascii_case("disabled") => Some(false),
+            _ => None,
+        })
+    }
+
+    /// `Some(true)` for the scalar `yes`, `Some(false)` for `no`; recorded only then.
+    fn either(&self, yes: &str, no: &str) -> Option<bool> {
+        if self.is(yes) {
+            Some(true)
+        } else if self.is(no) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the value is the scalar `lit`; recorded as translated only when it is.
+    fn is(&self, lit: &str) -> bool {
+        let yes = self.v.and_then(scalar).as_deref() == Some(lit);
+        if yes {
+            self.mark();
+        }
+        yes
+    }
+
+    /// The items of an array (path `…[]`), not recorded themselves.
+    fn items(&self) -> Vec<N<'a>> {
+        match self.v {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|x| N {
+                    v: Some(x),
+                    path: format!("{}[]", self.path),
+                    seen: self.seen,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A scalar leaf spelled as text, for comparing with [`Gap::only`].
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Int(n) => Some(n.to_string()),
+        Value::Str(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Every leaf path of a value with its scalar spelling. Empty objects carry nothing; arrays of
+/// scalars are one leaf.
+fn leaves(v: &Value, path: &str, out: &mut Vec<(String, Option<String>)>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::Null => {}
+        Value::Object(o) => {
+            for (k, x) in o {
+                leaves(x, &join(k), out);
+            }
+        }
+        Value::Array(a) if a.iter().any(|x| matches!(x, Value::Object(_))) => {
+            for x in a {
+                leaves(x, &format!("{path}[]"), out);
+            }
+        }
+        other => out.push((path.to_string(), scalar(other))),
+    }
+}
+
+fn covered(seen: &BTreeSet<String>, path: &str) -> bool {
+    seen.iter().any(|s| {
+        path == s
+            || (path.starts_with(s.as_str())
+                && matches!(path.as_bytes().get(s.len()), Some(b'.' | b'[')))
+    })
+}
+
+/// One IR resource with its body as a value and the paths read from it.
+struct Item<'t> {
+    /// Its position among the template's resources.
+    index: usize,
+    d: &'t Deployment,
+    r: &'t Resource,
+    body: Value,
+    seen: Seen,
+}
+
+impl<'t> Item<'t> {
+    fn root(&self) -> N<'_> {
+        N {
+            v: Some(&self.body),
+            path: String::new(),
+            seen: &self.seen,
+        }
+    }
+
+    fn names(&self) -> Vec<&'t str> {
+        match &self.r.name {
+            Name::Literal(segs) => segs.iter().map(String::as_str).collect(),
+            Name::Expr(_) => Vec::new(),
+        }
+    }
+
+    /// The resource's own name (the last segment for a child).
+    fn name(&self) -> &'t str {
+        self.names().last().copied().unwrap_or_default()
+    }
+
+    /// Whether `x` is of type `rtype`, in the same deployment, with the same first name: this
+    /// resource's host, or a child folded into it.
+    fn related(&self, x: &Item, rtype: &str) -> bool {
+        std::ptr::eq(self.d, x.d) && x.r.rtype == rtype && x.names().first() == self.names().first()
+    }
+
+    /// A property of this resource left untranslated.
+    fn untranslated(&self, path: &str, value: Option<String>, why: &str) -> Untranslated {
+        Untranslated::new(self.d, self.r, path, value, why)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The translation
+
+struct Tx<'a, 't> {
+    t: &'t Template,
+    items: &'a [Item<'t>],
+    /// Declared resources by (resource group, type, names), all lower case.
+    keys: refs::Keys,
+    providers: Providers,
+    m: Module,
+    errors: Vec<Untranslated>,
+    client_config: bool,
+    /// Providers (alias names; `None` for the default) whose subscription a data source reads.
+    subscriptions: Vec<Option<String>>,
+    /// Per item: every Terraform resource it produced.
+    produced: Vec<Vec<(String, String)>>,
+}
+
+fn translate(t: &Template) -> Out {
+    let items: Vec<Item> = t
+        .resources()
+        .enumerate()
+        .map(|(index, (d, r))| Item {
+            index,
+            d,
+            r,
+            body: Value::Object(r.body.clone()),
+            seen: RefCell::new(BTreeSet::new()),
+        })
+        .collect();
+    let mut tx = Tx {
+        t,
+        items: &items,
+        keys: keys(&items),
+        providers: Providers::of(t),
+        m: Module::default(),
+        errors: Vec::new(),
+        client_config: false,
+        subscriptions: Vec::new(),
+        produced: vec![Vec::new(); items.len()],
+    };
+    for it in &items {
+        match kind(&it.r.rtype).map(|k| &k.how) {
+            Some(How::Fn(translator)) => translator(&mut tx, it),
+            Some(How::Flat(attrs)) => tx.flat(it, attrs),
+            // Folded into their hosts, which read them; any other type is reported below.
+            Some(How::Into(_)) | None => {}
+        }
+    }
+    tx.dependencies();
+    tx.data_sources();
+    tx.outputs();
+
+    let mut untranslated = std::mem::take(&mut tx.errors);
+    for it in &items {
+        if kind(&it.r.rtype).is_none() {
+            untranslated.push(it.untranslated(
+                "",
+                None,
+                "the resource type has no azurerm translation",
+            ));
+            continue;
+        }
+        let mut paths = Vec::new();
+        leaves(&it.body, "", &mut paths);
+        let seen = it.seen.borrow();
+        for (path, value) in paths {
+            let gap = NOT_EXPRESSIBLE.iter().any(|g| {
+                g.rtype == it.r.rtype
+                    && g.path == path
+                    && g.only.is_none_or(|o| value.as_deref() == Some(o))
+            });
+            if !gap && !covered(&seen, &path) {
+                untranslated.push(it.untranslated(&path, value, "not translated"));
+            }
+        }
+    }
+    Out {
+        module: tx.m,
+        providers: tx.providers,
+        untranslated,
+    }
+}
+
+/// A JSON object built key by key, skipping absent values.
+#[derive(Default)]
+struct B(Map<String, Json>);
+
+impl B {
+    fn put(&mut self, k: &str, v: impl Into<Option<Json>>) -> &mut Self {
+        if let Some(v) = v.into() {
+            self.0.insert(k.to_string(), v);
+        }
+        self
+    }
+
+    fn json(self) -> Json {
+        Json::Object(self.0)
+    }
+}
+
+fn jb(b: Option<bool>) -> Option<Json> {
+    b.map(Json::Bool)
+}
+
+fn ji(n: Option<i64>) -> Option<Json> {
+    n.map(|n| json!(n))
+}
+
+fn js(s: Option<&str>) -> Option<Json> {
+    s.map(|s| Json::String(literal(s)))
+}
+
+fn json_or_null(v: Option<Json>) -> Json {
+    v.unwrap_or(Json::Null)
+}
+
+/// How an IR value becomes an azurerm attribute.
+#[derive(Debug, Clone, Copy)]
+enum As {
+    /// A string.
+    Str,
+    /// A boolean.
+    Bool,
+    /// A boolean, negated (`disable…` becomes `…_enabled`).
+    NotBool,
+    /// An integer.
+    Int,
+    /// `Enabled`/`Disabled` (any case) as a boolean.
+    Enabled,
+    /// Any value, expressions spelled as references.
+    Value,
+    /// `[{ "id": … }]` as a list of ids; absent when empty.
+    Ids,
+}
+
+/// A flat attribute: the azurerm attribute, the IR path it copies (below a node), and how.
+type Flat = (&'static str, &'static str, As);
+
+impl Tx<'_, '_> {
+    fn err(&mut self, it: &Item, path: &str, msg: &str) {
+        self.errors.push(it.untranslated(path, None, msg));
+    }
+
+    /// Add a block produced from `it`.
+    fn add(&mut self, it: &Item, rtype: &str, lab: &str, body: Json) {
+        if self.m.get(rtype, lab).is_some() {
+            self.err(it, "", &format!("a second {rtype}.{lab}"));
+        }
+        self.m.resource(&it.d.id, rtype, lab, body);
+        self.produced[it.index].push((rtype.to_string(), lab.to_string()));
+    }
+
+    /// Add the block `it` itself becomes: its kind's azurerm type, labelled after it.
+    fn emit(&mut self, it: &Item, b: B) {
+        if let Some(k) = kind(&it.r.rtype) {
+            self.add(it, k.tf, &item_label(it), b.json());
+        }
+    }
+
+    /// Add the block `it` itself becomes, with its tags last.
+    fn finish(&mut self, it: &Item, mut b: B) {
+        self.tags(it, &mut b);
+        self.emit(it, b);
+    }
+
+    /// A kind that only copies properties.
+    fn flat(&mut self, it: &Item, attrs: &[Flat]) {
+        let mut b = self.head(it, false);
+        self.copy(it, &it.root(), &mut b, attrs);
+        self.finish(it, b);
+    }
+
+    /// `head` with the location, then flat attributes read from the resource's root.
+    fn located(&mut self, it: &Item, attrs: &[Flat]) -> B {
+        let mut b = self.head(it, true);
+        self.copy(it, &it.root(), &mut b, attrs);
+        b
+    }
+
+    /// One value read as `how`.
+    fn read(&mut self, it: &Item, n: &N, how: As) -> Option<Json> {
+        match how {
+            As::Str => js(n.str()),
+            As::Bool => jb(n.bool()),
+            As::NotBool => jb(n.bool().map(|x| !x)),
+            As::Int => ji(n.int()),
+            As::Enabled => jb(n.enabled()),
+            As::Value => self.v(it, n),
+            As::Ids => {
+                let ids: Vec<Json> = n
+                    .items()
+                    .iter()
+                    .filter_map(|x| self.v(it, &x.get("id")))
+                    .collect();
+                (!ids.is_empty()).then_some(Json::Array(ids))
+            }
+        }
+    }
+
+    /// Put the flat attributes read below `from`, in order; absent ones are left out.
+    fn copy(&mut self, it: &Item, from: &N, b: &mut B, attrs: &[Flat]) {
+        for &(attr, path, how) in attrs {
+            let v = self.read(it, &from.get(path), how);
+            b.put(attr, v);
+        }
+    }
+
+    /// A block of the flat attributes read below `from`.
+    fn block(&mut self, it: &Item, from: &N, attrs: &[Flat]) -> Json {
+        let mut b = B::default();
+        self.copy(it, from, &mut b, attrs);
+        b.json()
+    }
+
+    /// An object with every attribute, null where the IR has no value (azurerm's attribute
+    /// blocks such as `security_rule`).
+    fn every(&mut self, it: &Item, from: &N, attrs: &[Flat]) -> Json {
+        let mut m = Map::new();
+        for &(attr, path, how) in attrs {
+            let v = self.read(it, &from.get(path), how);
+            m.insert(attr.into(), json_or_null(v));
+        }
+        Json::Object(m)
+    }
+
+    /// `provider` and `name`.
+    fn named(&mut self, it: &Item) -> B {
+        let mut b = B::default();
+        b.put("provider", self.provider(it.d));
+        b.put("name", js(Some(it.name())));
+        b
+    }
+
+    /// `provider`, `name`, `resource_group_name`, `location` of a resource-group resource.
+    fn head(&mut self, it: &Item, with_location: bool) -> B {
+        let mut b = self.named(it);
+        b.put("resource_group_name", Some(self.rg_name(it.d)));
+        if with_location {
+            let loc = it.root().get("location");
+            b.put("location", self.v(it, &loc));
+        }
+        b
+    }
+
+    fn tags(&mut self, it: &Item, b: &mut B) {
+        let n = it.root().get("tags");
+        if matches!(n.v, Some(Value::Object(o)) if o.is_empty()) {
+            n.mark();
+            return;
+        }
+        b.put("tags", self.v(it, &n));
+    }
+
+    fn data_sources(&mut self) {
+        if self.client_config {
+            self.m
+                .data("data", "azurerm_client_config", "connectivity", json!({}));
+        }
+        for alias in std::mem::take(&mut self.subscriptions) {
+            let (lab, body) = match &alias {
+                Some(a) => (a.clone(), json!({ "provider": format!("azurerm.{a}") })),
+                None => ("connectivity".to_string(), json!({})),
+            };
+            self.m.data("data", "azurerm_subscription", &lab, body);
+        }
+    }
+
+    fn outputs(&mut self) {
+        for it in self.items {
+            let Some(k) = kind(&it.r.rtype) else {
+                continue;
+            };
+            let Some((attr, suffix, what)) = k.output else {
+                continue;
+            };
+            let lab = item_label(it);
+            self.m.output(
+                &label(&[&lab, suffix]),
+                interp(&format!("{}.{lab}.{attr}", k.tf)),
+                &format!("The {what} {}", it.name()),
+            );
+        }
+    }
+}
