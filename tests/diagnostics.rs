@@ -465,6 +465,11 @@ fn every_contradiction_the_user_causes_points_at_the_users_line() {
             "Premium vault",
         ),
         (
+            r#"{ "extends": "prod", "spokes": { "prod": { "cluster": { "skuTier": "Premium", "kubernetesVersion": "1.26" } } } }"#,
+            "/spokes/prod/cluster/kubernetesVersion",
+            "long-term support",
+        ),
+        (
             r#"{ "extends": "prod", "hub": { "firewall": { "upstreamNextHop": "192.168.0.4" } } }"#,
             "/hub/firewall/upstreamNextHop",
             "AzureFirewallManagementSubnet",

@@ -160,3 +160,35 @@ fn workload_identities_are_federated_and_granted_only_their_spoke() {
     assert!(!main.contains("contoso-prod-workloads"));
     assert!(main.contains("contoso-qa-workloads"));
 }
+
+/// The Premium tier is long-term support: every format asks for the plan, and only Premium does.
+#[test]
+fn premium_clusters_ask_for_long_term_support_in_every_format() {
+    let premium = load_str(
+        "premium.json",
+        r#"{ "extends": "prod", "spokes": { "prod": { "cluster": { "skuTier": "Premium", "kubernetesVersion": "1.27" } } } }"#,
+        Syntax::Json,
+    )
+    .unwrap();
+    let files = render(&premium, Format::IMPLEMENTED).unwrap();
+    let has = |path: &str, needle: &str| files[path].contains(needle);
+    assert!(has(
+        "arm/main.json",
+        r#""supportPlan": "AKSLongTermSupport""#
+    ));
+    assert!(has(
+        "bicep/modules/prod-cluster.bicep",
+        "supportPlan: 'AKSLongTermSupport'"
+    ));
+    assert!(has(
+        "terraform/prod-cluster.tf.json",
+        r#""support_plan": "AKSLongTermSupport""#
+    ));
+    let standard = render(&load_profile("prod").unwrap(), Format::IMPLEMENTED).unwrap();
+    assert!(
+        standard
+            .values()
+            .all(|text| !text.contains("LongTermSupport")),
+        "the Standard tier gets the default support plan"
+    );
+}

@@ -2,6 +2,7 @@
 //! role and policy ids, regions with their zone support, and the form of an id. A leaf module: it
 //! imports nothing from the rest of the crate, and nothing else restates what it holds.
 
+pub mod kubernetes;
 pub mod policies;
 pub mod regions;
 pub mod roles;

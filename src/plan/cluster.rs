@@ -205,6 +205,9 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
     let cp = control_plane_id(s);
     let props = obj! {
         "kubernetesVersion" => c.kubernetes_version.clone(),
+        // The Premium tier exists to carry long-term support; asking for the tier without the
+        // plan pays for what the cluster does not get.
+        "supportPlan" => (c.sku_tier == ClusterTier::Premium).then_some("AKSLongTermSupport"),
         "dnsPrefix" => &c.dns_prefix,
         "nodeResourceGroup" => &s.nodes_rg,
         "nodeResourceGroupProfile" => obj! { "restrictionLevel" => "ReadOnly" },

@@ -255,7 +255,8 @@ pub enum ClusterTier {
     Free,
     /// Uptime SLA.
     Standard,
-    /// Long-term support.
+    /// Uptime SLA and long-term support: the cluster asks for `supportPlan: AKSLongTermSupport`,
+    /// which AKS offers from Kubernetes 1.27 on.
     Premium,
 }
 

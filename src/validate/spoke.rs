@@ -2,6 +2,7 @@
 //! shared services and workload identities.
 
 use super::{Range, Validator, esc, names, sorted, suffix};
+use crate::azure::kubernetes;
 use crate::diag::Code;
 use crate::model::{self, Cidr, SubnetRole};
 use crate::profile::{self, EstateFile, PoolSubnet};
@@ -212,6 +213,24 @@ impl Validator {
                     format!("{v:?} is not a Kubernetes version"),
                     "write a version such as \"1.33\" or omit it to follow the upgrade channel"
                         .into(),
+                );
+            }
+            let lts = kubernetes::LTS_SINCE;
+            if ok
+                && c.sku_tier == model::ClusterTier::Premium
+                && kubernetes::minor(v).is_some_and(|m| m < lts)
+            {
+                self.contradiction(
+                    &format!("{cp}/kubernetesVersion"),
+                    &format!("{cp}/skuTier"),
+                    format!(
+                        "the Premium tier asks for long-term support, which AKS offers from Kubernetes {}.{} on, not for {v}",
+                        lts.0, lts.1
+                    ),
+                    format!(
+                        "pin {}.{} or later, or choose the Standard tier",
+                        lts.0, lts.1
+                    ),
                 );
             }
         }

@@ -88,6 +88,7 @@ const CLUSTER: &[Flat] = &[
         As::Str,
     ),
     ("sku_tier", "sku.tier", As::Str),
+    ("support_plan", "properties.supportPlan", As::Str),
 ];
 
 /// `kubelet_identity`.
