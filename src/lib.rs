@@ -282,7 +282,7 @@ pub fn generate_from(
             report: Box::new(report),
         });
     }
-    let mut files = Files::new();
+    let mut files = emit::companions(&template);
     for f in &options.formats {
         files.extend(emit::render(&template, *f, &options.emit)?);
     }

@@ -337,6 +337,20 @@ pub struct Template {
     pub parameters: IndexMap<String, Parameter>,
     /// Deployments in dependency order.
     pub deployments: Vec<Deployment>,
+    /// Kubernetes objects the clusters need once they run (applied with `kubectl`, not by ARM),
+    /// written under `k8s/` beside every format.
+    pub manifests: Vec<Manifest>,
+}
+
+/// A Kubernetes manifest file: one or more objects, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// Path below `k8s/`, `/`-separated, e.g. `prod/namespaces.yaml`.
+    pub path: String,
+    /// What the file says it is for, printed as its header comment.
+    pub about: String,
+    /// The objects, each a JSON tree of literal values.
+    pub objects: Vec<serde_json::Value>,
 }
 
 impl Template {

@@ -89,6 +89,7 @@ pub fn plan(estate: &Estate) -> Template {
         ),
         parameters: params,
         deployments,
+        manifests: Vec::new(),
     }
 }
 
