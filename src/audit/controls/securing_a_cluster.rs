@@ -900,7 +900,7 @@ fn log_audit(cx: &mut Cx) {
             Some(p) => cx.pass(Some(p), "properties.pricingTier", "Defender for Containers plan `Standard` on the cluster's subscription"),
             None => cx.fail(
                 Some(c),
-                "Microsoft.Security/pricings",
+                types::PRICING,
                 "no Defender for Containers plan (`Microsoft.Security/pricings` `Containers`, `Standard`) on the cluster's subscription",
             ),
         }

@@ -155,7 +155,7 @@ fn img_registry(cx: &mut Cx) {
             Some(p) => cx.pass(Some(p), "properties.pricingTier", "Defender for Containers scans the registry"),
             None => cx.fail(
                 Some(r),
-                "Microsoft.Security/pricings",
+                types::PRICING,
                 "no Defender for Containers plan on the registry's subscription: images are not scanned",
             ),
         }

@@ -396,7 +396,7 @@ fn gov_locks_tags(cx: &mut Cx) {
                     }
                     None => cx.fail(
                         Some(first),
-                        "Microsoft.Authorization/locks",
+                        types::LOCK,
                         format!("{name} has no `CanNotDelete` lock"),
                     ),
                 }
@@ -418,7 +418,7 @@ fn gov_locks_tags(cx: &mut Cx) {
                 ns.as_str(),
                 "microsoft.authorization" | "microsoft.security" | "microsoft.insights"
             )
-            && !r.is("Microsoft.Resources/deployments");
+            && !r.is(types::DEPLOYMENT);
         if !taggable {
             continue;
         }
