@@ -370,16 +370,19 @@ fn api_vnet_integration(cx: &mut Cx) {
         {
             continue;
         }
-        let sid_path = API_SUBNET;
         if cx.live() {
             cx.gap("the API server subnet's delegation and size are not in a live cluster's JSON");
             continue;
         }
-        let Some(id) = cx.r(c).get(sid_path).str() else {
+        let Some(id) = cx.r(c).get(API_SUBNET).str() else {
             continue;
         };
         let Some(s) = cx.subnet_by_id(id) else {
-            cx.unknown(Some(c), sid_path, "names a subnet that is not in the input");
+            cx.unknown(
+                Some(c),
+                API_SUBNET,
+                "names a subnet that is not in the input",
+            );
             continue;
         };
         let delegated = cx.subnet_get(s, "delegations").array().iter().any(|d| {
