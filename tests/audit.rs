@@ -86,7 +86,7 @@ fn result<'a>(report: &'a Report, id: &str) -> &'a audit::ControlResult {
     report
         .results
         .iter()
-        .find(|r| r.control.id == id)
+        .find(|r| r.control.id.as_str() == id)
         .unwrap_or_else(|| panic!("{id} is in the report"))
 }
 
@@ -256,7 +256,7 @@ const CASES: &[(&str, Fx, Fx)] = &[
 #[test]
 fn every_control_has_a_passing_and_a_failing_fixture() {
     let ids: Vec<&str> = CASES.iter().map(|(id, _, _)| *id).collect();
-    let catalogue: Vec<&str> = CONTROLS.iter().map(|c| c.id).collect();
+    let catalogue: Vec<&str> = CONTROLS.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, catalogue, "one case per control, in catalogue order");
     let mut cache: BTreeMap<String, Report> = BTreeMap::new();
     let mut get = |fx: Fx| -> Report {
@@ -295,7 +295,7 @@ fn prod_and_regulated_pass_every_control() {
                 "{p}: {} is {}:\n{}",
                 c.control.id,
                 c.outcome.as_str(),
-                explain(&r, c.control.id)
+                explain(&r, c.control.id.as_str())
             );
         }
         assert!(r.failures(Severity::Low).is_empty());
@@ -638,7 +638,7 @@ fn a_weak_live_cluster_reports_its_failures() {
         "EGRESS-FORCED-TUNNEL",
     ];
     for c in &r.results {
-        let id = c.control.id;
+        let id = c.control.id.as_str();
         let want = if fails.contains(&id) {
             Outcome::Fail
         } else if not_assessed.contains(&id) {
@@ -935,7 +935,7 @@ fn every_seed_topic_is_covered_by_a_control() {
             c.id
         );
     }
-    let mut ids: Vec<&str> = CONTROLS.iter().map(|c| c.id).collect();
+    let mut ids: Vec<&str> = CONTROLS.iter().map(|c| c.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), CONTROLS.len(), "control ids are unique");

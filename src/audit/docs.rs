@@ -24,7 +24,7 @@ fn list(items: &[&str]) -> String {
 fn control_view(c: &Control) -> serde_json::Value {
     let topic = c.seed_topic();
     json!({
-        "id": c.id,
+        "id": c.id.as_str(),
         "mark": c.severity.mark(),
         "severity": c.severity.as_str(),
         "section": c.section.title(),
@@ -73,7 +73,7 @@ pub fn render() -> Result<Files, TemplateError> {
             let ids: Vec<String> = CONTROLS
                 .iter()
                 .filter(|c| c.topic == t.text)
-                .map(|c| format!("[`{0}`]({0}.md)", c.id))
+                .map(|c| format!("[`{0}`]({0}.md)", c.id.as_str()))
                 .collect();
             json!({
                 "section": t.section,
@@ -92,7 +92,7 @@ pub fn render() -> Result<Files, TemplateError> {
     files.insert(format!("{DIR}/README.md"), index);
     for c in CONTROLS {
         let page = h.render(PAGE, &control_view(c)).map_err(err(PAGE))?;
-        files.insert(format!("{DIR}/{}.md", c.id), page);
+        files.insert(format!("{DIR}/{}.md", c.id.as_str()), page);
     }
     Ok(files)
 }

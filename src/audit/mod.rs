@@ -10,7 +10,7 @@
 //!   JSON can answer.
 //!
 //! ```text
-//! input ──flatten──▶ resources (expressions evaluated or marked unknown)
+//! input ──flatten──▶ resources (expressions evaluated or marked unknown) ──index──▶ queries
 //!   ──evaluate──▶ findings per control ──waivers, today's date──▶ Report ──▶ text | JSON | SARIF | Markdown
 //! ```
 //!
@@ -32,10 +32,12 @@
 //! ```
 
 pub mod catalogue;
+mod controls;
 pub mod docs;
 pub mod eval;
 pub mod expr;
 pub mod input;
+mod query;
 pub mod report;
 
 pub use crate::posture::Date;

@@ -1,11 +1,13 @@
 //! Facts about Azure that every stage shares: resource types with their API versions, built-in
-//! role and policy ids, regions with their zone support, and the form of an id. A leaf module: it
-//! imports nothing from the rest of the crate, and nothing else restates what it holds.
+//! role and policy ids, regions with their zone support, subnet names Azure reserves, and the form
+//! of an id. A leaf module: it imports nothing from the rest of the crate, and nothing else
+//! restates what it holds.
 
 pub mod kubernetes;
 pub mod policies;
 pub mod regions;
 pub mod roles;
+pub mod subnets;
 pub mod types;
 
 /// Whether `s` is a GUID in its canonical 8-4-4-4-12 hexadecimal form.

@@ -75,6 +75,13 @@ pub const ROLE_DEFINITION: &str = "Microsoft.Authorization/roleDefinitions";
 /// `Microsoft.Authorization/policySetDefinitions`.
 pub const POLICY_SET_DEFINITION: &str = "Microsoft.Authorization/policySetDefinitions";
 
+/// `Microsoft.Network/networkSecurityGroups/securityRules` (audited; aks-harden writes rules inline).
+pub const NSG_RULE: &str = "Microsoft.Network/networkSecurityGroups/securityRules";
+/// `Microsoft.Network/routeTables/routes` (audited; aks-harden writes routes inline).
+pub const ROUTE: &str = "Microsoft.Network/routeTables/routes";
+/// `Microsoft.Network/virtualNetworkGateways` (audited as a sign of a connectivity hub).
+pub const VNET_GATEWAY: &str = "Microsoft.Network/virtualNetworkGateways";
+
 /// Every resource type that has an API version, with that version.
 pub const API_VERSIONS: &[(&str, &str)] = &[
     (RG, "2025-04-01"),

@@ -315,7 +315,13 @@ pub fn explain_cmd(control: &str, out: &mut dyn Write, err: &mut dyn Write) -> E
 /// Run `controls`.
 pub fn controls_cmd(out: &mut dyn Write, _err: &mut dyn Write) -> Exit {
     for c in audit::CONTROLS {
-        let _ = writeln!(out, "{:<22} {:<8} {}", c.id, c.severity.as_str(), c.title);
+        let _ = writeln!(
+            out,
+            "{:<22} {:<8} {}",
+            c.id.as_str(),
+            c.severity.as_str(),
+            c.title
+        );
     }
     Exit::Success
 }

@@ -3,14 +3,13 @@
 
 use super::{Outcome, Report};
 use crate::audit::catalogue::{Control, Severity};
-use crate::audit::eval::tier_name;
 use serde_json::{Map, Value as Json, json};
 
 /// The catalogue entry of a control as JSON (shared with the docs and SARIF).
 pub fn control_json(c: &Control) -> Json {
     let topic = c.seed_topic();
     json!({
-        "id": c.id,
+        "id": c.id.as_str(),
         "severity": c.severity.as_str(),
         "section": c.section.title(),
         "topic": {
@@ -94,7 +93,7 @@ pub fn render(report: &Report, threshold: Severity) -> String {
             "kind": report.input.kind.as_str(),
             "label": report.input.source.label,
             "uri": report.input.source.uri,
-            "tier": tier_name(report.input.tier),
+            "tier": report.input.tier.as_str(),
         },
         "date": report.date.to_string(),
         "summary": summary,

@@ -4,7 +4,7 @@
 
 use super::{ControlResult, Outcome, Report};
 use crate::audit::catalogue::{Section, Severity};
-use crate::audit::eval::{Status, tier_name};
+use crate::audit::eval::Status;
 use serde_json::{Value as Json, json};
 
 /// Why a template could not be rendered (always a bug in aks-harden).
@@ -105,7 +105,7 @@ pub fn view(report: &Report, threshold: Severity) -> Json {
                 .map(|r| {
                     json!({
                         "mark": r.control.severity.mark(),
-                        "id": r.control.id,
+                        "id": r.control.id.as_str(),
                         "title": cell(r.control.title),
                         "status": status_cell(r),
                         "evidence": evidence_cell(report, r),
@@ -124,7 +124,7 @@ pub fn view(report: &Report, threshold: Severity) -> Json {
         "subject": report.input.source.label,
         "tier_line": format!(
             "Tier `{}` · {} input `{}` · judged on {} · threshold {}",
-            tier_name(report.input.tier),
+            report.input.tier.as_str(),
             report.input.kind.as_str(),
             report.input.source.uri,
             report.date,

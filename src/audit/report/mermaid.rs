@@ -2,6 +2,7 @@
 //! private endpoints and where egress goes. GitHub renders it in the Markdown report.
 
 use crate::audit::input::{Input, Look, look, parse_id};
+use crate::azure::{subnets, types};
 use serde_json::Value as Json;
 use std::fmt::Write;
 
@@ -9,19 +10,16 @@ fn label(s: &str) -> String {
     s.replace('"', "'")
 }
 
-fn is_type(r: &crate::audit::input::Resource, t: &str) -> bool {
-    r.rtype.eq_ignore_ascii_case(t)
-}
-
 /// The VNet (resource index) that a subnet id points into.
 fn vnet_of(input: &Input, subnet_id: &str) -> Option<usize> {
     let (t, names) = parse_id(subnet_id)?;
-    if !t.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks/subnets") {
+    if !t.eq_ignore_ascii_case(types::SUBNET) {
         return None;
     }
-    input.resources.iter().position(|r| {
-        is_type(r, "Microsoft.Network/virtualNetworks") && r.name.eq_ignore_ascii_case(&names[0])
-    })
+    input
+        .resources
+        .iter()
+        .position(|r| r.is(types::VNET) && r.name.eq_ignore_ascii_case(&names[0]))
 }
 
 fn first_str<'a>(v: &'a Json, paths: &[&str]) -> Option<&'a str> {
@@ -37,12 +35,12 @@ pub fn render(input: &Input) -> String {
         res[i].get("properties.subnets").array().iter().any(|s| {
             s.get("name")
                 .and_then(Json::as_str)
-                .is_some_and(|n| n.eq_ignore_ascii_case("AzureFirewallSubnet"))
+                .is_some_and(|n| n.eq_ignore_ascii_case(subnets::FIREWALL))
         })
     };
     let mut firewall_ips: Vec<(usize, String)> = Vec::new();
     for (i, r) in res.iter().enumerate() {
-        if is_type(r, "Microsoft.Network/azureFirewalls") {
+        if r.is(types::FW) {
             let vnet = r
                 .get("properties.ipConfigurations")
                 .array()
@@ -61,7 +59,7 @@ pub fn render(input: &Input) -> String {
             edges.push(format!("fw{i} --> internet"));
             if let Some(v) = vnet {
                 for s in res[v].get("properties.subnets").array() {
-                    if s.get("name").and_then(Json::as_str) == Some("AzureFirewallSubnet") {
+                    if s.get("name").and_then(Json::as_str) == Some(subnets::FIREWALL) {
                         if let Some(p) = look(s, "properties.addressPrefix").str() {
                             if let Some(ip) = p
                                 .split_once('/')
@@ -80,7 +78,7 @@ pub fn render(input: &Input) -> String {
         }
     }
     for (i, r) in res.iter().enumerate() {
-        if is_type(r, "Microsoft.ContainerService/managedClusters") {
+        if r.is(types::AKS) {
             let subnet = r
                 .get("properties.agentPoolProfiles")
                 .array()
@@ -129,7 +127,7 @@ pub fn render(input: &Input) -> String {
         }
     }
     for (i, r) in res.iter().enumerate() {
-        if is_type(r, "Microsoft.Network/privateEndpoints") {
+        if r.is(types::PE) {
             let vnet = r
                 .get("properties.subnet.id")
                 .str()
@@ -147,14 +145,8 @@ pub fn render(input: &Input) -> String {
                 }
             }
         }
-        if is_type(r, "Microsoft.KeyVault/vaults")
-            || is_type(r, "Microsoft.ContainerRegistry/registries")
-        {
-            let kind = if is_type(r, "Microsoft.KeyVault/vaults") {
-                "Key Vault"
-            } else {
-                "ACR"
-            };
+        if r.is(types::KV) || r.is(types::ACR) {
+            let kind = if r.is(types::KV) { "Key Vault" } else { "ACR" };
             let public = !r
                 .get("properties.publicNetworkAccess")
                 .str()
@@ -172,15 +164,10 @@ pub fn render(input: &Input) -> String {
                 ),
             ));
         }
-        if is_type(
-            r,
-            "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
-        ) {
+        if r.is(types::PEERING) {
             let from = r.name.split('/').next().and_then(|v| {
-                res.iter().position(|x| {
-                    is_type(x, "Microsoft.Network/virtualNetworks")
-                        && x.name.eq_ignore_ascii_case(v)
-                })
+                res.iter()
+                    .position(|x| x.is(types::VNET) && x.name.eq_ignore_ascii_case(v))
             });
             let to = r
                 .get("properties.remoteVirtualNetwork.id")
@@ -197,7 +184,7 @@ pub fn render(input: &Input) -> String {
     }
     let mut s = String::from("flowchart LR\n  internet((\"Internet\"))\n");
     for (i, r) in res.iter().enumerate() {
-        if !is_type(r, "Microsoft.Network/virtualNetworks") {
+        if !r.is(types::VNET) {
             continue;
         }
         let role = if hub(i) { "hub" } else { "spoke" };

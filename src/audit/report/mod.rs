@@ -7,7 +7,8 @@ pub mod mermaid;
 pub mod sarif;
 pub mod text;
 
-use super::catalogue::{CONTROLS, Control, Severity};
+use super::catalogue::{Control, Severity};
+use super::controls::CONTROLS;
 use super::eval::{self, Finding, Status};
 use super::input::{Input, Kind, Waiver, estate_line};
 use crate::posture::Date;
@@ -154,11 +155,7 @@ pub fn audit(input: &Input, today: Date) -> Report {
     let mut results = Vec::new();
     for (c, findings) in CONTROLS.iter().zip(evaluated) {
         let status = aggregate(&findings);
-        let waiver = input
-            .waivers
-            .iter()
-            .find(|w| w.control.as_str() == c.id)
-            .cloned();
+        let waiver = input.waivers.iter().find(|w| w.control == c.id).cloned();
         let (outcome, state) = match (&waiver, status) {
             (None, Status::Pass) => (Outcome::Pass, None),
             (None, Status::Fail) => (Outcome::Fail, None),
@@ -173,13 +170,14 @@ pub fn audit(input: &Input, today: Date) -> Report {
                 if expired {
                     warnings.push(format!(
                         "the waiver for {} expired on {}: the failure stands",
-                        c.id, w.expires
+                        c.id.as_str(),
+                        w.expires
                     ));
                     (Outcome::Fail, Some(WaiverState::Expired))
                 } else if hard {
                     warnings.push(format!(
                         "the waiver for {} cannot cover every failure: see the findings",
-                        c.id
+                        c.id.as_str()
                     ));
                     (Outcome::Fail, Some(WaiverState::Insufficient))
                 } else {
@@ -189,7 +187,7 @@ pub fn audit(input: &Input, today: Date) -> Report {
             (Some(_), s) => {
                 warnings.push(format!(
                     "the waiver for {} is not needed: the control {}; remove the waiver",
-                    c.id,
+                    c.id.as_str(),
                     if s == Status::Pass {
                         "passes"
                     } else {
@@ -307,7 +305,9 @@ impl Report {
         let line = match self.input.kind {
             Kind::Estate => self.input.source.text.as_deref().and_then(|text| {
                 if r.outcome == Outcome::Waived || r.waiver.is_some() {
-                    if let Some((l, _)) = estate_line(text, &format!("/waivers/{}", r.control.id)) {
+                    if let Some((l, _)) =
+                        estate_line(text, &format!("/waivers/{}", r.control.id.as_str()))
+                    {
                         return Some(l);
                     }
                 }

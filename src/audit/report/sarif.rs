@@ -51,7 +51,7 @@ fn rule(c: &Control) -> Json {
     tags.extend(c.psrule.iter().map(|s| (*s).to_string()));
     tags.extend(c.cis.iter().map(|s| format!("CIS-AKS-{s}")));
     json!({
-        "id": c.id,
+        "id": c.id.as_str(),
         "name": c.rule_name(),
         "shortDescription": {"text": c.title},
         "fullDescription": {"text": c.demands},
@@ -59,7 +59,7 @@ fn rule(c: &Control) -> Json {
             "text": format!("Fix: {} Also judged by: {}.", c.fix, refs(c)),
             "markdown": format!(
                 "**{} {}** ({})\n\n{}\n\n**Why.** {}\n\n**Fix.** {}\n\n**Also judged by:** {}",
-                c.severity.mark(), c.id, c.severity.as_str(), c.demands, c.why, c.fix, refs(c)
+                c.severity.mark(), c.id.as_str(), c.severity.as_str(), c.demands, c.why, c.fix, refs(c)
             ),
         },
         "defaultConfiguration": {"level": level(c.severity)},
@@ -99,12 +99,12 @@ pub fn render(report: &Report) -> String {
                 physical["region"] = json!({"startLine": l});
             }
             let mut result = json!({
-                "ruleId": r.control.id,
+                "ruleId": r.control.id.as_str(),
                 "ruleIndex": index,
                 "level": level(r.control.severity),
                 "message": {"text": format!(
                     "{} ({}): {}: {}. Fix: {}",
-                    r.control.id,
+                    r.control.id.as_str(),
                     r.control.severity.as_str(),
                     r.control.title,
                     report.evidence(f),

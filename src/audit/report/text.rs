@@ -3,7 +3,7 @@
 
 use super::{ControlResult, Outcome, Report, WaiverState};
 use crate::audit::catalogue::Severity;
-use crate::audit::eval::{Status, tier_name};
+use crate::audit::eval::Status;
 use std::fmt::Write;
 
 /// Render the text report; the last line is the summary with the verdict at `threshold`.
@@ -13,7 +13,7 @@ pub fn render(report: &Report, threshold: Severity) -> String {
         s,
         "aks-harden audit of {} (tier {}, {} input) on {}",
         report.input.source.label,
-        tier_name(report.input.tier),
+        report.input.tier.as_str(),
         report.input.kind.as_str(),
         report.date
     );
@@ -24,7 +24,7 @@ pub fn render(report: &Report, threshold: Severity) -> String {
             "  {:<12} {:<8} {:<22} {}",
             r.outcome.as_str(),
             r.control.severity.as_str(),
-            r.control.id,
+            r.control.id.as_str(),
             r.control.title
         );
     }
@@ -64,7 +64,7 @@ pub fn details_of(s: &mut String, report: &Report, r: &ControlResult) {
         s,
         "{} {} ({}): {}",
         r.outcome.as_str().to_uppercase(),
-        r.control.id,
+        r.control.id.as_str(),
         r.control.severity.as_str(),
         r.control.title
     );
