@@ -28,12 +28,12 @@ fn an_unwaived_weakened_prod_estate_gives_the_findings_not_files() {
     match generate(&e, &Options::new(day("2026-01-15"))) {
         Err(Error::Refused { estate, report }) => {
             assert_eq!(estate, e.name);
-            let failing: Vec<&str> = report
+            let failing: Vec<ControlId> = report
                 .failures(Severity::High)
                 .iter()
                 .map(|r| r.control.id)
                 .collect();
-            assert_eq!(failing, [ControlId::ApiPrivate.as_str()]);
+            assert_eq!(failing, [ControlId::ApiPrivate]);
             let message = Error::Refused { estate, report }.to_string();
             assert!(message.contains("API-PRIVATE (critical)"), "{message}");
             assert!(message.starts_with("the prod estate"), "{message}");
@@ -58,7 +58,7 @@ fn the_gate_can_be_turned_off_explicitly_and_the_report_still_comes_back() {
         .report
         .results
         .iter()
-        .find(|r| r.control.id == ControlId::ApiPrivate.as_str())
+        .find(|r| r.control.id == ControlId::ApiPrivate)
         .expect("API-PRIVATE judged");
     assert_eq!(api.outcome, Outcome::Fail);
 }
