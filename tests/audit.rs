@@ -692,6 +692,15 @@ fn waivers_cover_failures_until_they_expire_and_are_flagged_when_unneeded() {
             .iter()
             .any(|w| w.contains("expired on 2024-12-31"))
     );
+    // Every report says what became of the waiver in words that cannot be misread.
+    for format in [ReportFormat::Text, ReportFormat::Markdown] {
+        let text = audit::render(&r, format, Severity::High).expect("renders");
+        assert!(
+            text.contains("waiver expired on 2024-12-31"),
+            "{format:?}: {text}"
+        );
+        assert!(!text.contains("expired until"), "{format:?}");
+    }
     // The same waiver still holds on its last day.
     let r2 = audit::audit(
         &input(Fx::Estate("expired-waiver.json")),

@@ -81,12 +81,9 @@ fn evidence_cell(report: &Report, r: &ControlResult) -> String {
         out.push(format!("… and {} more", shown.len() - limit));
     }
     let waiver_note = match &r.waiver {
-        Some(w) if r.outcome != Outcome::Waived => Some(format!(
-            "waiver {} (until {}): {}",
-            w.state.as_str(),
-            w.waiver.expires,
-            cell(&w.waiver.reason)
-        )),
+        Some(w) if r.outcome != Outcome::Waived => {
+            Some(format!("{}: {}", w.describe(), cell(&w.waiver.reason)))
+        }
         _ => None,
     };
     out.extend(waiver_note);

@@ -109,6 +109,20 @@ impl AppliedWaiver {
             .map(|a| format!(", approved by {a}"))
             .unwrap_or_default()
     }
+
+    /// What became of the waiver, in words a reader cannot misread: `waived until 2027-06-30`,
+    /// `waiver expired on 2025-05-31`, `waiver (until 2027-06-30) not needed`, ...
+    pub fn describe(&self) -> String {
+        let (date, by) = (self.waiver.expires, self.approved_by());
+        match self.state {
+            WaiverState::Applied => format!("waived until {date}{by}"),
+            WaiverState::Expired => format!("waiver expired on {date}{by}"),
+            WaiverState::Unneeded => format!("waiver (until {date}{by}) not needed"),
+            WaiverState::Insufficient => {
+                format!("waiver (until {date}{by}) does not cover every failure")
+            }
+        }
+    }
 }
 
 /// One control's result.

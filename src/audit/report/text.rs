@@ -1,7 +1,7 @@
 //! The report for a terminal: one line per control, then the evidence and fix for everything
 //! that is not a plain pass, the warnings, and the summary.
 
-use super::{ControlResult, Outcome, Report, WaiverState};
+use super::{ControlResult, Outcome, Report};
 use crate::audit::catalogue::Severity;
 use crate::audit::eval::Status;
 use std::fmt::Write;
@@ -80,18 +80,7 @@ pub fn details_of(s: &mut String, report: &Report, r: &ControlResult) {
         let _ = writeln!(s, "  - {}: {}{at}", f.status.as_str(), report.evidence(f));
     }
     if let Some(w) = &r.waiver {
-        let approver = w.approved_by();
-        let state = match w.state {
-            WaiverState::Applied => "waived",
-            WaiverState::Expired => "waiver expired",
-            WaiverState::Unneeded => "waiver not needed",
-            WaiverState::Insufficient => "waiver does not cover it",
-        };
-        let _ = writeln!(
-            s,
-            "  {state} until {}{approver}: {}",
-            w.waiver.expires, w.waiver.reason
-        );
+        let _ = writeln!(s, "  {}: {}", w.describe(), w.waiver.reason);
     }
     if matches!(
         r.outcome,
