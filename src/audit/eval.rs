@@ -197,7 +197,7 @@ impl Rule {
 }
 
 /// A value in a message: strings bare, everything else as compact JSON, long values cut.
-pub fn show(v: &Json) -> String {
+pub(crate) fn show(v: &Json) -> String {
     let s = match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -231,11 +231,6 @@ pub(crate) fn falsy(v: &Json) -> bool {
         Json::String(s) => s.eq_ignore_ascii_case("false"),
         _ => false,
     }
-}
-
-/// Lower-case tier name.
-pub fn tier_name(t: Tier) -> &'static str {
-    t.as_str()
 }
 
 /// The context one control's check runs in: the input, its index, and the findings so far.
@@ -422,7 +417,7 @@ impl<'a> Cx<'a> {
 }
 
 /// Evaluate every control; the findings per control, in catalogue order.
-pub fn evaluate(input: &Input) -> Vec<Vec<Finding>> {
+pub(crate) fn evaluate(input: &Input) -> Vec<Vec<Finding>> {
     let index = Index::new(input);
     let mut all: Vec<Vec<Finding>> = Vec::new();
     for c in CONTROLS {

@@ -34,7 +34,7 @@
 pub mod catalogue;
 mod controls;
 pub mod docs;
-pub mod eval;
+pub(crate) mod eval;
 pub mod expr;
 pub mod input;
 mod query;
