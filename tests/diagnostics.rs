@@ -496,3 +496,32 @@ fn every_contradiction_the_user_causes_points_at_the_users_line() {
         assert!(d.message.contains(words), "{text}: {}", d.message);
     }
 }
+
+/// A missing key's hint tells the truth about what the extended profile gives: a spoke the
+/// profile does not name inherits nothing from it, and the diagnostic points at the user's spoke.
+#[test]
+fn a_new_spokes_missing_keys_say_it_inherits_nothing() {
+    let text = r#"{ "extends": "prod", "spokes": { "s0000": { "subscriptionId": "00000000-0000-0000-0000-000000000001", "addressSpace": "10.2.0.0/16" } } }"#;
+    let diags = match load_str("fleet.json", text, Syntax::Json) {
+        Err(Error::Invalid(d)) => d,
+        other => panic!("accepted ({:?})", other.map(|e| e.name)),
+    };
+    let missing: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.code == Code::MissingKey)
+        .collect();
+    assert!(!missing.is_empty(), "{diags:#?}");
+    for d in missing {
+        assert_eq!(
+            (d.file.as_str(), d.pointer.as_str()),
+            ("fleet.json", "/spokes/s0000")
+        );
+        assert!(d.hint.contains("inherits nothing"), "{}", d.hint);
+        assert!(!d.hint.contains("extend a built-in profile"), "{}", d.hint);
+        assert!(
+            d.hint.contains("aks-harden profiles show prod"),
+            "{}",
+            d.hint
+        );
+    }
+}

@@ -686,7 +686,8 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// Check a resolved document against the estate schema and deserialise it. All schema problems
 /// come back at once.
 pub fn to_estate_file(resolved: &Resolved) -> Result<EstateFile, Vec<Diagnostic>> {
-    let diags = schema::check(&resolved.value);
+    let base = &resolved.layers[..resolved.layers.len().saturating_sub(1)];
+    let diags = schema::check(&resolved.value, base);
     if !diags.is_empty() {
         return Err(resolved.attribute(diags));
     }
@@ -739,7 +740,7 @@ pub fn repair(resolved: &Resolved, diags: &[Diagnostic]) -> Option<EstateFile> {
             _ => return None,
         }
     }
-    if !schema::check(&doc).is_empty() {
+    if !schema::check(&doc, &[]).is_empty() {
         return None;
     }
     serde_json::from_value(doc).ok()

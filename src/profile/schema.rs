@@ -48,7 +48,9 @@ fn validator() -> Option<&'static jsonschema::Validator> {
 }
 
 /// Every schema problem in `doc`, in document order.
-pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
+/// `base` holds the layers the document extends, nearest last: a missing key's hint then says
+/// what they do and do not give.
+pub(crate) fn check(doc: &Value, base: &[super::Layer]) -> Vec<Diagnostic> {
     let Some(validator) = validator() else {
         return vec![Diagnostic::error(
             Code::WrongType,
@@ -84,9 +86,7 @@ pub(crate) fn check(doc: &Value) -> Vec<Diagnostic> {
                     Code::MissingKey,
                     at.clone(),
                     format!("missing required key {name:?}"),
-                    format!(
-                        "add {name:?}, or extend a built-in profile that sets it (\"extends\": \"prod\")"
-                    ),
+                    missing_key_hint(name, &at, base),
                 ));
             }
             ValidationErrorKind::Type { kind } => {
@@ -305,6 +305,54 @@ fn levenshtein(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// What to do about a missing key, truthful about what the extended layer gives: a spoke the
+/// base does not name inherits nothing from the base's spokes.
+fn missing_key_hint(name: &str, at: &str, base: &[super::Layer]) -> String {
+    let Some(nearest) = base.last() else {
+        return format!(
+            "add {name:?}, or extend a built-in profile that sets it (\"extends\": \"prod\")"
+        );
+    };
+    let new_spoke = at
+        .strip_prefix("/spokes/")
+        .map(|rest| rest.split('/').next().unwrap_or_default())
+        .filter(|key| {
+            base.iter()
+                .all(|l| l.value.pointer(&format!("/spokes/{key}")).is_none())
+        });
+    match new_spoke {
+        Some(key) => {
+            let example = base.iter().find_map(|l| {
+                let profile = l.file.strip_prefix("profile:")?;
+                let spoke = l.value.get("spokes")?.as_object()?.keys().next()?.clone();
+                Some(format!(
+                    "; `aks-harden profiles show {profile}` prints its spoke {spoke:?} to copy from"
+                ))
+            });
+            format!(
+                "add {name:?} at {at}: spoke {key:?} is not one of {}'s spokes, so it inherits nothing from them{}",
+                nearest.file,
+                example.unwrap_or_default()
+            )
+        }
+        None => {
+            let path = format!("{at}/{name}");
+            let place = if at.is_empty() {
+                "at the top level".to_string()
+            } else {
+                format!("at {at}")
+            };
+            match base.iter().rev().find(|l| l.value.pointer(&path).is_some()) {
+                Some(l) => format!(
+                    "{} sets {name:?}, but this file removes it with null (RFC 7386 merge): give it a value {place} or drop the null",
+                    l.file
+                ),
+                None => format!("add {name:?} {place}: {} does not set it", nearest.file),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{check, did_you_mean};
@@ -313,7 +361,7 @@ mod tests {
     #[test]
     fn wrong_type_names_the_expected_types() {
         let message = |doc, pointer: &str| {
-            check(&doc)
+            check(&doc, &[])
                 .into_iter()
                 .find(|d| d.pointer == pointer)
                 .map(|d| d.message)
