@@ -40,6 +40,7 @@ pub mod audit;
 pub mod azure;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod model;

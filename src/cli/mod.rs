@@ -3,6 +3,7 @@
 //! error.
 
 pub mod audit;
+pub mod diff;
 
 use crate::emit::Format;
 use crate::{Error, Estate, Options, diag::Diagnostic, profile};
@@ -41,6 +42,8 @@ pub enum Command {
     },
     /// List the control catalogue.
     Controls,
+    /// Compare two estates, profiles, git revisions or output folders: resources and posture.
+    Diff(diff::DiffArgs),
     /// List the built-in profiles, or show one resolved.
     Profiles {
         /// `show NAME` prints the resolved profile as JSON.
@@ -130,6 +133,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
         Command::Audit(args) => audit::audit_cmd(&args, out, err),
         Command::Explain { control } => audit::explain_cmd(&control, out, err),
         Command::Controls => audit::controls_cmd(out, err),
+        Command::Diff(args) => diff::diff_cmd(&args, out, err),
         Command::Schema => {
             let _ = write!(out, "{}", profile::estate_schema_text());
             Exit::Success
