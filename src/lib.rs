@@ -42,6 +42,7 @@ pub mod cli;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod init;
 pub mod ir;
 pub mod model;
 pub mod plan;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod diff;
+pub mod init;
 
 use crate::emit::Format;
 use crate::{Error, Estate, Options, diag::Diagnostic, profile};
@@ -42,6 +43,8 @@ pub enum Command {
     },
     /// List the control catalogue.
     Controls,
+    /// Write a starter estate file that extends a built-in profile.
+    Init(init::InitArgs),
     /// Compare two estates, profiles, git revisions or output folders: resources and posture.
     Diff(diff::DiffArgs),
     /// List the built-in profiles, or show one resolved.
@@ -134,6 +137,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
         Command::Explain { control } => audit::explain_cmd(&control, out, err),
         Command::Controls => audit::controls_cmd(out, err),
         Command::Diff(args) => diff::diff_cmd(&args, out, err),
+        Command::Init(args) => init::init_cmd(&args, out, err),
         Command::Schema => {
             let _ = write!(out, "{}", profile::estate_schema_text());
             Exit::Success
