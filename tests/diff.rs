@@ -422,3 +422,14 @@ fn bad_sides_name_the_problem_and_exit_2() {
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("arm/main.json"), "{}", stderr(&o));
 }
+
+#[path = "../examples/review.rs"]
+#[allow(dead_code)]
+mod review;
+
+#[test]
+fn the_review_example_refuses_a_public_api_server() {
+    let (markdown, ok) = review::run().expect("the example runs");
+    assert!(!ok, "the proposal makes API-PRIVATE fail");
+    assert!(markdown.contains("| 💥 | `API-PRIVATE`"), "{markdown}");
+}
