@@ -3,6 +3,9 @@
 //! error.
 
 pub mod audit;
+pub mod diff;
+pub mod init;
+pub mod shell;
 
 use crate::emit::Format;
 use crate::{Error, Estate, Options, diag::Diagnostic, profile};
@@ -15,6 +18,9 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "aks-harden", version, about, long_about = None)]
 pub struct Cli {
+    /// Print nothing on success (`gen`, `validate`, `init`, `man --out`): for scripts.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -41,12 +47,20 @@ pub enum Command {
     },
     /// List the control catalogue.
     Controls,
+    /// Write a starter estate file that extends a built-in profile.
+    Init(init::InitArgs),
+    /// Compare two estates, profiles, git revisions or output folders: resources and posture.
+    Diff(diff::DiffArgs),
     /// List the built-in profiles, or show one resolved.
     Profiles {
         /// `show NAME` prints the resolved profile as JSON.
         #[command(subcommand)]
         action: Option<ProfilesAction>,
     },
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(shell::CompletionsArgs),
+    /// Print the man page, or write every page into a folder.
+    Man(shell::ManArgs),
 }
 
 /// `profiles` actions.
@@ -124,12 +138,17 @@ impl From<Exit> for ExitCode {
 
 /// Run the CLI with already-parsed arguments, writing to the given streams.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let quiet = cli.quiet;
     let code = match cli.command {
-        Command::Gen(args) => gen_cmd(&args, out, err),
-        Command::Validate { file } => validate_cmd(&file, out, err),
+        Command::Gen(args) => shell::quietly(quiet, out, |o| gen_cmd(&args, o, err)),
+        Command::Validate { file } => shell::quietly(quiet, out, |o| validate_cmd(&file, o, err)),
         Command::Audit(args) => audit::audit_cmd(&args, out, err),
         Command::Explain { control } => audit::explain_cmd(&control, out, err),
         Command::Controls => audit::controls_cmd(out, err),
+        Command::Diff(args) => diff::diff_cmd(&args, out, err),
+        Command::Init(args) => shell::quietly(quiet, out, |o| init::init_cmd(&args, o, err)),
+        Command::Completions(args) => shell::completions_cmd(&args, out),
+        Command::Man(args) => shell::quietly(quiet, out, |o| shell::man_cmd(&args, o, err)),
         Command::Schema => {
             let _ = write!(out, "{}", profile::estate_schema_text());
             Exit::Success
