@@ -94,12 +94,9 @@ fn error(message: String, hint: &str) -> InitError {
 
 /// Whether `name` is a valid estate name: 2 to 10 lowercase letters and digits, starting with a
 /// letter.
+/// Whether `name` passes the rule validation applies to estate names.
 fn valid_name(name: &str) -> bool {
-    (2..=10).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    crate::validate::names::ESTATE.check(name).is_none()
 }
 
 /// Replace a leading `10.<from>.` with `10.<to>.`.

@@ -80,7 +80,7 @@ pub enum TierArg {
     Regulated,
 }
 
-fn severity(s: SeverityArg) -> Severity {
+pub(super) fn severity(s: SeverityArg) -> Severity {
     match s {
         SeverityArg::Critical => Severity::Critical,
         SeverityArg::High => Severity::High,

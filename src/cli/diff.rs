@@ -3,8 +3,8 @@
 //! `git show` happens here, never in the library.
 
 use super::Exit;
-use super::audit::SeverityArg;
-use crate::audit::{self, Date, Input, Report, Severity, Source};
+use super::audit::{SeverityArg, severity};
+use crate::audit::{self, Date, Input, Report, Source};
 use crate::{Error, Syntax};
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -205,15 +205,6 @@ fn print_failure(f: Failure, err: &mut dyn Write) -> Exit {
             let _ = writeln!(err, "error: {e}");
             Exit::Error
         }
-    }
-}
-
-fn severity(s: SeverityArg) -> Severity {
-    match s {
-        SeverityArg::Critical => Severity::Critical,
-        SeverityArg::High => Severity::High,
-        SeverityArg::Medium => Severity::Medium,
-        SeverityArg::Low => Severity::Low,
     }
 }
 

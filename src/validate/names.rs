@@ -231,7 +231,12 @@ impl NameRule {
         if n < self.min || n > self.max {
             return Some((
                 Code::NameLength,
-                format!("has {n} characters, outside {}..={}", self.min, self.max),
+                format!(
+                    "has {n} character{}; it takes {} to {}",
+                    if n == 1 { "" } else { "s" },
+                    self.min,
+                    self.max
+                ),
             ));
         }
         if let Some(c) = name.chars().find(|c| !(self.chars)(*c)) {
