@@ -9,7 +9,6 @@ mod flatten;
 mod lines;
 mod resource;
 
-use super::expr;
 use crate::emit::arm;
 use crate::ir::Template;
 use crate::posture::Tier;
@@ -175,7 +174,7 @@ impl Input {
 
     fn template_doc(doc: &Json, values: Map<String, Json>, source: Source) -> Input {
         let (resources, notes) = flatten::flatten(doc, &values);
-        let mut input = Input {
+        Input {
             kind: Kind::Template,
             source,
             tier: Context::default().tier,
@@ -184,9 +183,7 @@ impl Input {
             resources,
             notes,
             lines: BTreeMap::new(),
-        };
-        input.label_resources();
-        input
+        }
     }
 
     /// Audit the JSON of a live cluster (`az aks show -o json`; an array from `az aks list`
@@ -270,19 +267,6 @@ impl Input {
         })
     }
 
-    fn label_resources(&mut self) {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for r in &mut self.resources {
-            let n = counts.entry(r.rtype.to_ascii_lowercase()).or_default();
-            *n += 1;
-            r.label = if expr::is_expression(&r.name) {
-                format!("{}#{}", r.short_type(), n)
-            } else {
-                r.name.clone()
-            };
-        }
-    }
-
     /// Resources of a type, with their index.
     pub fn of_type<'a>(&'a self, t: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> + 'a {
         self.resources
@@ -315,8 +299,17 @@ impl Input {
     }
 }
 
-/// The values of a parameter file (`{"parameters": {...}}`, or the bare object).
+/// The values of a parameter file: the deployment parameters form (`{"parameters": {...}}`),
+/// the bare object, or what `bicep build-params --stdout` prints for a `.bicepparam` file (the
+/// parameters form as the string `parametersJson`).
 fn parameter_values(doc: &Json) -> Map<String, Json> {
+    if let Some(inner) = doc
+        .get("parametersJson")
+        .and_then(Json::as_str)
+        .and_then(|s| serde_json::from_str::<Json>(s).ok())
+    {
+        return parameter_values(&inner);
+    }
     let params = doc.get("parameters").unwrap_or(doc);
     params.as_object().cloned().unwrap_or_default()
 }
