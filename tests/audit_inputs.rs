@@ -178,3 +178,121 @@ fn a_bicepparam_build_is_a_parameter_file() {
     let r = audit::audit(&input, today());
     assert_eq!(r.count(Outcome::Unknown), 0);
 }
+
+fn plan(f: &str) -> Report {
+    let uri = format!("{FIXTURES}/plans/{f}");
+    let input = Input::from_plan(Source::new(
+        uri.clone(),
+        uri,
+        Some(read(&format!("plans/{f}"))),
+    ))
+    .expect("a plan");
+    audit::audit(&input, today())
+}
+
+#[test]
+fn a_plan_is_judged_as_its_equivalent_template() {
+    let t = template("bicep-symbolic.json");
+    let p = plan("multi-module.tfplan.json");
+    let outcomes = |r: &Report| -> Vec<(&'static str, Outcome)> {
+        r.results
+            .iter()
+            .map(|x| (x.control.id, x.outcome))
+            .collect()
+    };
+    assert_eq!(outcomes(&p), outcomes(&t));
+    // Every module's resources, each for_each and count instance.
+    let names: Vec<(&str, &str)> = p
+        .input
+        .resources
+        .iter()
+        .map(|r| (r.rtype.as_str(), r.name.as_str()))
+        .collect();
+    for want in [
+        (
+            "Microsoft.Network/networkSecurityGroups",
+            "nsg-fabrikam-nodes",
+        ),
+        (
+            "Microsoft.Network/virtualNetworks/subnets",
+            "vnet-fabrikam/snet-nodes",
+        ),
+        (
+            "Microsoft.ManagedIdentity/userAssignedIdentities",
+            "id-fabrikam-kubelet",
+        ),
+        ("Microsoft.ContainerService/managedClusters", "aks-fabrikam"),
+        (
+            "Microsoft.ContainerService/managedClusters/agentPools",
+            "aks-fabrikam/apps",
+        ),
+    ] {
+        assert!(names.contains(&want), "{want:?} in {names:#?}");
+    }
+    let get = |name: &str, path: &str| {
+        let r = p
+            .input
+            .resources
+            .iter()
+            .find(|r| r.name == name)
+            .expect(name);
+        r.get(path)
+    };
+    // An id known after apply is the id of the resource the configuration references, through
+    // module outputs and variables; anything else known after apply is unknown.
+    assert_eq!(
+        get(
+            "vnet-fabrikam/snet-nodes",
+            "properties.networkSecurityGroup.id"
+        )
+        .str(),
+        Some("Microsoft.Network/networkSecurityGroups/nsg-fabrikam-nodes")
+    );
+    assert_eq!(
+        get(
+            "aks-fabrikam",
+            "properties.agentPoolProfiles[0].vnetSubnetID"
+        )
+        .str(),
+        Some("Microsoft.Network/virtualNetworks/vnet-fabrikam/subnets/snet-nodes")
+    );
+    assert!(matches!(
+        get("aks-fabrikam", "properties.identityProfile.kubeletidentity.clientId"),
+        audit::input::Look::Unknown(u) if u.contains("known after apply")
+    ));
+    let out = audit::render(&p, ReportFormat::Text, Severity::High).expect("text");
+    settings().bind(|| insta::assert_snapshot!("plan-multi-module-text", out));
+}
+
+#[test]
+fn audit_plan_on_the_command_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aks-harden"))
+        .args([
+            "audit",
+            "--plan",
+            &format!("{FIXTURES}/plans/multi-module.tfplan.json"),
+            "--format",
+            "json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("AKS_HARDEN_TODAY", "2025-06-01")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_aks-harden"))
+        .args([
+            "audit",
+            "--plan",
+            &format!("{FIXTURES}/templates/bicep-weak.json"),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a Terraform plan"));
+}

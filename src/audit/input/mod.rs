@@ -1,6 +1,7 @@
 //! What the audit judges: ARM-shaped resources, flattened from planned resources (the IR as the
 //! ARM emitter spells it), from any ARM template (nested inline deployments and child resources
-//! included, parameters substituted), or from the JSON of a live cluster (`az aks show -o json`).
+//! included, evaluated as Resource Manager expands it), from a Terraform plan (azurerm and azapi
+//! resources read back as ARM), or from the JSON of a live cluster (`az aks show -o json`).
 //!
 //! Values the audit cannot evaluate are replaced by an *unknown* marker that keeps the expression,
 //! so a check can say "unknown" instead of guessing.
@@ -8,6 +9,7 @@
 mod flatten;
 mod lines;
 mod resource;
+mod terraform;
 
 use crate::emit::arm;
 use crate::ir::Template;
@@ -184,6 +186,29 @@ impl Input {
             notes,
             lines: BTreeMap::new(),
         }
+    }
+
+    /// Audit a Terraform plan: the JSON `terraform show -json plan.out` prints (its text is
+    /// `source.text`). Its azurerm and azapi resources are judged as the ARM resources they
+    /// stand for; values known only after apply are unknown. Reports call it a template input.
+    pub fn from_plan(source: Source) -> Result<Input, InputError> {
+        let text = source
+            .text
+            .clone()
+            .ok_or_else(|| input_error("no plan JSON"))?;
+        let doc: Json = serde_json::from_str(&text)
+            .map_err(|e| input_error(format!("not JSON from `terraform show -json`: {e}")))?;
+        let (resources, notes) = terraform::resources(&doc).map_err(input_error)?;
+        Ok(Input {
+            kind: Kind::Template,
+            lines: json_lines(&text),
+            source,
+            tier: Tier::Prod,
+            waivers: Vec::new(),
+            tags: None,
+            resources,
+            notes,
+        })
     }
 
     /// Audit the JSON of a live cluster (`az aks show -o json`; an array from `az aks list`
