@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// `audit` arguments.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("input").required(true).args(["profile", "estate", "template", "live"])))]
+#[command(group(ArgGroup::new("input").required(true).args(["profile", "estate", "template", "plan", "live"])))]
 pub struct AuditArgs {
     /// A built-in profile: dev, staging, prod or regulated.
     #[arg(long)]
@@ -27,6 +27,9 @@ pub struct AuditArgs {
     /// A parameter file for --template; parameters it does not give take their defaults.
     #[arg(long, requires = "template")]
     pub parameters: Option<PathBuf>,
+    /// A Terraform plan as JSON: `terraform show -json plan.out` (azurerm and azapi resources).
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
     /// The JSON of a live cluster: `az aks show -o json` (or `az aks list -o json`).
     #[arg(long)]
     pub live: Option<PathBuf>,
@@ -158,13 +161,17 @@ fn judge(args: &AuditArgs, today: Date, err: &mut dyn Write) -> Result<Report, E
         };
         Input::from_template(Source::new(uri(f), uri(f), Some(text)), params.as_deref())
             .map_err(|e| fail(format!("{}: {}", f.display(), e.message), err))?
+    } else if let Some(f) = &args.plan {
+        let text = read(f).map_err(|e| fail(e, err))?;
+        Input::from_plan(Source::new(uri(f), uri(f), Some(text)))
+            .map_err(|e| fail(format!("{}: {}", f.display(), e.message), err))?
     } else if let Some(f) = &args.live {
         let text = read(f).map_err(|e| fail(e, err))?;
         Input::from_live(Source::new(uri(f), uri(f), Some(text)))
             .map_err(|e| fail(format!("{}: {}", f.display(), e.message), err))?
     } else {
         return Err(fail(
-            "give --profile, --estate, --template or --live".into(),
+            "give --profile, --estate, --template, --plan or --live".into(),
             err,
         ));
     };

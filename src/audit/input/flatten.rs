@@ -1,18 +1,42 @@
-//! Flattening a template into resources: parameters and variables evaluated where they can be,
-//! nested inline deployments followed with their scopes, child resources declared inside their
-//! parents lifted out with their full type and name.
+//! Flattening a template into resources, as Azure Resource Manager expands it before a
+//! deployment: parameters (given, defaulted, or `null` when nullable), variables (with their
+//! `copy` loops), resource `condition`s (a resource whose condition is false does not exist),
+//! resource and property `copy` loops with counts the template decides, nested inline
+//! deployments with inner or outer expression scope, `languageVersion: 2.0` templates whose
+//! resources are an object keyed by symbolic name, and child resources declared inside their
+//! parents, lifted out with their full type and name.
+//!
+//! A resource whose name cannot be evaluated is named after its symbolic name (or type) and its
+//! JSON path in the template, never after a fragment of an expression.
 
-use super::resource::{Place, Resource, unknown_value};
-use crate::audit::expr::{self, Env, Unknown, Val};
+use super::resource::{Place, Resource};
+use crate::audit::expr::{self, Env, Unknown, Val, known, to_marker};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// How many instances a copy loop may expand to before it is judged once instead.
+const MAX_COPIES: i64 = 200;
 
 /// The resources of a template, with parameter values from `values` (else the defaults), and
 /// notes on what could not be followed (linked templates, undefined parameters).
 pub(super) fn flatten(doc: &Json, values: &Map<String, Json>) -> (Vec<Resource>, Vec<String>) {
     let mut fl = Flattener::default();
-    let root_scope = Flattener::root_scope(doc, values);
+    let root_scope = Scope::of(doc, &|name, def, scope| {
+        let given = values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v);
+        match given {
+            Some(v) if v.get("value").is_some() => Ok(v["value"].clone()),
+            Some(v) if v.get("reference").is_some() => Err(Unknown(format!(
+                "parameters('{name}') (a Key Vault reference)"
+            ))),
+            _ => default_value(name, def, scope),
+        }
+    });
     let rg = if schema_is_subscription_level(doc) {
         None
     } else {
@@ -42,37 +66,89 @@ fn get_ci<'a>(o: &'a Json, key: &str) -> Option<&'a Json> {
     })
 }
 
+/// A parameter's default: its `defaultValue` evaluated, `null` when it is nullable, else unknown.
+fn default_value(name: &str, def: &Json, scope: &Scope) -> Val {
+    match get_ci(def, "defaultValue") {
+        Some(d) => eval_value(d, scope).map_err(|_| Unknown(format!("parameters('{name}')"))),
+        None if get_ci(def, "nullable").and_then(Json::as_bool) == Some(true) => Ok(Json::Null),
+        None => Err(Unknown(format!("parameters('{name}')"))),
+    }
+}
+
 /// A template's parameters and variables.
 struct Scope {
     params: IndexMap<String, Val>,
     vars: Map<String, Json>,
+    var_loops: Vec<Json>,
+    cache: RefCell<BTreeMap<String, Val>>,
     depth: RefCell<u32>,
     undefined: RefCell<Vec<String>>,
 }
 
+/// How a parameter gets its value: (name, definition, the scope so far).
+type Given<'a> = dyn Fn(&str, &Json, &Scope) -> Val + 'a;
+
 impl Scope {
-    /// A scope for `template`: its variables, no parameter values yet.
-    fn of(template: &Json) -> Scope {
-        Scope {
+    /// The scope of `template`: its variables, and its parameters valued by `given` in order (a
+    /// default may use the parameters before it).
+    fn of(template: &Json, given: &Given) -> Scope {
+        let mut vars = template
+            .get("variables")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let var_loops = match vars.remove("copy") {
+            Some(Json::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        let mut scope = Scope {
             params: IndexMap::new(),
-            vars: template
-                .get("variables")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default(),
+            vars,
+            var_loops,
+            cache: RefCell::new(BTreeMap::new()),
             depth: RefCell::new(0),
             undefined: RefCell::new(Vec::new()),
+        };
+        let defs = template
+            .get("parameters")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (name, def) in &defs {
+            let val = given(name, def, &scope);
+            scope.params.insert(name.clone(), val);
         }
+        scope
     }
-}
 
-/// The parameter definitions of a template.
-fn parameter_definitions(template: &Json) -> Map<String, Json> {
-    template
-        .get("parameters")
-        .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default()
+    fn variable_uncached(&self, name: &str) -> Val {
+        let unknown = || Unknown(format!("variables('{name}')"));
+        if let Some(l) = self.var_loops.iter().find(|l| {
+            get_ci(l, "name")
+                .and_then(Json::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        }) {
+            let count = copy_count(l, self).map_err(|_| unknown())?;
+            let input = get_ci(l, "input").cloned().unwrap_or(Json::Null);
+            let mut out = Vec::new();
+            for i in 0..count {
+                let env = Looped {
+                    inner: self,
+                    name: Some(name),
+                    index: i,
+                };
+                out.push(to_marker(eval_value(&input, &env)));
+            }
+            return Ok(Json::Array(out));
+        }
+        let raw = self
+            .vars
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .ok_or_else(unknown)?;
+        eval_value(&raw, self)
+    }
 }
 
 impl Env for Scope {
@@ -91,77 +167,138 @@ impl Env for Scope {
     }
 
     fn variable(&self, name: &str) -> Val {
-        let Some(raw) = self
-            .vars
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-        else {
-            return Err(Unknown(format!("variables('{name}')")));
-        };
-        if *self.depth.borrow() > 16 {
+        let key = name.to_ascii_lowercase();
+        if let Some(v) = self.cache.borrow().get(&key) {
+            return v.clone();
+        }
+        if *self.depth.borrow() > 32 {
             return Err(Unknown(format!("variables('{name}')")));
         }
         *self.depth.borrow_mut() += 1;
-        let v = eval_top(&raw, self);
+        let v = self.variable_uncached(name);
         *self.depth.borrow_mut() -= 1;
-        v.map_err(|_| Unknown(format!("variables('{name}')")))
+        self.cache.borrow_mut().insert(key, v.clone());
+        v
     }
 }
 
-/// Evaluate a value; an expression string that cannot be evaluated makes the whole value
-/// unknown (nested unknowns become markers).
-fn eval_top(v: &Json, env: &dyn Env) -> Val {
-    match v {
-        Json::String(s) if expr::is_expression(s) => expr::eval_string(s, env),
-        other => Ok(eval_deep(other, env)),
+/// An environment inside one iteration of a copy loop.
+struct Looped<'a> {
+    inner: &'a dyn Env,
+    name: Option<&'a str>,
+    index: i64,
+}
+
+impl Env for Looped<'_> {
+    fn parameter(&self, name: &str) -> Val {
+        self.inner.parameter(name)
+    }
+
+    fn variable(&self, name: &str) -> Val {
+        self.inner.variable(name)
+    }
+
+    fn copy_index(&self, name: Option<&str>) -> Val {
+        match (name, self.name) {
+            (None, _) => Ok(Json::from(self.index)),
+            (Some(n), Some(m)) if n.eq_ignore_ascii_case(m) => Ok(Json::from(self.index)),
+            _ => self.inner.copy_index(name),
+        }
     }
 }
 
-/// Evaluate every expression inside a value; unknowns become markers.
-fn eval_deep(v: &Json, env: &dyn Env) -> Json {
+/// The `count` of a copy loop, when the template decides it.
+fn copy_count(l: &Json, env: &dyn Env) -> Result<i64, Unknown> {
+    let c = known(eval_value(get_ci(l, "count").unwrap_or(&Json::Null), env))?;
+    match c
+        .as_i64()
+        .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+    {
+        Some(n) if (0..=MAX_COPIES).contains(&n) => Ok(n),
+        _ => Err(Unknown("copy count".into())),
+    }
+}
+
+/// Evaluate a value: expressions evaluated, `[[` unescaped, property `copy` loops expanded;
+/// unknowns inside objects and arrays become markers.
+fn eval_value(v: &Json, env: &dyn Env) -> Val {
     match v {
-        Json::String(s) if expr::is_expression(s) => match expr::eval_string(s, env) {
-            Ok(v) => v,
-            Err(Unknown(u)) => unknown_value(&u),
-        },
-        Json::String(s) if s.starts_with("[[") => Json::String(s[1..].to_string()),
-        Json::Array(a) => Json::Array(a.iter().map(|x| eval_deep(x, env)).collect()),
+        Json::Array(a) => Ok(Json::Array(
+            a.iter().map(|x| to_marker(eval_value(x, env))).collect(),
+        )),
         Json::Object(o) => {
             let mut m = Map::new();
             for (k, x) in o {
                 if k == "copy" && x.is_array() {
-                    // Property loops: each named property is generated; judge it as unknown.
-                    for c in x.as_array().into_iter().flatten() {
-                        if let Some(n) = c.get("name").and_then(Json::as_str) {
-                            m.insert(n.to_string(), unknown_value(&format!("copy loop `{n}`")));
-                        }
+                    for l in x.as_array().into_iter().flatten() {
+                        let Some(n) = get_ci(l, "name").and_then(Json::as_str) else {
+                            continue;
+                        };
+                        let input = get_ci(l, "input").cloned().unwrap_or(Json::Null);
+                        let items = copy_count(l, env).map(|count| {
+                            (0..count)
+                                .map(|i| {
+                                    let looped = Looped {
+                                        inner: env,
+                                        name: Some(n),
+                                        index: i,
+                                    };
+                                    to_marker(eval_value(&input, &looped))
+                                })
+                                .collect::<Vec<_>>()
+                        });
+                        m.insert(
+                            n.to_string(),
+                            match items {
+                                Ok(items) => Json::Array(items),
+                                Err(_) => expr::marker(&format!("copy loop `{n}`")),
+                            },
+                        );
                     }
                     continue;
                 }
                 let key = if expr::is_expression(k) {
-                    match expr::eval_string(k, env) {
+                    match known(expr::eval_string(k, env)) {
                         Ok(Json::String(s)) => s,
                         _ => k.clone(),
                     }
                 } else {
                     k.clone()
                 };
-                m.insert(key, eval_deep(x, env));
+                m.insert(key, to_marker(eval_value(x, env)));
             }
-            Json::Object(m)
+            Ok(Json::Object(m))
         }
-        other => other.clone(),
+        other => expr::eval_json(other, env),
     }
 }
 
-fn eval_str(v: Option<&Json>, env: &dyn Env) -> Option<Result<String, String>> {
+/// A value as a string, when it is known.
+fn known_string(v: Option<&Json>, env: &dyn Env) -> Option<Result<String, String>> {
     let v = v?;
-    Some(match eval_top(v, env) {
+    Some(match known(eval_value(v, env)) {
         Ok(Json::String(s)) => Ok(s),
-        Ok(other) => Ok(other.to_string()),
+        Ok(other) => expr::text(&other).ok_or_else(|| other.to_string()),
         Err(Unknown(u)) => Err(u),
     })
+}
+
+/// A JSON pointer as a path: `/resources/3/properties/template/resources/aks` becomes
+/// `resources[3].properties.template.resources.aks`.
+fn json_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').filter(|s| !s.is_empty()) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.chars().all(|c| c.is_ascii_digit()) {
+            let _ = write!(out, "[{seg}]");
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -184,32 +321,40 @@ const BODY_SKIP: &[&str] = &[
     "metadata",
     "subscriptionId",
     "resourceGroup",
+    "import",
 ];
 
-impl Flattener {
-    fn root_scope(doc: &Json, values: &Map<String, Json>) -> Scope {
-        let mut scope = Scope::of(doc);
-        let defs = parameter_definitions(doc);
-        for (name, def) in &defs {
-            let given = values
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v);
-            let val = match given {
-                Some(v) if v.get("value").is_some() => Ok(v["value"].clone()),
-                Some(v) if v.get("reference").is_some() => Err(Unknown(format!(
-                    "parameters('{name}') (a Key Vault reference)"
-                ))),
-                _ => match get_ci(def, "defaultValue") {
-                    Some(d) => {
-                        eval_top(d, &scope).map_err(|_| Unknown(format!("parameters('{name}')")))
-                    }
-                    None => Err(Unknown(format!("parameters('{name}')"))),
-                },
-            };
-            scope.params.insert(name.clone(), val);
+/// Where a resource sits: its deployment's subscription and resource group, its JSON pointer,
+/// the deployments it is nested in, and its symbolic name (`languageVersion: 2.0`).
+struct At<'a> {
+    sub: &'a Place,
+    rg: Option<&'a Place>,
+    pointer: String,
+    deployment: &'a [String],
+    symbol: Option<&'a str>,
+    /// Where the template it is declared in starts, in `pointer`.
+    base: usize,
+}
+
+impl At<'_> {
+    /// Its JSON path inside its own template, and the deployments that template sits in:
+    /// `resources[2] of deployment hub/dev-access`.
+    fn path(&self) -> String {
+        let local = json_path(&self.pointer[self.base.min(self.pointer.len())..]);
+        if self.deployment.is_empty() {
+            local
+        } else {
+            format!("{local} of deployment {}", self.deployment.join("/"))
         }
-        scope
+    }
+}
+
+impl Flattener {
+    fn note(&self, note: String) {
+        let mut notes = self.notes.borrow_mut();
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
     }
 
     fn note_undefined(&self, scope: &Scope, deployment: &[String]) {
@@ -225,13 +370,9 @@ impl Flattener {
             format!("deployment `{}`", deployment.join("/"))
         };
         for p in undefined.drain(..) {
-            let note = format!(
+            self.note(format!(
                 "{at} uses parameter `{p}`, which is not declared in its scope; ARM will reject it"
-            );
-            let mut notes = self.notes.borrow_mut();
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
+            ));
         }
     }
 
@@ -247,17 +388,31 @@ impl Flattener {
         match doc.get("resources") {
             Some(Json::Array(a)) => {
                 for (i, r) in a.iter().enumerate() {
-                    let p = format!("{pointer}/resources/{i}");
-                    self.resource(r, None, scope, sub, rg, &p, deployment);
+                    let at = At {
+                        sub,
+                        rg,
+                        pointer: format!("{pointer}/resources/{i}"),
+                        deployment,
+                        symbol: None,
+                        base: pointer.len(),
+                    };
+                    self.looped(r, None, scope, &at);
                 }
             }
             Some(Json::Object(o)) => {
                 for (k, r) in o {
-                    let p = format!(
-                        "{pointer}/resources/{}",
-                        k.replace('~', "~0").replace('/', "~1")
-                    );
-                    self.resource(r, None, scope, sub, rg, &p, deployment);
+                    let at = At {
+                        sub,
+                        rg,
+                        pointer: format!(
+                            "{pointer}/resources/{}",
+                            k.replace('~', "~0").replace('/', "~1")
+                        ),
+                        deployment,
+                        symbol: Some(k),
+                        base: pointer.len(),
+                    };
+                    self.looped(r, None, scope, &at);
                 }
             }
             _ => {}
@@ -265,25 +420,50 @@ impl Flattener {
         self.note_undefined(scope, deployment);
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A resource, once per instance of its copy loop.
+    fn looped(&mut self, r: &Json, parent: Option<(&str, &str)>, env: &dyn Env, at: &At) {
+        let Some(l) = get_ci(r, "copy").filter(|l| l.is_object()) else {
+            self.resource(r, parent, env, at, None);
+            return;
+        };
+        let name = get_ci(l, "name").and_then(Json::as_str);
+        match copy_count(l, env) {
+            Ok(count) => {
+                for i in 0..count {
+                    let looped = Looped {
+                        inner: env,
+                        name,
+                        index: i,
+                    };
+                    self.resource(r, parent, &looped, at, Some(i));
+                }
+            }
+            Err(_) => {
+                let what = at
+                    .symbol
+                    .map_or_else(|| json_path(&at.pointer), str::to_string);
+                self.note(format!(
+                    "`{what}` is declared in a copy loop whose count the audit cannot evaluate; it is judged once"
+                ));
+                self.resource(r, parent, env, at, None);
+            }
+        }
+    }
+
     fn resource(
         &mut self,
         r: &Json,
         parent: Option<(&str, &str)>,
-        scope: &Scope,
-        sub: &Place,
-        rg: Option<&Place>,
-        pointer: &str,
-        deployment: &[String],
+        env: &dyn Env,
+        at: &At,
+        instance: Option<i64>,
     ) {
         if !r.is_object() || get_ci(r, "existing").and_then(Json::as_bool) == Some(true) {
             return;
         }
         if let Some(c) = get_ci(r, "condition") {
-            if let Ok(v) = eval_top(c, scope) {
-                if v == Json::Bool(false)
-                    || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
-                {
+            if let Ok(v) = known(eval_value(c, env)) {
+                if expr::truthy(&v) == Some(false) {
                     return;
                 }
             }
@@ -293,24 +473,41 @@ impl Flattener {
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_string();
-        let name = match eval_str(get_ci(r, "name"), scope) {
-            Some(Ok(n)) => n,
-            _ => raw_name.clone(),
+        let child =
+            parent.filter(|_| !raw_type.split('/').next().unwrap_or_default().contains('.'));
+        let rtype = match child {
+            Some((pt, _)) => format!("{pt}/{raw_type}"),
+            None => raw_type.to_string(),
         };
-        let (rtype, name) = match parent {
-            Some((pt, pn)) if !raw_type.split('/').next().unwrap_or_default().contains('.') => {
-                (format!("{pt}/{raw_type}"), format!("{pn}/{name}"))
+        let evaluated = known_string(get_ci(r, "name"), env).and_then(Result::ok);
+        let label = match &evaluated {
+            Some(n) => match child {
+                Some((_, pn)) => format!("{pn}/{n}"),
+                None => n.clone(),
+            },
+            None => {
+                let what = at.symbol.map_or_else(
+                    || rtype.rsplit('/').next().unwrap_or_default().to_string(),
+                    str::to_string,
+                );
+                let copy = instance.map(|i| format!(" (copy {i})")).unwrap_or_default();
+                format!("{what} at {}{copy}", at.path())
             }
-            _ => (raw_type.to_string(), name),
+        };
+        let name = match (&evaluated, child) {
+            (Some(_), _) => label.clone(),
+            (None, Some((_, pn))) => format!("{pn}/{label}"),
+            (None, None) => {
+                // One segment per level of the type; only the last one is this resource's own.
+                let levels = rtype.split('/').count().saturating_sub(1).max(1);
+                let mut segs = vec!["(unknown)".to_string(); levels - 1];
+                segs.push(label.clone());
+                segs.join("/")
+            }
         };
         if rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
-            self.deployment(r, &name, scope, sub, rg, pointer, deployment);
+            self.deployment(r, &name, env, at);
             return;
-        }
-        if get_ci(r, "copy").is_some() {
-            self.notes.borrow_mut().push(format!(
-                "`{name}` ({rtype}) is declared in a copy loop; it is judged once"
-            ));
         }
         let mut body = Map::new();
         if let Some(o) = r.as_object() {
@@ -318,46 +515,47 @@ impl Flattener {
                 if BODY_SKIP.iter().any(|s| s.eq_ignore_ascii_case(k)) {
                     continue;
                 }
-                body.insert(k.clone(), eval_deep(v, scope));
+                body.insert(k.clone(), to_marker(eval_value(v, env)));
             }
         }
-        let scope_attr = get_ci(r, "scope").map(|s| match eval_top(s, scope) {
-            Ok(Json::String(s)) => s,
-            Ok(other) => other.to_string(),
-            Err(_) => s.as_str().unwrap_or_default().to_string(),
+        let scope_attr = get_ci(r, "scope").map(|s| match known_string(Some(s), env) {
+            Some(Ok(s)) => s,
+            Some(Err(u)) => format!("[{u}]"),
+            None => String::new(),
         });
         self.out.push(Resource {
             rtype: rtype.clone(),
-            label: name.clone(),
+            label: if evaluated.is_some() {
+                name.clone()
+            } else {
+                label
+            },
             name: name.clone(),
             raw_name,
             scope: scope_attr,
             body: Json::Object(body),
-            subscription: sub.clone(),
-            resource_group: rg.cloned(),
-            pointer: pointer.to_string(),
-            properties_pointer: format!("{pointer}/properties"),
-            deployment: deployment.to_vec(),
+            subscription: at.sub.clone(),
+            resource_group: at.rg.cloned(),
+            pointer: at.pointer.clone(),
+            properties_pointer: format!("{}/properties", at.pointer),
+            deployment: at.deployment.to_vec(),
         });
         if let Some(Json::Array(children)) = get_ci(r, "resources") {
             for (i, c) in children.iter().enumerate() {
-                let p = format!("{pointer}/resources/{i}");
-                self.resource(c, Some((&rtype, &name)), scope, sub, rg, &p, deployment);
+                let child_at = At {
+                    sub: at.sub,
+                    rg: at.rg,
+                    pointer: format!("{}/resources/{i}", at.pointer),
+                    deployment: at.deployment,
+                    symbol: None,
+                    base: at.base,
+                };
+                self.looped(c, Some((&rtype, &name)), env, &child_at);
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn deployment(
-        &mut self,
-        r: &Json,
-        name: &str,
-        scope: &Scope,
-        sub: &Place,
-        rg: Option<&Place>,
-        pointer: &str,
-        deployment: &[String],
-    ) {
+    fn deployment(&mut self, r: &Json, name: &str, env: &dyn Env, at: &At) {
         let props = get_ci(r, "properties").cloned().unwrap_or(Json::Null);
         let Some(template) = get_ci(&props, "template").filter(|t| t.is_object()) else {
             if let Some(link) = get_ci(&props, "templateLink") {
@@ -365,58 +563,51 @@ impl Flattener {
                     .or_else(|| get_ci(link, "id"))
                     .and_then(Json::as_str)
                     .unwrap_or("?");
-                self.notes.borrow_mut().push(format!(
+                self.note(format!(
                     "deployment `{name}` links template `{uri}`; its resources are not audited"
                 ));
             }
             return;
         };
         let place = |key: &str| -> Option<Place> {
-            eval_str(get_ci(r, key), scope).map(|v| match v {
+            known_string(get_ci(r, key), env).map(|v| match v {
                 Ok(s) => Place::Known(s),
                 Err(u) => Place::Unknown(u),
             })
         };
-        let new_sub = place("subscriptionId").unwrap_or_else(|| sub.clone());
+        let new_sub = place("subscriptionId").unwrap_or_else(|| at.sub.clone());
         let given_rg = place("resourceGroup");
         let new_rg = if schema_is_subscription_level(template) {
             None
         } else {
             match given_rg {
                 Some(p) => Some(p),
-                None if get_ci(r, "subscriptionId").is_some() && rg.is_none() => {
+                None if get_ci(r, "subscriptionId").is_some() && at.rg.is_none() => {
                     Some(Place::Unknown("resourceGroup".into()))
                 }
-                None => rg.cloned().or(Some(Place::Unknown("resourceGroup".into()))),
+                None => at
+                    .rg
+                    .cloned()
+                    .or(Some(Place::Unknown("resourceGroup".into()))),
             }
         };
         let inner = get_ci(&props, "expressionEvaluationOptions")
             .and_then(|o| get_ci(o, "scope"))
             .and_then(Json::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
-        let mut path = deployment.to_vec();
+        let mut path = at.deployment.to_vec();
         path.push(name.to_string());
-        let tpointer = format!("{pointer}/properties/template");
+        let tpointer = format!("{}/properties/template", at.pointer);
         if inner {
             let given = get_ci(&props, "parameters").cloned().unwrap_or(Json::Null);
-            let mut inner_scope = Scope::of(template);
-            let defs = parameter_definitions(template);
-            for (pname, def) in &defs {
-                let passed = get_ci(&given, pname);
-                let val = match passed {
+            let inner_scope =
+                Scope::of(template, &|pname, def, scope| match get_ci(&given, pname) {
                     Some(p) if get_ci(p, "value").is_some() => {
-                        eval_top(get_ci(p, "value").unwrap_or(&Json::Null), scope)
+                        eval_value(get_ci(p, "value").unwrap_or(&Json::Null), env)
                     }
                     Some(_) => Err(Unknown(format!("parameters('{pname}') (a reference)"))),
-                    None => match get_ci(def, "defaultValue") {
-                        Some(d) => eval_top(d, &inner_scope)
-                            .map_err(|_| Unknown(format!("parameters('{pname}')"))),
-                        None => Err(Unknown(format!("parameters('{pname}')"))),
-                    },
-                };
-                inner_scope.params.insert(pname.clone(), val);
-            }
-            self.note_undefined(scope, deployment);
+                    None => default_value(pname, def, scope),
+                });
             self.template(
                 template,
                 &inner_scope,
@@ -426,7 +617,49 @@ impl Flattener {
                 &path,
             );
         } else {
-            self.template(template, scope, &new_sub, new_rg.as_ref(), &tpointer, &path);
+            // Outer scope: the nested template's expressions are the parent's.
+            let outer = Outer { env };
+            let doc = template.clone();
+            self.outer_template(&doc, &outer, &new_sub, new_rg.as_ref(), &tpointer, &path);
         }
     }
+
+    fn outer_template(
+        &mut self,
+        doc: &Json,
+        env: &Outer,
+        sub: &Place,
+        rg: Option<&Place>,
+        pointer: &str,
+        deployment: &[String],
+    ) {
+        let resources: Vec<(String, Option<String>, &Json)> = match doc.get("resources") {
+            Some(Json::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (format!("{pointer}/resources/{i}"), None, r))
+                .collect(),
+            Some(Json::Object(o)) => o
+                .iter()
+                .map(|(k, r)| (format!("{pointer}/resources/{k}"), Some(k.clone()), r))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (p, symbol, r) in resources {
+            let at = At {
+                sub,
+                rg,
+                pointer: p,
+                deployment,
+                symbol: symbol.as_deref(),
+                base: pointer.len(),
+            };
+            self.looped(r, None, env.env, &at);
+        }
+    }
+}
+
+/// The environment of a nested template in outer scope: its parent's.
+struct Outer<'a> {
+    env: &'a dyn Env,
 }

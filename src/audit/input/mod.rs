@@ -1,6 +1,7 @@
 //! What the audit judges: ARM-shaped resources, flattened from planned resources (the IR as the
 //! ARM emitter spells it), from any ARM template (nested inline deployments and child resources
-//! included, parameters substituted), or from the JSON of a live cluster (`az aks show -o json`).
+//! included, evaluated as Resource Manager expands it), from a Terraform plan (azurerm and azapi
+//! resources read back as ARM), or from the JSON of a live cluster (`az aks show -o json`).
 //!
 //! Values the audit cannot evaluate are replaced by an *unknown* marker that keeps the expression,
 //! so a check can say "unknown" instead of guessing.
@@ -8,8 +9,8 @@
 mod flatten;
 mod lines;
 mod resource;
+mod terraform;
 
-use super::expr;
 use crate::emit::arm;
 use crate::ir::Template;
 use crate::posture::Tier;
@@ -175,7 +176,7 @@ impl Input {
 
     fn template_doc(doc: &Json, values: Map<String, Json>, source: Source) -> Input {
         let (resources, notes) = flatten::flatten(doc, &values);
-        let mut input = Input {
+        Input {
             kind: Kind::Template,
             source,
             tier: Context::default().tier,
@@ -184,9 +185,30 @@ impl Input {
             resources,
             notes,
             lines: BTreeMap::new(),
-        };
-        input.label_resources();
-        input
+        }
+    }
+
+    /// Audit a Terraform plan: the JSON `terraform show -json plan.out` prints (its text is
+    /// `source.text`). Its azurerm and azapi resources are judged as the ARM resources they
+    /// stand for; values known only after apply are unknown. Reports call it a template input.
+    pub fn from_plan(source: Source) -> Result<Input, InputError> {
+        let text = source
+            .text
+            .clone()
+            .ok_or_else(|| input_error("no plan JSON"))?;
+        let doc: Json = serde_json::from_str(&text)
+            .map_err(|e| input_error(format!("not JSON from `terraform show -json`: {e}")))?;
+        let (resources, notes) = terraform::resources(&doc).map_err(input_error)?;
+        Ok(Input {
+            kind: Kind::Template,
+            lines: json_lines(&text),
+            source,
+            tier: Tier::Prod,
+            waivers: Vec::new(),
+            tags: None,
+            resources,
+            notes,
+        })
     }
 
     /// Audit the JSON of a live cluster (`az aks show -o json`; an array from `az aks list`
@@ -270,19 +292,6 @@ impl Input {
         })
     }
 
-    fn label_resources(&mut self) {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for r in &mut self.resources {
-            let n = counts.entry(r.rtype.to_ascii_lowercase()).or_default();
-            *n += 1;
-            r.label = if expr::is_expression(&r.name) {
-                format!("{}#{}", r.short_type(), n)
-            } else {
-                r.name.clone()
-            };
-        }
-    }
-
     /// Resources of a type, with their index.
     pub fn of_type<'a>(&'a self, t: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> + 'a {
         self.resources
@@ -315,8 +324,17 @@ impl Input {
     }
 }
 
-/// The values of a parameter file (`{"parameters": {...}}`, or the bare object).
+/// The values of a parameter file: the deployment parameters form (`{"parameters": {...}}`),
+/// the bare object, or what `bicep build-params --stdout` prints for a `.bicepparam` file (the
+/// parameters form as the string `parametersJson`).
 fn parameter_values(doc: &Json) -> Map<String, Json> {
+    if let Some(inner) = doc
+        .get("parametersJson")
+        .and_then(Json::as_str)
+        .and_then(|s| serde_json::from_str::<Json>(s).ok())
+    {
+        return parameter_values(&inner);
+    }
     let params = doc.get("parameters").unwrap_or(doc);
     params.as_object().cloned().unwrap_or_default()
 }

@@ -2,24 +2,16 @@
 //! that stands for a value the audit cannot evaluate, and resource ids taken apart.
 
 use crate::audit::expr;
-use serde_json::{Map, Value as Json};
-
-/// The key of the marker object that stands for a value the audit cannot evaluate.
-const UNKNOWN_KEY: &str = "\u{1}aks-harden-unknown";
+use serde_json::Value as Json;
 
 /// The marker for an unknown value.
 pub fn unknown_value(what: &str) -> Json {
-    let mut m = Map::new();
-    m.insert(UNKNOWN_KEY.into(), Json::String(what.to_string()));
-    Json::Object(m)
+    expr::marker(what)
 }
 
 /// If `v` is the unknown marker, what it stands for.
 pub fn as_unknown(v: &Json) -> Option<&str> {
-    v.as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o| o.get(UNKNOWN_KEY))
-        .and_then(Json::as_str)
+    expr::as_marker(v)
 }
 
 /// The subscription or resource group a resource is deployed to.

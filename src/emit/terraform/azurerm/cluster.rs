@@ -37,7 +37,7 @@ const POOL: &[Flat] = &[
 ];
 
 /// Maintenance schedules: (IR key, azurerm frequency, attributes below the key).
-const SCHEDULES: &[(&str, &str, &[Flat])] = &[
+pub(super) const SCHEDULES: &[(&str, &str, &[Flat])] = &[
     (
         "weekly",
         "Weekly",
@@ -67,7 +67,7 @@ const SCHEDULES: &[(&str, &str, &[Flat])] = &[
 ];
 
 /// A maintenance window, after its schedule.
-const WINDOW: &[Flat] = &[
+pub(super) const WINDOW: &[Flat] = &[
     ("duration", "durationHours", As::Int),
     ("start_time", "startTime", As::Str),
     ("utc_offset", "utcOffset", As::Str),
@@ -163,6 +163,64 @@ const SECURITY: &[Flat] = &[
     ),
 ];
 
+/// Access switches, from `properties`.
+const ACCESS: &[Flat] = &[
+    ("role_based_access_control_enabled", "enableRBAC", As::Bool),
+    ("local_account_disabled", "disableLocalAccounts", As::Bool),
+];
+
+/// The private endpoint of the API server, from `apiServerAccessProfile`.
+const PRIVATE: &[Flat] = &[
+    ("private_cluster_enabled", "enablePrivateCluster", As::Bool),
+    (
+        "private_cluster_public_fqdn_enabled",
+        "enablePrivateClusterPublicFQDN",
+        As::Bool,
+    ),
+];
+
+/// Run command, from `apiServerAccessProfile`.
+const RUN_COMMAND: &[Flat] = &[("run_command_enabled", "disableRunCommand", As::NotBool)];
+
+/// The customer-managed OS disk key, from `properties`.
+const DISK_ENCRYPTION: &[Flat] = &[("disk_encryption_set_id", "diskEncryptionSetID", As::Value)];
+
+/// How `azurerm_kubernetes_cluster` is read back as ARM: (azurerm block, ARM node, rows). The
+/// first System pool is `default_node_pool`.
+pub(super) const CLUSTER_READ_BACK: &[(&str, &str, &[Flat])] = &[
+    ("", "", CLUSTER),
+    ("", "properties", ACCESS),
+    ("", "properties.apiServerAccessProfile", PRIVATE),
+    ("", "properties.apiServerAccessProfile", RUN_COMMAND),
+    ("", "properties", ADDONS),
+    ("", "properties", SECURITY),
+    ("", "properties", DISK_ENCRYPTION),
+    (
+        "kubelet_identity",
+        "properties.identityProfile.kubeletidentity",
+        KUBELET,
+    ),
+    (
+        "azure_active_directory_role_based_access_control",
+        "properties.aadProfile",
+        ENTRA,
+    ),
+    (
+        "api_server_access_profile",
+        "properties.apiServerAccessProfile",
+        API_SERVER,
+    ),
+    (
+        "network_profile",
+        "properties.networkProfile",
+        NETWORK_PROFILE,
+    ),
+    ("default_node_pool", "properties.agentPoolProfiles[0]", POOL),
+];
+
+/// How `azurerm_kubernetes_cluster_node_pool` is read back as an ARM agent pool.
+pub(super) const POOL_READ_BACK: &[(&str, &str, &[Flat])] = &[("", "properties", POOL)];
+
 /// `azapi_update_resource` for the pieces azurerm cannot set.
 fn azapi_update(
     tx: &mut Tx,
@@ -244,21 +302,29 @@ fn maintenance_window(tx: &mut Tx, it: &Item, w: &N) -> Option<Json> {
     Some(json!([b.json()]))
 }
 
+/// The maintenance configurations azurerm has a block for: (ARM name, block).
+pub(super) const WINDOWS: [(&str, &str); 2] = [
+    (
+        "aksManagedAutoUpgradeSchedule",
+        "maintenance_window_auto_upgrade",
+    ),
+    (
+        "aksManagedNodeOSUpgradeSchedule",
+        "maintenance_window_node_os",
+    ),
+];
+
 /// The cluster's maintenance configurations, as its `maintenance_window_*` blocks.
 fn maintenance_windows(tx: &mut Tx, it: &Item, b: &mut B) {
     let items = tx.items;
     for m in items.iter().filter(|x| it.related(x, types::AKS_MAINT)) {
-        let attr = match m.name() {
-            "aksManagedAutoUpgradeSchedule" => "maintenance_window_auto_upgrade",
-            "aksManagedNodeOSUpgradeSchedule" => "maintenance_window_node_os",
-            _ => {
-                tx.err(
-                    m,
-                    "",
-                    "azurerm has no block for this maintenance configuration",
-                );
-                continue;
-            }
+        let Some(&(_, attr)) = WINDOWS.iter().find(|(n, _)| *n == m.name()) else {
+            tx.err(
+                m,
+                "",
+                "azurerm has no block for this maintenance configuration",
+            );
+            continue;
         };
         let w = m.root().get("properties.maintenanceWindow");
         let block = maintenance_window(tx, m, &w);
@@ -314,15 +380,7 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
     }
 
     // Access.
-    tx.copy(
-        it,
-        &p,
-        &mut b,
-        &[
-            ("role_based_access_control_enabled", "enableRBAC", As::Bool),
-            ("local_account_disabled", "disableLocalAccounts", As::Bool),
-        ],
-    );
+    tx.copy(it, &p, &mut b, ACCESS);
     let aad = p.get("aadProfile");
     if aad.present() && aad.get("managed").is("true") {
         let ab = tx.block(it, &aad, ENTRA);
@@ -332,19 +390,7 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
         );
     }
     let api = p.get("apiServerAccessProfile");
-    tx.copy(
-        it,
-        &api,
-        &mut b,
-        &[
-            ("private_cluster_enabled", "enablePrivateCluster", As::Bool),
-            (
-                "private_cluster_public_fqdn_enabled",
-                "enablePrivateClusterPublicFQDN",
-                As::Bool,
-            ),
-        ],
-    );
+    tx.copy(it, &api, &mut b, PRIVATE);
     let zone = api.get("privateDNSZone");
     let zone_value = match zone.v.and_then(scalar).as_deref() {
         Some(z) if z.eq_ignore_ascii_case("system") => js(zone.str().map(|_| "System")),
@@ -353,12 +399,7 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
         None => None,
     };
     b.put("private_dns_zone_id", zone_value);
-    tx.copy(
-        it,
-        &api,
-        &mut b,
-        &[("run_command_enabled", "disableRunCommand", As::NotBool)],
-    );
+    tx.copy(it, &api, &mut b, RUN_COMMAND);
     let ab = tx.block(it, &api, API_SERVER);
     b.put("api_server_access_profile", some_block(ab));
 
@@ -481,12 +522,7 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
         }
         b.put("service_mesh_profile", Some(json!([mb.json()])));
     }
-    tx.copy(
-        it,
-        &p,
-        &mut b,
-        &[("disk_encryption_set_id", "diskEncryptionSetID", As::Value)],
-    );
+    tx.copy(it, &p, &mut b, DISK_ENCRYPTION);
     tx.tags(it, &mut b);
     b.put(
         "lifecycle",

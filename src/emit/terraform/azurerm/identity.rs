@@ -9,6 +9,14 @@ use serde_json::Value as Json;
 /// `azurerm_user_assigned_identity`: flat.
 pub(super) const IDENTITY: &[Flat] = &[("location", "location", As::Value)];
 
+/// `azurerm_role_assignment`, from `properties`.
+pub(super) const ROLE_ASSIGNMENT: &[Flat] = &[
+    ("role_definition_id", "roleDefinitionId", As::Value),
+    ("principal_id", "principalId", As::Value),
+    ("principal_type", "principalType", As::Str),
+    ("description", "description", As::Str),
+];
+
 /// `azurerm_federated_identity_credential`.
 pub(super) fn federation(tx: &mut Tx, it: &Item) {
     let mut b = tx.named(it);
@@ -39,16 +47,6 @@ pub(super) fn role_assignment(tx: &mut Tx, it: &Item) {
         b.put("name", js(Some(it.name())));
     }
     b.put("scope", tx.target(it).map(Json::String));
-    tx.copy(
-        it,
-        &it.root().get("properties"),
-        &mut b,
-        &[
-            ("role_definition_id", "roleDefinitionId", As::Value),
-            ("principal_id", "principalId", As::Value),
-            ("principal_type", "principalType", As::Str),
-            ("description", "description", As::Str),
-        ],
-    );
+    tx.copy(it, &it.root().get("properties"), &mut b, ROLE_ASSIGNMENT);
     tx.emit(it, b);
 }

@@ -434,6 +434,71 @@ const KINDS: &[Kind] = &[
     Kind::folded(types::AKS_MAINT, types::AKS),
 ];
 
+/// An azurerm type read the other way, as ARM (the audit reads Terraform plans so): its ARM type
+/// and the attribute rows the translation writes, each as (azurerm block, ARM node, rows). The
+/// block is `""` for the resource itself, `name` for its first item, `name[]` for every item
+/// (each one ARM item of the node, which then ends in `[]`).
+pub(crate) struct ReadBack {
+    /// The azurerm resource type.
+    pub(crate) tf: &'static str,
+    /// The ARM resource type.
+    pub(crate) arm: &'static str,
+    /// Where the rows are read from and written to.
+    pub(crate) blocks: Vec<(&'static str, &'static str, &'static [Flat])>,
+}
+
+/// Every azurerm type the translation writes, read back as ARM, from [`KINDS`] and the rows its
+/// translators use.
+pub(crate) fn read_back() -> Vec<ReadBack> {
+    let mut out: Vec<ReadBack> = KINDS
+        .iter()
+        .filter(|k| !k.tf.is_empty())
+        .map(|k| ReadBack {
+            tf: k.tf,
+            arm: k.arm,
+            blocks: match (&k.how, k.arm) {
+                (How::Flat(rows), _) => vec![("", "", *rows)],
+                (_, types::AKS) => cluster::CLUSTER_READ_BACK.to_vec(),
+                (_, types::NSG) => vec![(
+                    "security_rule[]",
+                    "properties.securityRules[]",
+                    network::SECURITY_RULE,
+                )],
+                (_, types::VNET) => vec![("", "", network::VNET)],
+                (_, types::ROLE) => vec![("", "properties", identity::ROLE_ASSIGNMENT)],
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    out.push(ReadBack {
+        tf: "azurerm_kubernetes_cluster_node_pool",
+        arm: types::AKS_POOL,
+        blocks: cluster::POOL_READ_BACK.to_vec(),
+    });
+    out
+}
+
+/// The subnet associations azurerm writes as their own resources: (ARM property of the subnet,
+/// azurerm type, attribute holding the associated id).
+pub(crate) fn subnet_associations()
+-> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    network::ASSOCIATIONS
+        .iter()
+        .map(|&(prop, tf, attr, _)| (prop, tf, attr))
+}
+
+/// The maintenance windows of `azurerm_kubernetes_cluster`, read back: the ARM name of each
+/// window's configuration with its azurerm block, every schedule as (ARM key, azurerm
+/// frequency, rows), and the window's own rows.
+#[allow(clippy::type_complexity)]
+pub(crate) fn maintenance_read_back() -> (
+    [(&'static str, &'static str); 2],
+    &'static [(&'static str, &'static str, &'static [Flat])],
+    &'static [Flat],
+) {
+    (cluster::WINDOWS, cluster::SCHEDULES, cluster::WINDOW)
+}
+
 /// The kind of an ARM type.
 fn kind(rtype: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.arm == rtype)
@@ -766,7 +831,7 @@ fn json_or_null(v: Option<Json>) -> Json {
 
 /// How an IR value becomes an azurerm attribute.
 #[derive(Debug, Clone, Copy)]
-enum As {
+pub(crate) enum As {
     /// A string.
     Str,
     /// A boolean.
@@ -784,7 +849,7 @@ enum As {
 }
 
 /// A flat attribute: the azurerm attribute, the IR path it copies (below a node), and how.
-type Flat = (&'static str, &'static str, As);
+pub(crate) type Flat = (&'static str, &'static str, As);
 
 impl Tx<'_, '_> {
     fn err(&mut self, it: &Item, path: &str, msg: &str) {

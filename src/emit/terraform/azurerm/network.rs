@@ -22,7 +22,7 @@ pub(super) const PUBLIC_IP: &[Flat] = &[
 ];
 
 /// Every attribute of a `security_rule`, from a rule of `properties.securityRules`.
-const SECURITY_RULE: &[Flat] = &[
+pub(super) const SECURITY_RULE: &[Flat] = &[
     ("access", "properties.access", As::Value),
     ("description", "properties.description", As::Value),
     (
@@ -78,6 +78,20 @@ const SECURITY_RULE: &[Flat] = &[
     ),
 ];
 
+/// `azurerm_virtual_network`, from the root.
+pub(super) const VNET: &[Flat] = &[
+    (
+        "address_space",
+        "properties.addressSpace.addressPrefixes",
+        As::Value,
+    ),
+    (
+        "dns_servers",
+        "properties.dhcpOptions.dnsServers",
+        As::Value,
+    ),
+];
+
 /// Every attribute of a `route`, from a route of `properties.routes`.
 const ROUTE: &[Flat] = &[
     ("address_prefix", "properties.addressPrefix", As::Value),
@@ -108,7 +122,7 @@ const PEERING: &[Flat] = &[
 ];
 
 /// The association resources of a subnet: (IR property, azurerm type, attribute, label suffix).
-const ASSOCIATIONS: &[(&str, &str, &str, &str)] = &[
+pub(super) const ASSOCIATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "networkSecurityGroup.id",
         "azurerm_subnet_network_security_group_association",
@@ -170,21 +184,7 @@ pub(super) fn route_table(tx: &mut Tx, it: &Item) {
 
 /// `azurerm_virtual_network`, then each subnet as an `azurerm_subnet` with its associations.
 pub(super) fn vnet(tx: &mut Tx, it: &Item) {
-    let b = tx.located(
-        it,
-        &[
-            (
-                "address_space",
-                "properties.addressSpace.addressPrefixes",
-                As::Value,
-            ),
-            (
-                "dns_servers",
-                "properties.dhcpOptions.dnsServers",
-                As::Value,
-            ),
-        ],
-    );
+    let b = tx.located(it, VNET);
     tx.finish(it, b);
 
     let Some(vnet) = primary(tx.items, it.index) else {
