@@ -434,7 +434,8 @@ fn host_no_public_access(cx: &mut Cx) {
                 "properties.linuxProfile",
                 "is not set: no SSH key is passed to the nodes",
             ),
-            _ => cx.fail(
+            Look::Unknown(u) => cx.unevaluated(c, "properties.linuxProfile", u),
+            Look::Value(_) => cx.fail(
                 Some(c),
                 "properties.linuxProfile",
                 "passes an SSH key to the nodes; remove it",

@@ -360,11 +360,9 @@ fn id_managed_identity(cx: &mut Cx) {
                 "properties.servicePrincipalProfile.clientId",
                 format!("is `{}`: a service principal with a secret", show(v)),
             ),
-            Look::Unknown(u) => cx.fail(
-                Some(c),
-                "properties.servicePrincipalProfile",
-                format!("is set (client id `{u}`): a service principal with a secret"),
-            ),
+            Look::Unknown(u) => {
+                cx.unevaluated(c, "properties.servicePrincipalProfile.clientId", u);
+            }
             Look::Missing => cx.pass(
                 Some(c),
                 "properties.servicePrincipalProfile",

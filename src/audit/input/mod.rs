@@ -27,6 +27,8 @@ pub enum Kind {
     Estate,
     /// An ARM template.
     Template,
+    /// A Terraform plan (`terraform show -json`).
+    Plan,
     /// The JSON of a live cluster.
     Live,
 }
@@ -37,6 +39,7 @@ impl Kind {
         match self {
             Kind::Estate => "estate",
             Kind::Template => "template",
+            Kind::Plan => "plan",
             Kind::Live => "live",
         }
     }
@@ -190,7 +193,7 @@ impl Input {
 
     /// Audit a Terraform plan: the JSON `terraform show -json plan.out` prints (its text is
     /// `source.text`). Its azurerm and azapi resources are judged as the ARM resources they
-    /// stand for; values known only after apply are unknown. Reports call it a template input.
+    /// stand for; values known only after apply are unknown.
     pub fn from_plan(source: Source) -> Result<Input, InputError> {
         let text = source
             .text
@@ -200,7 +203,7 @@ impl Input {
             .map_err(|e| input_error(format!("not JSON from `terraform show -json`: {e}")))?;
         let (resources, notes) = terraform::resources(&doc).map_err(input_error)?;
         Ok(Input {
-            kind: Kind::Template,
+            kind: Kind::Plan,
             lines: json_lines(&text),
             source,
             tier: Tier::Prod,

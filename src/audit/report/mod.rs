@@ -339,7 +339,7 @@ impl Report {
                 best.or_else(|| estate_line(text, "/extends").map(|(l, _)| l))
                     .or(Some(1))
             }),
-            Kind::Template | Kind::Live => {
+            Kind::Template | Kind::Plan | Kind::Live => {
                 let found = f.and_then(|f| {
                     let res = self.input.resources.get(f.resource?)?;
                     let ptr = if f.path.is_empty() {
