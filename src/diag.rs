@@ -194,6 +194,8 @@ codes! {
     PoolSystem = "pool-system": "the cluster has no system node pool",
     Inconsistent = "inconsistent": "settings that contradict each other",
     RouteLoop = "route-loop": "a next hop that routes back through the firewall",
+    SubnetShared = "subnet-shared": "a subnet Azure wants for one service alone is shared with other resources",
+    IngressRoute = "ingress-route": "a route on the Application Gateway subnet that Azure rejects",
     WaiverUnknown = "waiver-unknown": "a waiver names no control",
     TierRequirement = "tier-requirement": "the tier demands a setting the estate does not have",
 }

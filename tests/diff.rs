@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 const PUBLIC_API_QA: &str = "tests/fixtures/diff/public-api-qa.json";
+const WAF_DETECTION_QA: &str = "tests/fixtures/diff/waf-detection-qa.json";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,9 +110,12 @@ fn public_api_and_a_new_spoke_put_the_new_failure_first() {
         &text,
         "properties.apiServerAccessProfile.authorizedIPRanges: (absent) → [\"203.0.113.0/24\"]\n",
     );
-    assert!(
-        !text.contains("resources removed"),
-        "nothing is removed: {text}"
+    // A public API server needs no private zone of its own: the zone, its links and the roles
+    // on it go, and nothing else.
+    at(&text, "resources removed (5):");
+    at(
+        &text,
+        "  - contoso-hub: Microsoft.Network/privateDnsZones prod.privatelink.westeurope.azmk8s.io\n",
     );
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
     settings().bind(|| insta::assert_snapshot!("diff__public-api-qa.txt", text));
@@ -225,7 +229,11 @@ fn the_library_types_every_change() {
     let base = aks_harden::load_profile("prod").expect("prod");
     let head = aks_harden::load_file(&root().join(PUBLIC_API_QA)).expect("fixture loads");
     let d = diff::estates(&base, &head, today());
-    assert_eq!(d.count(ChangeKind::Removed), 0);
+    assert_eq!(
+        d.count(ChangeKind::Removed),
+        5,
+        "the API server's own zone, links and roles"
+    );
     assert!(d.count(ChangeKind::Added) > 40, "a whole spoke is added");
     let worse = d.regressions(Severity::Critical);
     assert_eq!(worse.len(), 1);
@@ -432,4 +440,44 @@ fn the_review_example_refuses_a_public_api_server() {
     let (markdown, ok) = review::run().expect("the example runs");
     assert!(!ok, "the proposal makes API-PRIVATE fail");
     assert!(markdown.contains("| 💥 | `API-PRIVATE`"), "{markdown}");
+}
+
+/// A reviewer's case: the WAF turned to Detection and a spoke added. The new failing control
+/// comes first, then the added resources, then the WAF policy's changed mode; exit 1.
+#[test]
+fn waf_detection_and_a_new_spoke_put_the_new_failure_first() {
+    let o = run(["diff", "--base", "profile:prod", "--head", WAF_DETECTION_QA]);
+    assert_exit(&o, 1);
+    let text = stdout(&o);
+    let failure = at(&text, "high     NET-INGRESS-WAF        new failure");
+    let added = at(&text, "resources added (");
+    let changed = at(&text, "resources changed (");
+    assert!(failure < added && added < changed, "{text}");
+    at(
+        &text,
+        "  + contoso-qa-cluster: Microsoft.ContainerService/managedClusters aks-contoso-qa\n",
+    );
+    at(
+        &text,
+        "properties.policySettings.mode: \"Prevention\" → \"Detection\"\n",
+    );
+    assert!(!text.contains("resources removed"), "{text}");
+    settings().bind(|| insta::assert_snapshot!("diff__waf-detection-qa.txt", text));
+    let o = run([
+        "diff",
+        "--base",
+        "profile:prod",
+        "--head",
+        WAF_DETECTION_QA,
+        "--format",
+        "markdown",
+    ]);
+    assert_exit(&o, 1);
+    let md = stdout(&o);
+    assert!(
+        at(&md, "### Posture gets worse") < at(&md, "<details>"),
+        "regressions before the details: {md}"
+    );
+    at(&md, "`NET-INGRESS-WAF`");
+    settings().bind(|| insta::assert_snapshot!("diff__waf-detection-qa.md", md));
 }

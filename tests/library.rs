@@ -51,7 +51,10 @@ fn the_gate_can_be_turned_off_explicitly_and_the_report_still_comes_back() {
         .gate(Gate::Off);
     let g = generate(&e, &options).expect("rendered anyway");
     assert_eq!(
-        g.files.keys().collect::<Vec<_>>(),
+        g.files
+            .keys()
+            .filter(|k| k.starts_with("arm/"))
+            .collect::<Vec<_>>(),
         ["arm/main.json", "arm/main.parameters.json"]
     );
     let api = g

@@ -384,6 +384,9 @@ const REALISES: &[Realises] = &[
     scoped("azurerm_role_assignment", ROLE, "scope"),
     scoped("azurerm_management_lock", LOCK, "scope"),
     rz("azurerm_resource_policy_assignment", POLICY),
+    rz("azurerm_bastion_host", BASTION),
+    rz("azurerm_application_gateway", AGW),
+    rz("azurerm_web_application_firewall_policy", WAF),
 ];
 
 /// ARM resources azurerm folds into a block of their parent: parent type, block, ARM kind. The
@@ -434,7 +437,7 @@ const TF_ONLY: &[(&str, &str)] = &[
 /// The ARM kinds compared between ARM and Terraform: every kind the profiles render.
 const KINDS: &[&str] = &[
     RG, PRICING, LAW, UAI, FIC, VNET, PEERING, NSG, RT, PIP, FW, FWP, RCG, DNS_ZONE, DNS_LINK, PE,
-    PE_DNS, KV, KV_KEY, DES, ACR, AKS, POOL, MAINT, DIAG, ROLE, LOCK, POLICY,
+    PE_DNS, KV, KV_KEY, DES, ACR, AKS, POOL, MAINT, DIAG, ROLE, LOCK, POLICY, BASTION, AGW, WAF,
 ];
 
 /// The kinds the Terraform comparison must cover at the least.
@@ -693,6 +696,9 @@ const LOCK: &str = "Microsoft.Authorization/locks";
 const POLICY: &str = "Microsoft.Authorization/policyAssignments";
 const PRICING: &str = "Microsoft.Security/pricings";
 const RG: &str = "Microsoft.Resources/resourceGroups";
+const BASTION: &str = "Microsoft.Network/bastionHosts";
+const AGW: &str = "Microsoft.Network/applicationGateways";
+const WAF: &str = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies";
 
 const TF_AKS: &str = "azurerm_kubernetes_cluster";
 const TF_DEFAULT_POOL: &str = "azurerm_kubernetes_cluster.default_node_pool";
@@ -704,6 +710,11 @@ const TF_ACR: &str = "azurerm_container_registry";
 const TF_FWP: &str = "azurerm_firewall_policy";
 const TF_RT: &str = "azurerm_route_table";
 const TF_DIAG: &str = "azurerm_monitor_diagnostic_setting";
+const TF_BASTION: &str = "azurerm_bastion_host";
+const TF_AGW: &str = "azurerm_application_gateway";
+const TF_WAF: &str = "azurerm_web_application_firewall_policy";
+const TF_NSG: &str = "azurerm_network_security_group";
+const TF_LINK: &str = "azurerm_private_dns_zone_virtual_network_link";
 
 /// The taint azurerm spells as `only_critical_addons_enabled` on the default pool.
 const CRITICAL_ONLY: &str = "CriticalAddonsOnly=true:NoSchedule";
@@ -722,12 +733,12 @@ const SETTINGS: &[Setting] = &[
         at(TF_AKS, "private_cluster_public_fqdn_enabled"),
     ),
     Setting {
-        arm: lowercase,
+        arm: zone_mode,
         ..s(
             "private DNS zone",
             AKS,
             "properties/apiServerAccessProfile/privateDNSZone",
-            atn(TF_AKS, "private_dns_zone_id", lowercase),
+            atn(TF_AKS, "private_dns_zone_id", zone_mode),
         )
     },
     s(
@@ -1223,6 +1234,146 @@ const SETTINGS: &[Setting] = &[
         "properties/logAnalyticsDestinationType",
         at(TF_DIAG, "log_analytics_destination_type"),
     ),
+    // The operators' path and the ingress.
+    s("Bastion SKU", BASTION, "sku/name", at(TF_BASTION, "sku")),
+    s(
+        "Bastion tunnelling",
+        BASTION,
+        "properties/enableTunneling",
+        at(TF_BASTION, "tunneling_enabled"),
+    ),
+    s(
+        "Bastion IP connect",
+        BASTION,
+        "properties/enableIpConnect",
+        at(TF_BASTION, "ip_connect_enabled"),
+    ),
+    s(
+        "Bastion shareable links",
+        BASTION,
+        "properties/enableShareableLink",
+        at(TF_BASTION, "shareable_link_enabled"),
+    ),
+    s(
+        "WAF mode",
+        WAF,
+        "properties/policySettings/mode",
+        at(TF_WAF, "policy_settings[0].mode"),
+    ),
+    s(
+        "WAF request body check",
+        WAF,
+        "properties/policySettings/requestBodyCheck",
+        at(TF_WAF, "policy_settings[0].request_body_check"),
+    ),
+    s(
+        "WAF rule set",
+        WAF,
+        "properties/managedRules/managedRuleSets/0/ruleSetType",
+        at(TF_WAF, "managed_rules[0].managed_rule_set[0].type"),
+    ),
+    s(
+        "WAF rule set version",
+        WAF,
+        "properties/managedRules/managedRuleSets/0/ruleSetVersion",
+        at(TF_WAF, "managed_rules[0].managed_rule_set[0].version"),
+    ),
+    s(
+        "WAF bot manager",
+        WAF,
+        "properties/managedRules/managedRuleSets/1/ruleSetType",
+        at(TF_WAF, "managed_rules[0].managed_rule_set[1].type"),
+    ),
+    s(
+        "gateway SKU",
+        AGW,
+        "properties/sku/tier",
+        at(TF_AGW, "sku[0].tier"),
+    ),
+    s(
+        "gateway TLS policy",
+        AGW,
+        "properties/sslPolicy/policyName",
+        at(TF_AGW, "ssl_policy[0].policy_name"),
+    ),
+    s(
+        "gateway TLS policy type",
+        AGW,
+        "properties/sslPolicy/policyType",
+        at(TF_AGW, "ssl_policy[0].policy_type"),
+    ),
+    s(
+        "gateway listener protocol",
+        AGW,
+        "properties/httpListeners/0/properties/protocol",
+        at(TF_AGW, "http_listener[0].protocol"),
+    ),
+    s(
+        "gateway redirect listener protocol",
+        AGW,
+        "properties/httpListeners/1/properties/protocol",
+        at(TF_AGW, "http_listener[1].protocol"),
+    ),
+    s(
+        "gateway redirect type",
+        AGW,
+        "properties/redirectConfigurations/0/properties/redirectType",
+        at(TF_AGW, "redirect_configuration[0].redirect_type"),
+    ),
+    s(
+        "gateway certificate",
+        AGW,
+        "properties/sslCertificates/0/properties/keyVaultSecretId",
+        at(TF_AGW, "ssl_certificate[0].key_vault_secret_id"),
+    ),
+    s(
+        "gateway backend address",
+        AGW,
+        "properties/backendAddressPools/0/properties/backendAddresses/0/ipAddress",
+        at(TF_AGW, "backend_address_pool[0].ip_addresses[0]"),
+    ),
+    s(
+        "NSG first rule",
+        NSG,
+        "properties/securityRules/0/name",
+        at(TF_NSG, "security_rule[0].name"),
+    ),
+    s(
+        "NSG first rule access",
+        NSG,
+        "properties/securityRules/0/properties/access",
+        at(TF_NSG, "security_rule[0].access"),
+    ),
+    s(
+        "NSG first rule source",
+        NSG,
+        "properties/securityRules/0/properties/sourceAddressPrefix",
+        at(TF_NSG, "security_rule[0].source_address_prefix"),
+    ),
+    s(
+        "NSG first rule sources",
+        NSG,
+        "properties/securityRules/0/properties/sourceAddressPrefixes",
+        at(TF_NSG, "security_rule[0].source_address_prefixes"),
+    ),
+    s(
+        "NSG first rule port",
+        NSG,
+        "properties/securityRules/0/properties/destinationPortRange",
+        at(TF_NSG, "security_rule[0].destination_port_range"),
+    ),
+    s(
+        "NSG first rule ports",
+        NSG,
+        "properties/securityRules/0/properties/destinationPortRanges",
+        at(TF_NSG, "security_rule[0].destination_port_ranges"),
+    ),
+    s(
+        "DNS zone link registration",
+        DNS_LINK,
+        "properties/registrationEnabled",
+        at(TF_LINK, "registration_enabled"),
+    ),
 ];
 
 // Normalisations: each maps a spelling to the one compared.
@@ -1273,6 +1424,19 @@ fn lowercase(v: Option<&Value>) -> Option<Value> {
     v.map(|v| {
         v.as_str()
             .map_or_else(|| v.clone(), |s| json!(s.to_lowercase()))
+    })
+}
+
+/// A cluster's private DNS zone: `system` and `none` as they are (any case), a zone of its own as
+/// the zone's name, whichever way the format refers to it (ARM `resourceId(...)`, a Bicep symbol,
+/// a Terraform address); the zones themselves are compared as resources.
+fn zone_mode(v: Option<&Value>) -> Option<Value> {
+    let v = lowercase(v)?;
+    let s = v.as_str().unwrap_or_default();
+    Some(if s == "system" || s == "none" {
+        v.clone()
+    } else {
+        json!("a zone of its own")
     })
 }
 
@@ -1606,16 +1770,22 @@ fn settings_table_is_large_enough_and_covers_every_profile() {
     );
     let names: BTreeSet<&str> = SETTINGS.iter().map(|st| st.name).collect();
     assert_eq!(names.len(), SETTINGS.len(), "setting names are unique");
+    let mut carried: BTreeSet<&str> = BTreeSet::new();
     for profile in PROFILES {
         let reads = formats(profile);
         let table = settings(&reads[0]);
         for st in SETTINGS {
+            let has_kind = reads[0].res.iter().any(|r| r.rtype == st.rtype);
+            // Bastion and the Application Gateway exist only where the profile plans them.
             assert!(
-                table.keys().any(|(n, _)| n == st.name),
+                !has_kind || table.keys().any(|(n, _)| n == st.name),
                 "{profile}: no {} resource carries {:?}",
                 st.rtype,
                 st.name
             );
+            if has_kind {
+                carried.insert(st.name);
+            }
         }
         // The settings are real: in prod-like profiles the key ones are present, not absent.
         if *profile != "dev" {
@@ -1661,6 +1831,13 @@ fn settings_table_is_large_enough_and_covers_every_profile() {
                 key.1
             );
         }
+    }
+    for st in SETTINGS {
+        assert!(
+            carried.contains(st.name),
+            "no profile carries {:?}",
+            st.name
+        );
     }
 }
 

@@ -207,6 +207,23 @@ fn estate_json(g: &GenEstate) -> Json {
         subnets["firewallManagement"] = json!("10.0.0.64/26");
         hub_prefix = hub_prefix.min(25);
     }
+    // Bastion and the operations subnet where the hub has room for them (or neither).
+    let operators = hub_prefix <= 24 && r.coin();
+    subnets["bastion"] = if operators {
+        json!("10.0.0.128/26")
+    } else {
+        Json::Null
+    };
+    subnets["operations"] = if operators && r.coin() {
+        json!("10.0.0.192/26")
+    } else {
+        Json::Null
+    };
+    let bastion = if operators {
+        json!({ "sku": r.pick(&["Standard", "Premium"]) })
+    } else {
+        Json::Null
+    };
     let premium = r.coin();
     let mut firewall = json!({
         "sku": if premium { "Premium" } else { "Standard" },
@@ -249,6 +266,7 @@ fn estate_json(g: &GenEstate) -> Json {
             "addressSpace": format!("10.0.0.0/{hub_prefix}"),
             "subnets": subnets,
             "firewall": firewall,
+            "bastion": bastion,
         },
         "spokes": spokes,
     })
@@ -275,7 +293,13 @@ fn spoke_json(s: &GenSpoke, template: &Json, octet: u64, pod: u64, svc: u64) -> 
         "apiServer": net(free[1], 28),
         "privateEndpoints": net(free[2], r.range(24, 28)),
         "ingress": net(free[3], r.range(24, 28)),
+        "applicationGateway": net(free[4], r.range(24, 26)),
     });
+    spoke["ingress"] = if r.coin() {
+        json!({ "type": "applicationGateway", "wafMode": "Prevention" })
+    } else {
+        json!({ "type": "none" })
+    };
     spoke["subscriptionId"] = if r.coin() {
         json!(r.guid())
     } else {
@@ -649,13 +673,22 @@ fn reference_problems(t: &Template) -> Vec<String> {
                         names,
                         ..
                     } => {
-                        let Some(names) = names
+                        let Some(mut names) = names
                             .iter()
                             .map(|n| literal(n).map(str::to_string))
                             .collect::<Option<Vec<String>>>()
                         else {
                             continue;
                         };
+                        // A part of a resource that is no resource of its own (an Application
+                        // Gateway's listener) is declared with the resource it belongs to.
+                        let mut rtype = rtype.clone();
+                        if aks_harden::azure::types::api_version(&rtype).is_empty() {
+                            if let Some((parent, _)) = rtype.rsplit_once('/') {
+                                rtype = parent.to_string();
+                                names.pop();
+                            }
+                        }
                         let found = match resource_group.as_deref() {
                             None => declared.contains(&(rg_of(d), rtype.as_str(), names.clone())),
                             Some(Expr::Str(rg)) => declared.contains(&(
@@ -663,7 +696,7 @@ fn reference_problems(t: &Template) -> Vec<String> {
                                 rtype.as_str(),
                                 names.clone(),
                             )),
-                            Some(_) => declared_anywhere(rtype, &names),
+                            Some(_) => declared_anywhere(&rtype, &names),
                         };
                         if !found {
                             problems.push(format!(

@@ -97,6 +97,24 @@ const RELAXATIONS: &[(&str, &str, &[&str], &str)] = &[
         &["GOV-LOCKS-TAGS"],
         "resource groups can be deleted in one step",
     ),
+    (
+        "no Bastion",
+        r#""hub": {"bastion": null, "subnets": {"bastion": null}}"#,
+        &["API-OPERATOR-PATH"],
+        "the private API server, with run command off, has no way in: the operations subnet is only a place for runners and jump hosts, not one of them",
+    ),
+    (
+        "the web application firewall in Detection mode",
+        r#""spokes": {"prod": {"ingress": {"wafMode": "Detection"}}}"#,
+        &["NET-INGRESS-WAF"],
+        "attacks on the published workloads are logged, not blocked",
+    ),
+    (
+        "no ingress",
+        r#""spokes": {"prod": {"ingress": {"type": "none"}}}"#,
+        &[],
+        "nothing is published; the policy still keeps every load balancer internal",
+    ),
 ];
 
 /// The table as `docs/controls.md` prints it.
@@ -106,11 +124,15 @@ fn markdown() -> String {
     );
     for (what, keys, controls, why) in RELAXATIONS {
         let controls: Vec<String> = controls.iter().map(|c| format!("`{c}`")).collect();
+        let controls = if controls.is_empty() {
+            "none".to_string()
+        } else {
+            controls.join(", ")
+        };
         let _ = writeln!(
             s,
-            "| {what} | `{}` | {} | {why} |",
+            "| {what} | `{}` | {controls} | {why} |",
             keys.replace('|', "\\|"),
-            controls.join(", ")
         );
     }
     s

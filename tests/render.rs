@@ -136,7 +136,8 @@ mod embed;
 fn embedding_example_runs() {
     let dir = tempfile::tempdir().unwrap();
     let n = embed::run(dir.path()).unwrap();
-    assert_eq!(n, 2);
+    // The ARM template and its parameters, OPERATE.md and the ingress controller's manifest.
+    assert_eq!(n, 4);
     let main = std::fs::read_to_string(dir.path().join("arm/main.json")).unwrap();
     assert!(main.contains("\"retentionInDays\": 180"));
     assert!(main.contains("aks-fabrikam-prod"));
@@ -155,12 +156,16 @@ fn workload_identities_are_federated_and_granted_only_their_spoke() {
     assert!(main.contains("\"name\": \"id-contoso-qa-orders/orders-orders-api\""));
     assert!(main.contains("\"subject\": \"system:serviceaccount:orders:orders-api\""));
     assert!(main.contains("\"audiences\": [\n"));
-    // Secrets User on the qa vault for the workload, and for the CSI driver of both spokes.
+    // Secrets User on the qa vault for the workload, for the CSI driver of both spokes, and on
+    // the prod vault for prod's Application Gateway (its TLS certificate).
     let secrets_user = "4633458b-17de-408a-b874-0445c86b69e6";
     let grants = main
         .matches(&format!("roleDefinitions', '{secrets_user}')"))
         .count();
-    assert_eq!(grants, 3, "CSI driver in two spokes plus the qa workload");
+    assert_eq!(
+        grants, 4,
+        "CSI driver in two spokes, the qa workload and prod's gateway"
+    );
     // The prod spoke names no workloads, so it gets no workload deployment.
     assert!(!main.contains("contoso-prod-workloads"));
     assert!(main.contains("contoso-qa-workloads"));

@@ -73,6 +73,12 @@ const SAFE_SECRET_WORDS: &[&str] = &[
     // azurerm: `key_vault_secrets_provider[0].secret_identity[0].object_id`, the CSI driver's
     // managed identity.
     "secret_identity",
+    // The Application Gateway's TLS certificate by its Key Vault secret id
+    // (`https://<vault>.vault.azure.net/secrets/<name>`): where the gateway reads it with its own
+    // identity, never the certificate itself.
+    "keyVaultSecretId",
+    "key_vault_secret_id",
+    "secrets",
 ];
 
 /// Whether a parameter or variable name suggests it carries a secret.

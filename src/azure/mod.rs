@@ -45,6 +45,7 @@ mod tests {
         }
         assert!(is_guid(policies::POD_SECURITY_BASELINE));
         assert!(is_guid(policies::POD_SECURITY_RESTRICTED));
+        assert!(is_guid(policies::INTERNAL_LOAD_BALANCERS));
     }
 
     #[test]

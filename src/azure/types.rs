@@ -36,6 +36,12 @@ pub const UAI: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
 /// `Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials`.
 pub const FIC: &str =
     "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials";
+/// `Microsoft.Network/applicationGateways`.
+pub const AGW: &str = "Microsoft.Network/applicationGateways";
+/// `Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies`.
+pub const WAF_POLICY: &str = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies";
+/// `Microsoft.Network/bastionHosts`.
+pub const BASTION: &str = "Microsoft.Network/bastionHosts";
 /// `Microsoft.Network/azureFirewalls`.
 pub const FW: &str = "Microsoft.Network/azureFirewalls";
 /// `Microsoft.Network/firewallPolicies`.
@@ -72,6 +78,8 @@ pub const PRICING: &str = "Microsoft.Security/pricings";
 pub const DEPLOYMENT: &str = "Microsoft.Resources/deployments";
 /// `Microsoft.Authorization/roleDefinitions`.
 pub const ROLE_DEFINITION: &str = "Microsoft.Authorization/roleDefinitions";
+/// `Microsoft.Authorization/policyDefinitions`.
+pub const POLICY_DEFINITION: &str = "Microsoft.Authorization/policyDefinitions";
 /// `Microsoft.Authorization/policySetDefinitions`.
 pub const POLICY_SET_DEFINITION: &str = "Microsoft.Authorization/policySetDefinitions";
 
@@ -99,6 +107,9 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     (KV_KEY, "2026-02-01"),
     (UAI, "2024-11-30"),
     (FIC, "2024-11-30"),
+    (AGW, "2025-07-01"),
+    (WAF_POLICY, "2025-07-01"),
+    (BASTION, "2025-07-01"),
     (FW, "2025-07-01"),
     (FWP, "2025-07-01"),
     (RCG, "2025-07-01"),

@@ -68,7 +68,13 @@ impl Address {
         Address {
             deployment: r.deployment.last().cloned().unwrap_or_default(),
             rtype: r.rtype.clone(),
-            name: r.name.clone(),
+            // A name that cannot be evaluated is keyed by its expression, which stays put when
+            // resources are added before it; its place in the template would not.
+            name: if r.name_known || r.raw_name.is_empty() {
+                r.name.clone()
+            } else {
+                r.raw_name.clone()
+            },
             scope: r.scope.as_deref().map(short_scope),
         }
     }

@@ -116,6 +116,11 @@ impl<'a> Symbols<'a> {
         else {
             return None;
         };
+        // Parts of a resource that are not resources of their own (an Application Gateway's
+        // listeners and ports) have no API version to declare them with: `resourceId(...)`.
+        if crate::azure::types::api_version(rtype).is_empty() {
+            return None;
+        }
         let literal: Option<Vec<String>> = names
             .iter()
             .map(|n| match n {

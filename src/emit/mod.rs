@@ -3,6 +3,7 @@
 
 pub mod arm;
 pub mod bicep;
+mod operate;
 pub mod terraform;
 pub mod yaml;
 
@@ -146,7 +147,8 @@ pub fn render(t: &Template, format: Format, options: &Options) -> Result<Files, 
 }
 
 /// The files every rendering carries beside its format: the Kubernetes manifests the clusters
-/// need once they run, under `k8s/`, each with a banner and its objects as YAML documents.
+/// need once they run, under `k8s/`, each with a banner and its objects as YAML documents, and
+/// `OPERATE.md`, how operators reach the clusters and expose workloads, with the real names.
 pub fn companions(t: &Template) -> Files {
     let mut files = Files::new();
     for m in &t.manifests {
@@ -159,6 +161,15 @@ pub fn companions(t: &Template) -> Files {
             text.push_str(&yaml::document(o));
         }
         files.insert(format!("k8s/{}", m.path), text);
+    }
+    if t.resources()
+        .any(|(_, r)| r.rtype == crate::azure::types::AKS)
+    {
+        // The template is embedded and its data always complete: a failure is a bug that the
+        // tests rendering every profile catch.
+        let text = operate::render(t)
+            .unwrap_or_else(|e| format!("aks-harden could not render OPERATE.md: {e}\n"));
+        files.insert("OPERATE.md".into(), text);
     }
     files
 }

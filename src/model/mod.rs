@@ -6,8 +6,9 @@ mod cidr;
 
 pub use crate::posture::{Tier, Waiver};
 pub use crate::profile::{
-    ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NodeOsChannel, OsDiskType,
-    OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, UpgradeChannel,
+    BastionSku, ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NodeOsChannel,
+    OsDiskType, OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, UpgradeChannel,
+    WafMode,
 };
 pub use cidr::{Cidr, CidrError};
 use indexmap::IndexMap;
@@ -66,6 +67,63 @@ pub struct Hub {
     pub management_subnet: Option<Cidr>,
     /// The firewall.
     pub firewall: Firewall,
+    /// Azure Bastion, when the estate has one.
+    pub bastion: Option<Bastion>,
+    /// The operations subnet, when the estate has one.
+    pub operations: Option<Operations>,
+}
+
+/// Azure Bastion in the hub, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bastion {
+    /// Bastion host name.
+    pub name: String,
+    /// Its public IP's name.
+    pub public_ip_name: String,
+    /// The NSG on `AzureBastionSubnet`.
+    pub nsg_name: String,
+    /// `AzureBastionSubnet`.
+    pub subnet: Cidr,
+    /// Tier.
+    pub sku: BastionSku,
+}
+
+/// The hub's operations subnet: self-hosted runners and jump hosts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operations {
+    /// Subnet name.
+    pub name: String,
+    /// Range.
+    pub subnet: Cidr,
+    /// Its NSG.
+    pub nsg_name: String,
+    /// Its route table (default route through the firewall).
+    pub route_table_name: String,
+}
+
+/// A spoke's Application Gateway WAF_v2 in front of an internal load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    /// Gateway name.
+    pub gateway_name: String,
+    /// WAF policy name.
+    pub waf_policy_name: String,
+    /// The gateway's public IP name.
+    pub public_ip_name: String,
+    /// The gateway's user-assigned identity name.
+    pub identity_name: String,
+    /// WAF mode.
+    pub waf_mode: WafMode,
+    /// Key Vault secret id of the TLS certificate.
+    pub certificate_secret_id: String,
+    /// Whether the certificate is the default secret in the spoke's vault (the user imports it).
+    pub certificate_in_spoke_vault: bool,
+    /// Host name the HTTPS listener answers.
+    pub host_name: Option<String>,
+    /// Fixed private address of the internal load balancer.
+    pub private_ip: Ipv4Addr,
+    /// Zones for the gateway and its public IP.
+    pub zones: Vec<String>,
 }
 
 /// Azure Firewall, resolved.
@@ -108,8 +166,10 @@ pub enum SubnetRole {
     ApiServer,
     /// Private endpoints.
     PrivateEndpoints,
-    /// Internal ingress.
+    /// Internal ingress (the internal load balancer).
     Ingress,
+    /// Application Gateway, alone in its subnet.
+    ApplicationGateway,
 }
 
 impl SubnetRole {
@@ -121,6 +181,7 @@ impl SubnetRole {
             SubnetRole::ApiServer => "apiserver",
             SubnetRole::PrivateEndpoints => "endpoints",
             SubnetRole::Ingress => "ingress",
+            SubnetRole::ApplicationGateway => "appgw",
         }
     }
 
@@ -183,6 +244,8 @@ pub struct Spoke {
     pub log_retention_days: u32,
     /// Workload identities, by name.
     pub workloads: Vec<Workload>,
+    /// The Application Gateway, when the spoke exposes workloads.
+    pub ingress: Option<Ingress>,
 }
 
 /// A workload identity federated with a Kubernetes service account.
@@ -232,6 +295,8 @@ pub struct Cluster {
     pub disable_run_command: bool,
     /// Authorised ranges for a public API server.
     pub authorized_ip_ranges: Vec<Cidr>,
+    /// The API server's own private DNS zone in the hub (private clusters).
+    pub api_dns_zone: Option<String>,
     /// Network policy.
     pub network_policy: NetworkPolicy,
     /// Cilium dataplane.

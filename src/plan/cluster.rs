@@ -97,7 +97,10 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
     api.insert("enablePrivateCluster".to_string(), Value::Bool(c.private));
     if c.private {
         api.insert("enablePrivateClusterPublicFQDN".into(), Value::Bool(false));
-        api.insert("privateDNSZone".into(), "system".into());
+        api.insert(
+            "privateDNSZone".into(),
+            super::access::api_zone_ref(estate, s).map_or_else(|| "system".into(), Into::into),
+        );
     } else {
         api.insert(
             "authorizedIPRanges".into(),
@@ -246,6 +249,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
             },
         },
         "addonProfiles" => Value::Object(addons),
+        "ingressProfile" => super::ingress::ingress_profile(s),
         "oidcIssuerProfile" => obj! { "enabled" => c.workload_identity },
         "securityProfile" => Value::Object(security),
         "identityProfile" => obj! {
@@ -346,6 +350,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
         p.depends_on.push("cluster".into());
         out.push(p);
     }
+    out.extend(super::ingress::internal_lb_policy(estate, s));
     out.extend(lock(estate));
     rg_deployment(
         format!("{}-cluster", s.key),
@@ -356,6 +361,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
             format!("{}-network", s.key),
             format!("{}-shared", s.key),
             format!("{}-identity", s.key),
+            format!("hub-links-{}", s.key),
         ],
     )
 }

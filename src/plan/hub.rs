@@ -108,6 +108,8 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
         ));
     }
 
+    out.extend(super::access::before_vnet(estate));
+    let (extra_subnets, extra_depends) = super::access::hub_subnets(estate);
     let mut subnets = vec![obj! {
         "name" => "AzureFirewallSubnet",
         "properties" => obj! {
@@ -125,6 +127,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
             },
         });
     }
+    subnets.extend(extra_subnets);
     let mut vnet = res(
         "vnet_hub",
         types::VNET,
@@ -141,6 +144,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
     if forced {
         vnet.depends_on.push("rt_firewall".into());
     }
+    vnet.depends_on.extend(extra_depends);
     out.push(vnet);
 
     let zones: Value = if fw.zones.is_empty() {
@@ -250,6 +254,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
         last.depends_on.push("log_hub".into());
     }
 
+    out.extend(super::access::after_vnet(estate, &log_name));
     for zone in private_zones(estate) {
         let zid = zone_id(&zone);
         out.push(res(
@@ -433,6 +438,17 @@ fn rule_collections(estate: &Estate) -> Value {
     for (name, fqdns) in &fw.extra_fqdns {
         app.push(app_rule(name, &src, fqdns, None));
     }
+    if let Some(o) = &estate.hub.operations {
+        // Runners and jump hosts sign in to Entra ID and drive Azure Resource Manager; the
+        // clusters and private endpoints they reach stay inside the estate, through the peering.
+        let f = list(&[
+            "login.microsoftonline.com",
+            "management.azure.com",
+            "graph.microsoft.com",
+            "packages.aks.azure.com",
+        ]);
+        app.push(app_rule("operations", &[o.subnet.to_string()], &f, None));
+    }
     obj! {
         "priority" => 200u32,
         "ruleCollections" => vec![
@@ -494,11 +510,16 @@ pub(crate) fn links(estate: &Estate, s: &Spoke) -> Deployment {
             ));
         }
     }
+    out.extend(super::access::spoke_links(estate, s));
     rg_deployment(
         format!("hub-links-{}", s.key),
         None,
         &h.resource_group,
         out,
-        vec!["hub".into(), format!("{}-network", s.key)],
+        vec![
+            "hub".into(),
+            format!("{}-network", s.key),
+            format!("{}-identity", s.key),
+        ],
     )
 }

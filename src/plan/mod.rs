@@ -3,8 +3,10 @@
 //! resource groups, the hub, then each spoke's identity, logs, network, shared services and
 //! cluster, then the hub's links back to each spoke.
 
+mod access;
 mod cluster;
 mod hub;
+mod ingress;
 mod spoke;
 
 pub(crate) use crate::azure::types;
@@ -72,10 +74,13 @@ pub fn plan(estate: &Estate) -> Template {
         deployments.push(spoke::logs(estate, s));
         deployments.push(spoke::network(estate, s));
         deployments.push(spoke::shared(estate, s));
+        // The hub's links come before the cluster: its API server zone must be linked and
+        // writable by the control plane when AKS creates the cluster.
+        deployments.push(hub::links(estate, s));
         deployments.push(cluster::cluster(estate, s));
         deployments.extend(spoke::workloads(estate, s));
         deployments.extend(spoke::access(estate, s));
-        deployments.push(hub::links(estate, s));
+        deployments.extend(ingress::ingress(estate, s));
     }
     for d in &mut deployments {
         d.parameters = used_params(d, &params);
@@ -89,7 +94,7 @@ pub fn plan(estate: &Estate) -> Template {
         ),
         parameters: params,
         deployments,
-        manifests: Vec::new(),
+        manifests: ingress::manifests(estate),
     }
 }
 

@@ -111,7 +111,7 @@ pub(crate) fn identity(estate: &Estate, s: &Spoke) -> Deployment {
             obj! { "location" => &estate.location, "tags" => tags(estate), "properties" => obj! {} },
         )
     };
-    let out = vec![
+    let mut out = vec![
         uai("id_control_plane", &c.control_plane_identity),
         uai("id_kubelet", &c.kubelet_identity),
         role_assignment(
@@ -122,6 +122,7 @@ pub(crate) fn identity(estate: &Estate, s: &Spoke) -> Deployment {
             &["id_control_plane", "id_kubelet"],
         ),
     ];
+    out.extend(super::ingress::identity(estate, s));
     rg_deployment(
         format!("{}-identity", s.key),
         Some(&spoke_sub_param(s)),
@@ -165,7 +166,8 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
     let loc = estate.location.as_str();
     let mut out = Vec::new();
     for n in &s.subnets {
-        let rules = vec![obj! {
+        let mut rules = super::access::subnet_rules(estate, s, n.role);
+        rules.push(obj! {
             "name" => "deny-internet-inbound",
             "properties" => obj! {
                 "description" => "Nothing from the internet reaches this subnet directly",
@@ -178,7 +180,7 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
                 "priority" => 4096u32,
                 "direction" => "Inbound",
             },
-        }];
+        });
         out.push(res(
             &format!("nsg_{}", n.role.key()),
             types::NSG,
@@ -284,6 +286,7 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
             &["vnet"],
         ));
     }
+    out.extend(super::access::network_roles(s));
     out.push(role_assignment(
         "role_network_route_table",
         &Target::new(types::RT, &[&s.route_table_name]),
@@ -503,6 +506,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
             },
         },
     ));
+    out.extend(super::ingress::vault_role(s));
     out.push(role_assignment(
         "role_kubelet_acr_pull",
         &Target::new(types::ACR, &[&acr.name]),

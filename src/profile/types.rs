@@ -88,6 +88,28 @@ pub struct Hub {
     pub subnets: HubSubnets,
     /// Azure Firewall and its policy.
     pub firewall: Firewall,
+    /// Azure Bastion in `AzureBastionSubnet`: the operators' way to private API servers and to
+    /// hosts in the operations subnet. Needs `subnets.bastion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bastion: Option<Bastion>,
+}
+
+/// Azure Bastion settings. Native-client tunnelling and IP-based connections are always on:
+/// `az aks bastion` and `az network bastion tunnel` need them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bastion {
+    /// Bastion tier; tunnelling needs `Standard` or `Premium`.
+    pub sku: BastionSku,
+}
+
+/// Azure Bastion tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum BastionSku {
+    /// Standard: native client, tunnelling, IP-based connections.
+    Standard,
+    /// Premium: Standard plus session recording and private-only deployment.
+    Premium,
 }
 
 /// Hub subnets. Azure fixes their names.
@@ -99,6 +121,13 @@ pub struct HubSubnets {
     /// `AzureFirewallManagementSubnet`, at least /26; required for forced tunnelling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall_management: Option<String>,
+    /// `AzureBastionSubnet`, at least /26; required for `bastion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bastion: Option<String>,
+    /// Operations subnet for self-hosted CI runners and jump hosts: routed through the firewall,
+    /// allowed to reach the API servers and the private endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<String>,
 }
 
 /// Azure Firewall settings.
@@ -172,6 +201,59 @@ pub struct Spoke {
     /// service account, granted at most the spoke's vault or registry.
     #[serde(default)]
     pub workload_identities: IndexMap<String, WorkloadIdentity>,
+    /// How the spoke's workloads are exposed. Absent: nothing is exposed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<Ingress>,
+}
+
+/// How a spoke's workloads are exposed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ingress {
+    /// `none`, or an Application Gateway WAF_v2 in `subnets.applicationGateway` in front of an
+    /// internal load balancer in `subnets.ingress`.
+    #[serde(rename = "type")]
+    pub kind: IngressKind,
+    /// Web application firewall mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waf_mode: Option<WafMode>,
+    /// Key Vault secret id of the TLS certificate (`https://<vault>.vault.azure.net/secrets/<name>`).
+    /// Absent: the secret `ingress-tls` in the spoke's own vault, which you import before the
+    /// gateway is deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_secret_id: Option<String>,
+    /// Host name the HTTPS listener answers (SNI); absent answers every host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_name: Option<String>,
+    /// Fixed private address of the internal load balancer in `subnets.ingress`; absent: the
+    /// subnet's first usable address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    /// Send the gateway subnet's default route through the hub firewall. Azure rejects a
+    /// `0.0.0.0/0` route to a virtual appliance on an Application Gateway v2 subnet unless the
+    /// gateway is deployed with network isolation, which aks-harden does not use: validation
+    /// refuses `true`.
+    #[serde(default)]
+    pub route_through_firewall: bool,
+}
+
+/// What exposes a spoke's workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum IngressKind {
+    /// Nothing is exposed.
+    None,
+    /// Application Gateway WAF_v2 with its WAF policy.
+    ApplicationGateway,
+}
+
+/// Web application firewall mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum WafMode {
+    /// Block what the rules match.
+    Prevention,
+    /// Log only (fails the ingress control for prod-like tiers).
+    Detection,
 }
 
 /// A workload identity: an Entra identity a Kubernetes service account can act as.
@@ -203,8 +285,11 @@ pub struct SpokeSubnets {
     pub api_server: Option<String>,
     /// Private endpoint subnet.
     pub private_endpoints: String,
-    /// Internal ingress subnet.
+    /// Internal ingress subnet: the internal load balancer in front of the ingress controller.
     pub ingress: String,
+    /// Application Gateway subnet, for the gateway alone; required for an Application Gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_gateway: Option<String>,
 }
 
 /// How the spoke reaches Key Vault and ACR.

@@ -49,6 +49,28 @@ impl Validator {
                 what: "AzureFirewallManagementSubnet".into(),
             });
         }
+        let bastion = self.hub_subnet(
+            h.subnets.bastion.as_ref(),
+            "/hub/subnets/bastion",
+            crate::azure::subnets::BASTION,
+            Some(26),
+            &mut subnets,
+        );
+        let operations = self.hub_subnet(
+            h.subnets.operations.as_ref(),
+            "/hub/subnets/operations",
+            "the operations subnet",
+            None,
+            &mut subnets,
+        );
+        if h.bastion.is_some() && h.subnets.bastion.is_none() {
+            self.err(
+                Code::MissingKey,
+                "/hub/subnets",
+                "Azure Bastion needs AzureBastionSubnet".into(),
+                "add \"hub\": {\"subnets\": {\"bastion\": \"<a /26 inside the hub>\"}}".into(),
+            );
+        }
         if let Some(space) = space {
             self.vnet_size(space, "/hub/addressSpace");
             let parent = Range {
@@ -109,6 +131,23 @@ impl Validator {
             address_space: space,
             firewall_subnet: fw_subnet,
             management_subnet: mgmt,
+            bastion: h
+                .bastion
+                .as_ref()
+                .zip(bastion)
+                .map(|(b, subnet)| model::Bastion {
+                    name: format!("bas-{e}-hub"),
+                    public_ip_name: format!("pip-{e}-bastion"),
+                    nsg_name: format!("nsg-{e}-bastion"),
+                    subnet,
+                    sku: b.sku,
+                }),
+            operations: operations.map(|subnet| model::Operations {
+                name: "snet-operations".into(),
+                subnet,
+                nsg_name: format!("nsg-{e}-operations"),
+                route_table_name: format!("rt-{e}-operations"),
+            }),
             firewall: model::Firewall {
                 name: format!("afw-{e}-hub"),
                 policy_name: format!("afwp-{e}-hub"),
@@ -126,6 +165,33 @@ impl Validator {
                     .collect(),
             },
         }
+    }
+
+    /// An optional hub subnet: parsed, at least `min` (a prefix length) when Azure asks for one,
+    /// and added to the ranges that must not overlap.
+    fn hub_subnet(
+        &mut self,
+        value: Option<&String>,
+        ptr: &str,
+        what: &str,
+        min: Option<u8>,
+        ranges: &mut Vec<Range>,
+    ) -> Option<Cidr> {
+        let c = self.cidr(value?, ptr)?;
+        if let Some(min) = min.filter(|m| c.prefix_len() > *m) {
+            self.err(
+                Code::SubnetSize,
+                ptr,
+                format!("{what} {c} is smaller than /{min}"),
+                format!("Azure requires {what} to be /{min} or larger"),
+            );
+        }
+        ranges.push(Range {
+            cidr: c,
+            pointer: ptr.into(),
+            what: what.into(),
+        });
+        Some(c)
     }
 
     /// The firewall's default route goes to the upstream next hop, and every routed subnet's

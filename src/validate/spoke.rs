@@ -42,7 +42,11 @@ impl Validator {
         let c = &s.cluster;
         let cp = format!("{p}/cluster");
         let api_needed = c.api_server.vnet_integration;
-        let roles: [(SubnetRole, &str, Option<&String>); 5] = [
+        let gateway = s
+            .ingress
+            .as_ref()
+            .is_some_and(|i| i.kind == profile::IngressKind::ApplicationGateway);
+        let roles: [(SubnetRole, &str, Option<&String>); 6] = [
             (SubnetRole::System, "system", Some(&s.subnets.system)),
             (SubnetRole::User, "user", Some(&s.subnets.user)),
             (
@@ -56,6 +60,11 @@ impl Validator {
                 Some(&s.subnets.private_endpoints),
             ),
             (SubnetRole::Ingress, "ingress", Some(&s.subnets.ingress)),
+            (
+                SubnetRole::ApplicationGateway,
+                "applicationGateway",
+                s.subnets.application_gateway.as_ref().filter(|_| gateway),
+            ),
         ];
         let mut subnets = Vec::new();
         let mut sranges = Vec::new();
@@ -92,11 +101,16 @@ impl Validator {
                     "use at least a /28".into(),
                 );
             }
-            sranges.push(Range {
+            let range = Range {
                 cidr,
                 pointer: ptr,
                 what: format!("subnet {field}"),
-            });
+            };
+            if role == SubnetRole::ApplicationGateway {
+                self.gateway_subnet_alone(&range, &sranges, space);
+            } else {
+                sranges.push(range);
+            }
             subnets.push(model::Subnet {
                 role,
                 name: format!("snet-{}", role.key()),
@@ -476,6 +490,7 @@ impl Validator {
                 acr_pull: w.acr_pull,
             });
         }
+        let ingress = self.ingress(f, key, s, &subnets, &kv_name);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -500,6 +515,9 @@ impl Validator {
                 vnet_integration: api.vnet_integration,
                 disable_run_command: api.disable_run_command,
                 authorized_ip_ranges: ranges,
+                api_dns_zone: api
+                    .private
+                    .then(|| format!("{key}.privatelink.{}.azmk8s.io", f.location)),
                 network_policy: net.policy,
                 cilium_dataplane: net.cilium_dataplane,
                 pod_cidr: pod.unwrap_or(Cidr::ANY),
@@ -547,6 +565,7 @@ impl Validator {
             log_analytics_name: log_name,
             log_retention_days: s.log_analytics.retention_days,
             workloads,
+            ingress,
         }
     }
 }

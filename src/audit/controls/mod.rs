@@ -6,6 +6,7 @@
 //! catalogue's. A control cannot be declared without its check: `check` is a required field.
 
 mod authentication;
+mod ingress;
 mod securing_a_cluster;
 mod securing_workloads;
 mod separating_environments;

@@ -98,6 +98,7 @@ pub(super) const CONTROLS: &[Control] = &[
         estate_keys: &["/spokes/*/subnets", "/hub/subnets"],
         check: Check::Code(net_nsg_every_subnet),
     },
+    super::ingress::CONTROL,
 ];
 
 /// NET-POLICY: a network policy engine on Azure CNI.

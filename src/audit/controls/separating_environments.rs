@@ -429,6 +429,19 @@ fn id_least_privilege(cx: &mut Cx) {
                 Some(false)
             }
         };
+        if let Some((t, name)) = &scope_target {
+            if role == roles::NETWORK_CONTRIBUTOR
+                && t.eq_ignore_ascii_case(types::VNET)
+                && byo_zone_vnet(cx, name)
+            {
+                cx.pass(
+                    Some(a),
+                    "scope",
+                    format!("Network Contributor on VNet `{name}`, whose cluster keeps its API server name in a zone of its own: AKS links that zone to the VNet"),
+                );
+                continue;
+            }
+        }
         match scope_target {
             None => {
                 let at = match &r.resource_group {
@@ -620,4 +633,24 @@ fn node_sandbox(cx: &mut Cx) {
             cx.tier().as_str()
         ));
     }
+}
+
+/// Whether a cluster whose nodes live in VNet `vnet` keeps its API server's name in a private DNS
+/// zone of its own (`privateDNSZone` a zone id): AKS then links the zone to that VNet, and the
+/// control plane needs Network Contributor on the VNet, as Microsoft's private cluster docs say.
+fn byo_zone_vnet(cx: &mut Cx, vnet: &str) -> bool {
+    let needle = format!("/virtualnetworks/{}/", vnet.to_ascii_lowercase());
+    cx.clusters().into_iter().any(|c| {
+        let byo = cx
+            .r(c)
+            .get("properties.apiServerAccessProfile.privateDNSZone")
+            .str()
+            .is_some_and(|z| z.contains('/'));
+        byo && cx.pools(c).iter().any(|p| {
+            cx.r(p.res)
+                .get(&format!("{}.vnetSubnetID", p.prefix))
+                .str()
+                .is_some_and(|id| id.to_ascii_lowercase().contains(&needle))
+        })
+    })
 }

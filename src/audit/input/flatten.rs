@@ -532,6 +532,7 @@ impl Flattener {
             },
             name: name.clone(),
             raw_name,
+            name_known: evaluated.is_some(),
             scope: scope_attr,
             body: Json::Object(body),
             subscription: at.sub.clone(),

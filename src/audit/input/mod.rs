@@ -266,6 +266,7 @@ impl Input {
                 rtype: "Microsoft.ContainerService/managedClusters".into(),
                 label: name.clone(),
                 raw_name: name.clone(),
+                name_known: true,
                 name,
                 scope: None,
                 body: Json::Object(body),

@@ -58,6 +58,9 @@ pub struct Resource {
     pub label: String,
     /// The name as written.
     pub raw_name: String,
+    /// Whether `name` is the evaluated name; when it is not, `name` places the resource by
+    /// where it is written, which moves when resources are added before it.
+    pub name_known: bool,
     /// For extension resources: the id of what they attach to (evaluated, or the expression).
     pub scope: Option<String>,
     /// Everything but type, apiVersion, name, scope, dependsOn and children, evaluated.

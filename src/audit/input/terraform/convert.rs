@@ -100,6 +100,7 @@ fn resource(p: &Planned, rtype: &str, name: Option<String>, body: Json) -> Resou
     };
     let label = name.clone().unwrap_or_else(|| p.address.clone());
     Resource {
+        name_known: name.is_some(),
         rtype: rtype.to_string(),
         name: name.clone().unwrap_or_else(|| p.address.clone()),
         label,

@@ -395,13 +395,22 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
     let zone_value = match zone.v.and_then(scalar).as_deref() {
         Some(z) if z.eq_ignore_ascii_case("system") => js(zone.str().map(|_| "System")),
         Some(z) if z.eq_ignore_ascii_case("none") => js(zone.str().map(|_| "None")),
-        Some(_) => tx.v(it, &zone),
-        None => None,
+        _ => tx.v(it, &zone),
     };
     b.put("private_dns_zone_id", zone_value);
     tx.copy(it, &api, &mut b, RUN_COMMAND);
     let ab = tx.block(it, &api, API_SERVER);
     b.put("api_server_access_profile", some_block(ab));
+    let routing = p.get("ingressProfile.webAppRouting");
+    if routing.get("enabled").is("true") {
+        let mut rb = B::default();
+        rb.put("dns_zone_ids", Some(json!([])));
+        rb.put(
+            "default_nginx_controller",
+            js(routing.get("nginx.defaultIngressControllerType").str()),
+        );
+        b.put("web_app_routing", Some(json!([rb.json()])));
+    }
 
     // Upgrades.
     let up = p.get("autoUpgradeProfile");

@@ -48,13 +48,14 @@
 //! The code: this module holds the driver (`render`, [`untranslated`]), the recording reader,
 //! the translation state and [`NOT_EXPRESSIBLE`]; one table, `KINDS`, maps each ARM type to its
 //! azurerm resource type and its translator, which lives in the module of its family (`network`,
-//! `firewall`, `dns`, `identity`, `security`, `governance`, `cluster`). A kind that only copies
+//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`). A kind that only copies
 //! properties is a table of attributes (`Flat`); references between resources are resolved in
 //! `refs`, the `depends_on` the references do not carry are added in `order`.
 
 mod cluster;
 mod dns;
 mod firewall;
+mod gateway;
 mod governance;
 mod identity;
 mod network;
@@ -362,6 +363,22 @@ const KINDS: &[Kind] = &[
         types::RCG,
         "azurerm_firewall_policy_rule_collection_group",
         How::Fn(firewall::rule_collection_group),
+    ),
+    // gateways
+    Kind::new(
+        types::BASTION,
+        "azurerm_bastion_host",
+        How::Fn(gateway::bastion),
+    ),
+    Kind::new(
+        types::WAF_POLICY,
+        "azurerm_web_application_firewall_policy",
+        How::Fn(gateway::waf_policy),
+    ),
+    Kind::new(
+        types::AGW,
+        "azurerm_application_gateway",
+        How::Fn(gateway::application_gateway),
     ),
     // dns
     Kind::new(types::DNS_ZONE, "azurerm_private_dns_zone", How::Flat(&[])),

@@ -2,6 +2,8 @@
 //! completeness of the judgement, add-ons, service-to-service encryption, PaaS lockdown, and
 //! monitoring.
 
+mod operator_path;
+
 use crate::audit::catalogue::{
     Control, Live,
     Section::SecuringACluster,
@@ -78,6 +80,7 @@ pub(super) const CONTROLS: &[Control] = &[
             rules: API_NO_RUN_COMMAND,
         },
     },
+    operator_path::CONTROL,
     Control {
         id: ControlId::HostNoPublicAccess,
         severity: Critical,

@@ -1,0 +1,162 @@
+//! `OPERATE.md`: how this estate's operators reach its private API servers and expose a workload
+//! through its Application Gateway, with the estate's real names filled in. Read from the IR
+//! (the Bastion, the clusters, the gateways and the ingress manifests), rendered from the
+//! embedded handlebars template `templates/operate.md.hbs` in strict mode.
+
+use crate::azure::types;
+use crate::ir::{Deployment, Expr, Resource, Scope, Template, Value};
+use serde_json::{Value as Json, json};
+
+/// The template, embedded.
+const TEMPLATE: &str = include_str!("../../templates/operate.md.hbs");
+
+fn rg(d: &Deployment) -> &str {
+    match &d.scope {
+        Scope::ResourceGroup { resource_group, .. } => resource_group,
+        Scope::Subscription { .. } => "",
+    }
+}
+
+fn sub_param(d: &Deployment) -> String {
+    match d.scope.subscription() {
+        Some(Expr::Param(p)) => p.clone(),
+        _ => "hubSubscriptionId".into(),
+    }
+}
+
+fn last_name(e: Option<&Value>) -> Option<String> {
+    match e {
+        Some(Value::Expr(Expr::ResourceId { names, .. })) => match names.last() {
+            Some(Expr::Str(s)) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The data the template reads.
+fn view(t: &Template) -> Json {
+    let bastion = t
+        .resources()
+        .find(|(_, r)| r.rtype == types::BASTION)
+        .map(|(d, r)| json!({ "name": r.literal_name(), "rg": rg(d) }));
+    let operations = t
+        .resources()
+        .find(|(_, r)| r.rtype == types::VNET && r.id == "vnet_hub")
+        .and_then(|(d, r)| {
+            let Some(Value::Array(subnets)) = r.body.get("properties")?.at("subnets") else {
+                return None;
+            };
+            subnets
+                .iter()
+                .find(|s| matches!(s.at("name"), Some(Value::Str(n)) if n == "snet-operations"))
+                .map(|s| match s.at("properties/addressPrefix") {
+                    Some(Value::Str(p)) => {
+                        json!({ "subnet": p, "vnet": r.literal_name(), "rg": rg(d) })
+                    }
+                    _ => Json::Null,
+                })
+        });
+    let mut clusters = Vec::new();
+    for (d, r) in t.resources().filter(|(_, r)| r.rtype == types::AKS) {
+        let name = r.literal_name().unwrap_or_default();
+        let spoke = d.id.trim_end_matches("-cluster").to_string();
+        let private = matches!(
+            r.properties()
+                .and_then(|p| p.at("apiServerAccessProfile/enablePrivateCluster")),
+            Some(Value::Bool(true))
+        );
+        let zone = last_name(
+            r.properties()
+                .and_then(|p| p.at("apiServerAccessProfile/privateDNSZone")),
+        );
+        let gateway = t
+            .deployments
+            .iter()
+            .filter(|g| g.id == format!("{spoke}-ingress"))
+            .flat_map(|g| g.resources.iter().map(move |x| (g, x)))
+            .find(|(_, x)| x.rtype == types::AGW)
+            .map(|(g, x)| {
+                let p = x.properties();
+                let secret = p
+                    .and_then(|p| p.at("sslCertificates/0/properties/keyVaultSecretId"))
+                    .and_then(|v| match v {
+                        Value::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let vault = secret
+                    .trim_start_matches("https://")
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let cert = secret.rsplit('/').next().unwrap_or_default().to_string();
+                let backend = p
+                    .and_then(|p| {
+                        p.at("backendAddressPools/0/properties/backendAddresses/0/ipAddress")
+                    })
+                    .and_then(|v| match v {
+                        Value::Str(s) => Some(s.clone()),
+                        _ => None,
+                    });
+                let host = p
+                    .and_then(|p| p.at("httpListeners/0/properties/hostName"))
+                    .and_then(|v| match v {
+                        Value::Str(s) => Some(s.clone()),
+                        _ => None,
+                    });
+                let class = t
+                    .manifests
+                    .iter()
+                    .find(|m| m.path == format!("{spoke}/ingress-controller.yaml"))
+                    .and_then(|m| m.objects.first())
+                    .and_then(|o| o.pointer("/spec/ingressClassName"))
+                    .cloned()
+                    .unwrap_or(Json::Null);
+                let pip = g
+                    .resources
+                    .iter()
+                    .find(|y| y.rtype == types::PIP)
+                    .and_then(Resource::literal_name);
+                json!({
+                    "name": x.literal_name(),
+                    "rg": rg(g),
+                    "pip": pip,
+                    "secret": secret,
+                    "vault": vault,
+                    "certificate": cert,
+                    "backend": backend,
+                    "host": host.unwrap_or_else(|| "app.example.com".into()),
+                    "manifest": format!("k8s/{spoke}/ingress-controller.yaml"),
+                    "class": class,
+                })
+            });
+        clusters.push(json!({
+            "name": name,
+            "rg": rg(d),
+            "spoke": spoke,
+            "subscription": sub_param(d),
+            "private": private,
+            "zone": zone,
+            "gateway": gateway,
+        }));
+    }
+    json!({
+        "estate": t.estate,
+        "bastion": bastion,
+        "operations": operations,
+        "hub_subscription": "hubSubscriptionId",
+        "clusters": clusters,
+    })
+}
+
+/// `OPERATE.md` for the estate.
+pub(crate) fn render(t: &Template) -> Result<String, String> {
+    let mut h = handlebars::Handlebars::new();
+    h.set_strict_mode(true);
+    h.register_escape_fn(handlebars::no_escape);
+    h.register_template_string("operate", TEMPLATE)
+        .map_err(|e| e.to_string())?;
+    h.render("operate", &view(t)).map_err(|e| e.to_string())
+}
