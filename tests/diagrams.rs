@@ -1,6 +1,7 @@
 //! The Mermaid diagram of the Markdown report: snapshots for 1, 10 and 200 spokes, forced
 //! tunnelling and external templates; every diagram within Mermaid's default limits, up to a fleet of 1,000
-//! spokes; and ids that follow names, so adding a spoke changes only that spoke's lines.
+//! spokes; ids that follow names, so adding a spoke changes only that spoke's lines; and the
+//! report's evidence cut short in every format while the JSON report keeps it whole.
 //! `tests/render-diagrams.sh` renders every snapshotted diagram with Mermaid itself.
 
 #![allow(
@@ -9,7 +10,8 @@
 )]
 
 use aks_harden::audit::report::mermaid::{self, MAX_EDGES, MAX_TEXT};
-use aks_harden::audit::{Input, Source};
+use aks_harden::audit::report::{CAP, CAP_NOTE};
+use aks_harden::audit::{self, Date, Input, ReportFormat, Severity, Source};
 use aks_harden::{Syntax, load_str, profile};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -211,4 +213,67 @@ fn adding_a_spoke_changes_only_its_own_lines() {
     assert_eq!(gone.len(), 1, "{gone:#?}");
     assert_eq!(came.len(), 1, "{came:#?}");
     assert!(gone[0].contains("9 more spokes like") && came[0].contains("10 more spokes like"));
+}
+
+#[test]
+fn evidence_is_cut_in_every_format_and_whole_in_json() {
+    let input = template_input("two-peered-vnets.json");
+    let report = audit::audit(&input, Date::parse("2025-06-01").expect("a date"));
+    let long: Vec<String> = report
+        .results
+        .iter()
+        .flat_map(|r| &r.findings)
+        .map(|f| report.evidence(f))
+        .filter(|e| e.chars().count() > CAP)
+        .collect();
+    assert!(!long.is_empty(), "the fixture quotes a long expression");
+    let render = |f| audit::render(&report, f, Severity::High).expect("renders");
+
+    let text = render(ReportFormat::Text);
+    for l in text.lines().filter(|l| l.starts_with("  - ")) {
+        assert!(l.chars().count() <= CAP + 80, "{l}");
+    }
+    assert!(text.contains(CAP_NOTE));
+
+    let md = render(ReportFormat::Markdown);
+    for row in md.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let evidence = cells.get(3).copied().unwrap_or_default();
+        for item in evidence.split("<br>") {
+            assert!(item.chars().count() <= CAP + 10, "{item}");
+        }
+    }
+    assert!(md.contains(CAP_NOTE));
+    assert!(md.len() < 40_000, "{} bytes", md.len());
+
+    let doc: Value = serde_json::from_str(&render(ReportFormat::Json)).expect("JSON");
+    let findings: Vec<&Value> = doc["controls"]
+        .as_array()
+        .expect("controls")
+        .iter()
+        .flat_map(|c| c["findings"].as_array().expect("findings"))
+        .collect();
+    let mut whole = 0;
+    for f in findings {
+        let message = f["message"].as_str().expect("message");
+        assert!(message.chars().count() <= CAP, "{message}");
+        if let Some(full) = f["fullMessage"].as_str() {
+            assert!(full.chars().count() > CAP);
+            let kept: String = message.chars().take(CAP - 1).collect();
+            assert!(full.starts_with(&kept));
+            whole += 1;
+        }
+    }
+    assert!(whole > 0, "the JSON report keeps long messages whole");
+
+    let sarif: Value = serde_json::from_str(&render(ReportFormat::Sarif)).expect("SARIF");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let mut kept = 0;
+    for r in results {
+        let message = r["message"]["text"].as_str().expect("text");
+        // The catalogue's own title and fix, and at most CAP characters of evidence.
+        assert!(message.chars().count() <= CAP + 700, "{message}");
+        kept += usize::from(r["properties"]["fullEvidence"].is_string());
+    }
+    assert!(kept > 0);
 }
