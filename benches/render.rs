@@ -26,7 +26,7 @@ fn many_spokes(n: usize) -> String {
         s["subnets"] = json!({
             "system": format!("{a}.0.0/24"), "user": format!("{a}.4.0/22"),
             "apiServer": format!("{a}.8.0/28"), "privateEndpoints": format!("{a}.9.0/27"),
-            "ingress": format!("{a}.10.0/24"),
+            "ingress": format!("{a}.10.0/24"), "applicationGateway": format!("{a}.11.0/24"),
         });
         let net = &mut s["cluster"]["network"];
         net["podCidr"] = json!(format!("100.{}.0.0/16", 64 + i));

@@ -42,7 +42,9 @@ pub(super) fn resource_id(name: &str, args: &[Val]) -> Option<Val> {
     for a in &rest[ti + 1..] {
         match a {
             Ok(v) => names.push(text(v)?),
-            Err(u) => return Some(Err(u.clone())),
+            // An id whose name is unknown is unknown as a whole: the call as written is what
+            // tells one resource from another (`format('acra{0}', …)` from `format('acrb{0}', …)`).
+            Err(_) => return None,
         }
     }
     if names.is_empty() {

@@ -421,7 +421,8 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
         c(
             "resourceid",
             "resourceId('Microsoft.Network/routeTables', parameters('sub'))",
-            "?parameters('sub')",
+            // Unknown as a whole: the call tells one resource from another.
+            "?resourceId('Microsoft.Network/routeTables', parameters('sub'))",
         ),
         c(
             "subscriptionresourceid",

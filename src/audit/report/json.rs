@@ -1,7 +1,8 @@
 //! The report as JSON, for tools: every control with its outcome, waiver, findings (with
-//! locations) and references.
+//! locations) and references. A finding's `message` is cut like the other reports' evidence;
+//! `fullMessage` then keeps it whole.
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, capped, is_capped};
 use crate::audit::catalogue::{Control, Severity};
 use serde_json::{Map, Value as Json, json};
 
@@ -52,14 +53,19 @@ pub fn render(report: &Report, threshold: Severity) -> String {
                 .map(|f| {
                     let loc = report.location(r, Some(f));
                     let res = f.resource.and_then(|i| report.input.resources.get(i));
-                    json!({
+                    let mut finding = json!({
                         "status": f.status.as_str(),
                         "resource": res.map(|x| json!({"type": x.rtype, "name": x.label})),
                         "path": f.path,
-                        "message": f.message,
+                        "message": capped(&f.message),
                         "waivable": f.waivable,
                         "location": {"uri": loc.uri, "line": loc.line},
-                    })
+                    });
+                    // The message as the other reports cut it, and whole beside it.
+                    if is_capped(&f.message) {
+                        finding["fullMessage"] = json!(f.message);
+                    }
+                    finding
                 })
                 .collect();
             // The catalogue's prose is in `explain` and docs/controls/; the report keeps the fix.

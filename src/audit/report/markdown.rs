@@ -2,7 +2,7 @@
 //! per guideline section with severity marks, status, evidence and fix. Rendered through the
 //! handlebars template `templates/audit-report.md.hbs`.
 
-use super::{ControlResult, Outcome, Report};
+use super::{CAP_NOTE, ControlResult, Outcome, Report, capped, is_capped};
 use crate::audit::catalogue::{Section, Severity};
 use crate::audit::eval::Status;
 use serde_json::{Value as Json, json};
@@ -52,7 +52,7 @@ fn status_cell(r: &ControlResult) -> String {
                     .as_deref()
                     .map(|a| format!(" by {a}"))
                     .unwrap_or_default(),
-                cell(&w.waiver.reason)
+                cell(&capped(&w.waiver.reason))
             ),
             None => "🟡 waived".into(),
         },
@@ -62,7 +62,8 @@ fn status_cell(r: &ControlResult) -> String {
     }
 }
 
-fn evidence_cell(report: &Report, r: &ControlResult) -> String {
+/// The evidence cell, and whether it cut something at [`super::CAP`].
+fn evidence_cell(report: &Report, r: &ControlResult) -> (String, bool) {
     let wanted: &[Status] = match r.outcome {
         Outcome::Fail | Outcome::Waived | Outcome::Unknown => &[Status::Fail, Status::Unknown],
         Outcome::Pass => &[Status::Pass],
@@ -73,25 +74,32 @@ fn evidence_cell(report: &Report, r: &ControlResult) -> String {
         .findings
         .iter()
         .filter(|f| wanted.contains(&f.status))
-        .map(|f| cell(&report.evidence(f)))
+        .map(|f| report.evidence(f))
         .collect();
     let limit = if r.outcome == Outcome::Pass { 3 } else { 12 };
-    let mut out: Vec<String> = shown.iter().take(limit).cloned().collect();
+    let mut cut = shown.iter().take(limit).any(|e| is_capped(e));
+    let mut out: Vec<String> = shown.iter().take(limit).map(|e| cell(&capped(e))).collect();
     if shown.len() > limit {
         out.push(format!("… and {} more", shown.len() - limit));
     }
     let waiver_note = match &r.waiver {
-        Some(w) if r.outcome != Outcome::Waived => {
-            Some(format!("{}: {}", w.describe(), cell(&w.waiver.reason)))
-        }
+        Some(w) if r.outcome != Outcome::Waived => Some(format!(
+            "{}: {}",
+            w.describe(),
+            cell(&capped(&w.waiver.reason))
+        )),
         _ => None,
     };
     out.extend(waiver_note);
-    out.join("<br>")
+    if let Some(w) = &r.waiver {
+        cut |= is_capped(&w.waiver.reason);
+    }
+    (out.join("<br>"), cut)
 }
 
 /// The view the template renders.
 pub fn view(report: &Report, threshold: Severity) -> Json {
+    let mut cut = report.input.notes.iter().any(|n| is_capped(n));
     let sections: Vec<Json> = Section::ALL
         .iter()
         .map(|s| {
@@ -100,12 +108,14 @@ pub fn view(report: &Report, threshold: Severity) -> Json {
                 .iter()
                 .filter(|r| r.control.section == *s)
                 .map(|r| {
+                    let (evidence, cut_here) = evidence_cell(report, r);
+                    cut |= cut_here;
                     json!({
                         "mark": r.control.severity.mark(),
                         "id": r.control.id.as_str(),
                         "title": cell(r.control.title),
                         "status": status_cell(r),
-                        "evidence": evidence_cell(report, r),
+                        "evidence": evidence,
                         "fix": if matches!(r.outcome, Outcome::Fail | Outcome::Unknown | Outcome::Waived) {
                             cell(r.control.fix)
                         } else {
@@ -130,7 +140,8 @@ pub fn view(report: &Report, threshold: Severity) -> Json {
         "summary": report.verdict(threshold),
         "mermaid": super::mermaid::render(&report.input),
         "sections": sections,
-        "notes": report.input.notes,
+        "notes": report.input.notes.iter().map(|n| capped(n)).collect::<Vec<_>>(),
+        "cap_note": if cut { CAP_NOTE } else { "" },
         "warnings": report.warnings,
     })
 }

@@ -1,5 +1,7 @@
 //! The audit's result: one [`ControlResult`] per control with its findings and waiver, and the
-//! four ways to print it (text, JSON, SARIF, Markdown), one module each.
+//! four ways to print it (text, JSON, SARIF, Markdown), one module each. What a report quotes
+//! from the input (evidence, waiver reasons, notes) is cut at [`CAP`] characters; the JSON report
+//! keeps the whole value beside the cut one.
 
 pub mod json;
 pub mod markdown;
@@ -12,6 +14,29 @@ use super::controls::CONTROLS;
 use super::eval::{self, Finding, Status};
 use super::input::{Input, Kind, Waiver, estate_line};
 use crate::posture::Date;
+use std::borrow::Cow;
+
+/// The most characters a report cell or message quotes from the input.
+pub const CAP: usize = 200;
+
+/// What reports say once when they cut something at [`CAP`].
+pub const CAP_NOTE: &str = "Evidence longer than 200 characters is cut short (…); the JSON report (`--format json`) keeps it whole.";
+
+/// `s`, cut to [`CAP`] characters with an ellipsis when it is longer.
+pub fn capped(s: &str) -> Cow<'_, str> {
+    if s.chars().count() <= CAP {
+        Cow::Borrowed(s)
+    } else {
+        let mut out: String = s.chars().take(CAP - 1).collect();
+        out.push('…');
+        Cow::Owned(out)
+    }
+}
+
+/// Whether [`capped`] cuts `s`.
+pub fn is_capped(s: &str) -> bool {
+    s.chars().count() > CAP
+}
 
 /// What a control comes to once waivers are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 for GitHub code scanning: the catalogue as rules (with `security-severity`), one
 //! result per failing or unknown finding, waived ones carrying an external suppression.
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, capped, is_capped};
 use crate::audit::catalogue::{CONTROLS, Control, Severity};
 use crate::audit::eval::Status;
 use serde_json::{Value as Json, json};
@@ -107,12 +107,16 @@ pub fn render(report: &Report) -> String {
                     r.control.id.as_str(),
                     r.control.severity.as_str(),
                     r.control.title,
-                    report.evidence(f),
+                    capped(&report.evidence(f)),
                     r.control.fix
                 )},
                 "locations": [{"physicalLocation": physical}],
                 "properties": {"outcome": r.outcome.key()},
             });
+            let evidence = report.evidence(f);
+            if is_capped(&evidence) {
+                result["properties"]["fullEvidence"] = json!(evidence);
+            }
             if f.status == Status::Unknown && r.outcome != Outcome::Waived {
                 result["kind"] = json!("review");
                 result["level"] = json!("none");
@@ -122,7 +126,7 @@ pub fn render(report: &Report) -> String {
                 result["suppressions"] = json!([{
                     "kind": "external",
                     "status": "accepted",
-                    "justification": format!("{} (waiver until {}{approver})", w.waiver.reason, w.waiver.expires),
+                    "justification": format!("{} (waiver until {}{approver})", capped(&w.waiver.reason), w.waiver.expires),
                 }]);
             }
             results.push(result);

@@ -1,9 +1,9 @@
 //! The report for a terminal: one line per control, then the evidence and fix for everything
 //! that is not a plain pass, the warnings, and the summary.
 
-use super::{ControlResult, Outcome, Report};
+use super::{CAP_NOTE, ControlResult, Outcome, Report, capped, is_capped};
 use crate::audit::catalogue::Severity;
-use crate::audit::eval::Status;
+use crate::audit::eval::{Finding, Status};
 use std::fmt::Write;
 
 /// Render the text report; the last line is the summary with the verdict at `threshold`.
@@ -38,14 +38,19 @@ pub fn render(report: &Report, threshold: Severity) -> String {
             )
         })
         .collect();
+    let mut cut = report.input.notes.iter().any(|n| is_capped(n));
     for r in details {
         let _ = writeln!(s);
         details_of(&mut s, report, r);
+        cut |= shown(r).any(|f| is_capped(&report.evidence(f)))
+            || r.waiver
+                .as_ref()
+                .is_some_and(|w| is_capped(&w.waiver.reason));
     }
     if !report.input.notes.is_empty() {
         let _ = writeln!(s, "\nnotes on the input:");
         for n in &report.input.notes {
-            let _ = writeln!(s, "  - {n}");
+            let _ = writeln!(s, "  - {}", capped(n));
         }
     }
     if !report.warnings.is_empty() {
@@ -54,8 +59,18 @@ pub fn render(report: &Report, threshold: Severity) -> String {
             let _ = writeln!(s, "  - {w}");
         }
     }
+    if cut {
+        let _ = writeln!(s, "\n{CAP_NOTE}");
+    }
     let _ = writeln!(s, "\n{}", report.verdict(threshold));
     s
+}
+
+/// The findings [`details_of`] lists: all but passes of a control that does not pass.
+fn shown(r: &ControlResult) -> impl Iterator<Item = &Finding> {
+    r.findings
+        .iter()
+        .filter(move |f| f.status != Status::Pass || r.outcome == Outcome::Pass)
 }
 
 /// The evidence, waiver and fix of one control, as the gate and `explain` print them too.
@@ -68,19 +83,21 @@ pub fn details_of(s: &mut String, report: &Report, r: &ControlResult) {
         r.control.severity.as_str(),
         r.control.title
     );
-    for f in &r.findings {
-        if f.status == Status::Pass && r.outcome != Outcome::Pass {
-            continue;
-        }
+    for f in shown(r) {
         let loc = report.location(r, Some(f));
         let at = match loc.line {
             Some(l) => format!(" ({}:{l})", loc.uri),
             None => String::new(),
         };
-        let _ = writeln!(s, "  - {}: {}{at}", f.status.as_str(), report.evidence(f));
+        let _ = writeln!(
+            s,
+            "  - {}: {}{at}",
+            f.status.as_str(),
+            capped(&report.evidence(f))
+        );
     }
     if let Some(w) = &r.waiver {
-        let _ = writeln!(s, "  {}: {}", w.describe(), w.waiver.reason);
+        let _ = writeln!(s, "  {}: {}", w.describe(), capped(&w.waiver.reason));
     }
     if matches!(
         r.outcome,
