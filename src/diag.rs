@@ -196,6 +196,7 @@ codes! {
     RouteLoop = "route-loop": "a next hop that routes back through the firewall",
     WaiverUnknown = "waiver-unknown": "a waiver names no control",
     TierRequirement = "tier-requirement": "the tier demands a setting the estate does not have",
+    KubernetesVersion = "kubernetes-version": "a Kubernetes version AKS does not support",
 }
 
 impl fmt::Display for Code {

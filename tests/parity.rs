@@ -427,7 +427,7 @@ const TF_ONLY: &[(&str, &str)] = &[
     ),
     (
         "azapi_update_resource",
-        "patches a cluster or pool azurerm created; read as part of that resource's settings",
+        "patches a cluster, pool or workspace azurerm created; read as part of that resource's settings",
     ),
 ];
 
@@ -704,6 +704,8 @@ const TF_ACR: &str = "azurerm_container_registry";
 const TF_FWP: &str = "azurerm_firewall_policy";
 const TF_RT: &str = "azurerm_route_table";
 const TF_DIAG: &str = "azurerm_monitor_diagnostic_setting";
+const TF_NSG: &str = "azurerm_network_security_group";
+const TF_LAW: &str = "azurerm_log_analytics_workspace";
 
 /// The taint azurerm spells as `only_critical_addons_enabled` on the default pool.
 const CRITICAL_ONLY: &str = "CriticalAddonsOnly=true:NoSchedule";
@@ -833,6 +835,12 @@ const SETTINGS: &[Setting] = &[
         at(TF_AKS, "node_os_upgrade_channel"),
     ),
     s("SKU tier", AKS, "sku/tier", at(TF_AKS, "sku_tier")),
+    s(
+        "Kubernetes version",
+        AKS,
+        "properties/kubernetesVersion",
+        at(TF_AKS, "kubernetes_version"),
+    ),
     s(
         "node resource group lockdown",
         AKS,
@@ -1197,6 +1205,28 @@ const SETTINGS: &[Setting] = &[
         RT,
         "properties/disableBgpRoutePropagation",
         atn(TF_RT, "bgp_route_propagation_enabled", not),
+    ),
+    s(
+        "NSG lateral SSH/RDP deny",
+        NSG,
+        "properties/securityRules/1/properties/destinationPortRanges",
+        at(TF_NSG, "security_rule[1].destination_port_ranges"),
+    ),
+    s(
+        "NSG lateral deny destination",
+        NSG,
+        "properties/securityRules/1/properties/destinationAddressPrefix",
+        at(TF_NSG, "security_rule[1].destination_address_prefix"),
+    ),
+    s(
+        "workspace replication",
+        LAW,
+        "properties/replication/location",
+        Tf::Azapi {
+            via: TF_LAW,
+            target: "",
+            path: "properties.replication.location",
+        },
     ),
     // Every diagnostic setting, the cluster's control plane logs among them.
     Setting {

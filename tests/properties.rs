@@ -292,7 +292,7 @@ fn spoke_json(s: &GenSpoke, template: &Json, octet: u64, pod: u64, svc: u64) -> 
     let private = r.coin();
     c["skuTier"] = json!(r.pick(&["Free", "Standard", "Premium"]));
     c["kubernetesVersion"] = if r.coin() {
-        json!(format!("1.{}", r.range(28, 33)))
+        json!(r.pick(aks_harden::azure::kubernetes::SUPPORTED))
     } else {
         Json::Null
     };

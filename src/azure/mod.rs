@@ -56,6 +56,18 @@ mod tests {
     }
 
     #[test]
+    fn region_pairs_are_sorted_and_name_known_regions() {
+        assert!(regions::PAIRS.windows(2).all(|w| w[0].0 < w[1].0));
+        for (r, p) in regions::PAIRS {
+            assert!(regions::region(r).is_some(), "{r}");
+            assert!(regions::region(p).is_some(), "{p}");
+            assert_ne!(r, p);
+        }
+        assert_eq!(regions::pair("westeurope"), Some("northeurope"));
+        assert_eq!(regions::pair("polandcentral"), None);
+    }
+
+    #[test]
     fn every_type_has_an_api_version_or_is_a_definition() {
         for (t, v) in types::API_VERSIONS {
             assert_eq!(types::api_version(t), *v);

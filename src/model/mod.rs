@@ -181,6 +181,8 @@ pub struct Spoke {
     pub log_analytics_name: String,
     /// Log Analytics retention.
     pub log_retention_days: u32,
+    /// The paired region the workspace replicates to, when replication is on.
+    pub log_replica: Option<String>,
     /// Workload identities, by name.
     pub workloads: Vec<Workload>,
 }

@@ -80,6 +80,8 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
                 "features" => obj! { "enableLogAccessUsingOnlyResourcePermissions" => true },
                 "publicNetworkAccessForIngestion" => "Enabled",
                 "publicNetworkAccessForQuery" => "Enabled",
+                // The firewall's logs replicate as soon as any spoke's do.
+                "replication" => estate.spokes.iter().find_map(|s| s.log_replica.as_ref()).map(|r| obj! { "enabled" => true, "location" => r }),
             },
         },
     ));

@@ -295,6 +295,28 @@ pub(crate) fn diagnostics(
     }
 }
 
+/// The NSG rule that closes what Azure's default `AllowVnetOutBound` leaves open: SSH and RDP
+/// from this subnet to anything in the VNet or its peers, the way an intruder on one node moves to
+/// the next. None for `AzureBastionSubnet`, whose NSG must let Bastion reach VMs on 22 and 3389.
+pub(crate) fn deny_admin_outbound(subnet: &str) -> Option<Value> {
+    (!subnet.eq_ignore_ascii_case(crate::azure::subnets::BASTION)).then(|| {
+        obj! {
+            "name" => "deny-ssh-rdp-vnet-outbound",
+            "properties" => obj! {
+                "description" => "No SSH or RDP from this subnet to the virtual network: no lateral movement between hosts",
+                "protocol" => "*",
+                "sourcePortRange" => "*",
+                "destinationPortRanges" => vec!["22", "3389"],
+                "sourceAddressPrefix" => "*",
+                "destinationAddressPrefix" => "VirtualNetwork",
+                "access" => "Deny",
+                "priority" => 4000u32,
+                "direction" => "Outbound",
+            },
+        }
+    })
+}
+
 /// A `CanNotDelete` lock on the deployment's resource group.
 pub(crate) fn lock(estate: &Estate) -> Option<Resource> {
     estate.locks.then(|| {

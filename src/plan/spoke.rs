@@ -4,8 +4,8 @@
 
 use super::hub::private_zones;
 use super::{
-    diagnostics, hub_sub_param, id_ref, lock, res, rg_deployment, rid, rid_in, role_assignment,
-    role_assignment_for, roles, spoke_sub_param, tags, types,
+    deny_admin_outbound, diagnostics, hub_sub_param, id_ref, lock, res, rg_deployment, rid, rid_in,
+    role_assignment, role_assignment_for, roles, spoke_sub_param, tags, types,
 };
 use crate::ir::{Deployment, Expr, Resource, Scope, Target, Value};
 use crate::model::{Defender, DiskEncryption, Estate, KeyVaultSku, PaasAccess, Spoke, SubnetRole};
@@ -146,6 +146,7 @@ pub(crate) fn logs(estate: &Estate, s: &Spoke) -> Deployment {
                 "features" => obj! { "enableLogAccessUsingOnlyResourcePermissions" => true },
                 "publicNetworkAccessForIngestion" => "Enabled",
                 "publicNetworkAccessForQuery" => "Enabled",
+                "replication" => s.log_replica.as_ref().map(|r| obj! { "enabled" => true, "location" => r }),
             },
         },
     )];
@@ -165,7 +166,7 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
     let loc = estate.location.as_str();
     let mut out = Vec::new();
     for n in &s.subnets {
-        let rules = vec![obj! {
+        let mut rules = vec![obj! {
             "name" => "deny-internet-inbound",
             "properties" => obj! {
                 "description" => "Nothing from the internet reaches this subnet directly",
@@ -179,6 +180,7 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
                 "direction" => "Inbound",
             },
         }];
+        rules.extend(deny_admin_outbound(&n.name));
         out.push(res(
             &format!("nsg_{}", n.role.key()),
             types::NSG,

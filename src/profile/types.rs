@@ -221,7 +221,9 @@ pub enum PaasAccess {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
-    /// Pinned Kubernetes version (`1.33`); absent lets the upgrade channel choose.
+    /// Pinned Kubernetes version (`1.34`): a minor AKS supports. With the `patch` channel the
+    /// cluster stays on that minor; absent lets the upgrade channel choose, so two deployments a
+    /// month apart may differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes_version: Option<String>,
     /// Control-plane tier.
@@ -564,6 +566,10 @@ pub enum KeyVaultSku {
 pub struct LogAnalytics {
     /// Retention in days (30 to 730).
     pub retention_days: u32,
+    /// Replicate the workspace (and the hub's) to the region Azure pairs with `location`, so logs
+    /// survive a regional outage.
+    #[serde(default)]
+    pub replication: bool,
 }
 
 /// Microsoft Defender for Cloud plans.

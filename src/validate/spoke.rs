@@ -6,6 +6,7 @@ use crate::azure::kubernetes;
 use crate::diag::Code;
 use crate::model::{self, Cidr, SubnetRole};
 use crate::profile::{self, EstateFile, PoolSubnet};
+use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 impl Validator {
@@ -216,6 +217,27 @@ impl Validator {
                 );
             }
             let lts = kubernetes::LTS_SINCE;
+            let premium = c.sku_tier == model::ClusterTier::Premium;
+            let older = premium && kubernetes::minor(v).is_some_and(|m| m < lts);
+            if ok && !older && !kubernetes::supported(v, premium) {
+                let mut hint = format!(
+                    "pin one of the minor versions AKS supports: {}",
+                    kubernetes::SUPPORTED.join(", ")
+                );
+                if premium {
+                    let _ = write!(
+                        hint,
+                        ", or with long-term support any minor from {}.{} up to the newest",
+                        lts.0, lts.1
+                    );
+                }
+                self.err(
+                    Code::KubernetesVersion,
+                    &format!("{cp}/kubernetesVersion"),
+                    format!("AKS does not support Kubernetes {v}"),
+                    hint,
+                );
+            }
             if ok
                 && c.sku_tier == model::ClusterTier::Premium
                 && kubernetes::minor(v).is_some_and(|m| m < lts)
@@ -394,6 +416,25 @@ impl Validator {
                 "Key Vault keeps deleted items 7 to 90 days".into(),
             );
         }
+        let log_replica = if s.log_analytics.replication {
+            let pair = crate::azure::regions::pair(&f.location);
+            // An unknown region is reported once, at /location.
+            if pair.is_none() && crate::azure::regions::region(&f.location).is_some() {
+                self.err(
+                    Code::Region,
+                    &format!("{p}/logAnalytics/replication"),
+                    format!(
+                        "{:?} has no paired region to replicate the workspace to",
+                        f.location
+                    ),
+                    "choose a region Azure pairs with another, or set \"replication\": false"
+                        .into(),
+                );
+            }
+            pair.map(str::to_string)
+        } else {
+            None
+        };
         if !(30..=730).contains(&s.log_analytics.retention_days) {
             self.err(
                 Code::BadValue,
@@ -546,6 +587,7 @@ impl Validator {
             },
             log_analytics_name: log_name,
             log_retention_days: s.log_analytics.retention_days,
+            log_replica,
             workloads,
         }
     }

@@ -164,7 +164,7 @@ const SECURITY: &[Flat] = &[
 ];
 
 /// `azapi_update_resource` for the pieces azurerm cannot set.
-fn azapi_update(
+pub(super) fn azapi_update(
     tx: &mut Tx,
     it: &Item,
     lab: &str,

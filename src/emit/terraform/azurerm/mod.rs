@@ -19,6 +19,7 @@
 //!
 //! - `Microsoft.ContainerService/managedClusters`: `nodeResourceGroupProfile.restrictionLevel`
 //!   (the read-only node resource group); azurerm has no argument for it.
+//! - `Microsoft.OperationalInsights/workspaces`: `replication` (the copy in the paired region).
 //! - `Microsoft.ContainerService/managedClusters/agentPools`, one per pool:
 //!   `securityProfile.sshAccess` (no SSH to nodes); neither `default_node_pool` nor
 //!   `azurerm_kubernetes_cluster_node_pool` has it. On the default pool it also carries taints
@@ -283,7 +284,7 @@ const KINDS: &[Kind] = &[
     Kind::new(
         types::LAW,
         "azurerm_log_analytics_workspace",
-        How::Flat(governance::WORKSPACE),
+        How::Fn(governance::workspace),
     ),
     Kind::new(
         types::DIAG,
