@@ -283,6 +283,34 @@ fn every_control_has_a_passing_and_a_failing_fixture() {
     }
 }
 
+/// Day-two failures: an estate that extends prod and breaks what happens after deployment fails
+/// the control that owns it, and the working alternative passes.
+const DAY_TWO: &[(&str, Fx, Fx)] = &[(
+    "IMG-REGISTRY",
+    Fx::Estate("quarantine-with-writer.json"),
+    Fx::Estate("quarantine-no-writer.json"),
+)];
+
+#[test]
+fn day_two_failures_fail_the_right_control() {
+    for (id, pass, fail) in DAY_TWO {
+        let r = run_audit(*pass);
+        assert_eq!(
+            result(&r, id).status,
+            Status::Pass,
+            "{id} passes on {pass:?}:\n{}",
+            explain(&r, id)
+        );
+        let r = run_audit(*fail);
+        assert_eq!(
+            result(&r, id).status,
+            Status::Fail,
+            "{id} fails on {fail:?}:\n{}",
+            explain(&r, id)
+        );
+    }
+}
+
 // ---- the built-in profiles ----
 
 #[test]

@@ -705,6 +705,7 @@ const TF_FWP: &str = "azurerm_firewall_policy";
 const TF_RT: &str = "azurerm_route_table";
 const TF_DIAG: &str = "azurerm_monitor_diagnostic_setting";
 const TF_NSG: &str = "azurerm_network_security_group";
+const TF_POLICY: &str = "azurerm_resource_policy_assignment";
 const TF_LAW: &str = "azurerm_log_analytics_workspace";
 
 /// The taint azurerm spells as `only_critical_addons_enabled` on the default pool.
@@ -1207,6 +1208,26 @@ const SETTINGS: &[Setting] = &[
         atn(TF_RT, "bgp_route_propagation_enabled", not),
     ),
     s(
+        "allowed images",
+        POLICY,
+        "properties/parameters/allowedContainerImagesRegex/value",
+        Tf::Custom {
+            via: TF_POLICY,
+            what: "parameters (a JSON string) .allowedContainerImagesRegex.value",
+            read: policy_parameter::<0>,
+        },
+    ),
+    s(
+        "policy effect",
+        POLICY,
+        "properties/parameters/effect/value",
+        Tf::Custom {
+            via: TF_POLICY,
+            what: "parameters (a JSON string) .effect.value",
+            read: policy_parameter::<1>,
+        },
+    ),
+    s(
         "NSG lateral SSH/RDP deny",
         NSG,
         "properties/securityRules/1/properties/destinationPortRanges",
@@ -1256,6 +1277,14 @@ const SETTINGS: &[Setting] = &[
 ];
 
 // Normalisations: each maps a spelling to the one compared.
+
+/// A parameter of a policy assignment, which azurerm carries as a JSON string.
+fn policy_parameter<const N: usize>(r: &Res) -> Option<Value> {
+    const NAMES: [&str; 2] = ["allowedContainerImagesRegex", "effect"];
+    let text = r.body["parameters"].as_str()?;
+    let params: Value = serde_json::from_str(text).ok()?;
+    params[NAMES[N]].get("value").cloned()
+}
 
 fn same(v: Option<&Value>) -> Option<Value> {
     v.cloned()

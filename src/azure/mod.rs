@@ -45,6 +45,8 @@ mod tests {
         }
         assert!(is_guid(policies::POD_SECURITY_BASELINE));
         assert!(is_guid(policies::POD_SECURITY_RESTRICTED));
+        assert!(is_guid(policies::ALLOWED_IMAGES));
+        assert!(is_guid(policies::CONTAINER_LIMITS));
     }
 
     #[test]

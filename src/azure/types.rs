@@ -72,6 +72,8 @@ pub const PRICING: &str = "Microsoft.Security/pricings";
 pub const DEPLOYMENT: &str = "Microsoft.Resources/deployments";
 /// `Microsoft.Authorization/roleDefinitions`.
 pub const ROLE_DEFINITION: &str = "Microsoft.Authorization/roleDefinitions";
+/// `Microsoft.Authorization/policyDefinitions`.
+pub const POLICY_DEFINITION: &str = "Microsoft.Authorization/policyDefinitions";
 /// `Microsoft.Authorization/policySetDefinitions`.
 pub const POLICY_SET_DEFINITION: &str = "Microsoft.Authorization/policySetDefinitions";
 

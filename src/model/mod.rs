@@ -350,6 +350,10 @@ pub struct Registry {
     pub retention_days: u32,
     /// Zone redundancy.
     pub zone_redundancy: bool,
+    /// Quarantine policy on.
+    pub quarantine: bool,
+    /// Principal that pushes and marks quarantined images.
+    pub quarantine_writer: Option<String>,
 }
 
 /// The Key Vault.

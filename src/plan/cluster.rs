@@ -74,6 +74,79 @@ fn pool_profile(s: &Spoke, p: &crate::model::NodePool) -> Value {
     }
 }
 
+/// The namespaces workload policies leave alone: AKS's own, and the mesh's when it is on.
+fn excluded_namespaces(c: &crate::model::Cluster) -> Vec<&'static str> {
+    let mut out = policies::SYSTEM_NAMESPACES.to_vec();
+    if c.mesh_revision.is_some() {
+        out.extend(policies::MESH_NAMESPACES);
+    }
+    out
+}
+
+/// A built-in Kubernetes policy assigned to the cluster, with its effect following the pod
+/// security effect and extra parameters.
+fn cluster_policy(
+    id: &str,
+    s: &Spoke,
+    name: &str,
+    display: String,
+    definition: &str,
+    params: Vec<(&str, Value)>,
+    excluded: &[&str],
+) -> crate::ir::Resource {
+    let c = &s.cluster;
+    let mut parameters = IndexMap::new();
+    for (k, v) in params {
+        parameters.insert(k.to_string(), obj! { "value" => v });
+    }
+    parameters.insert(
+        "effect".into(),
+        obj! { "value" => match c.pod_security_effect { PolicyEffect::Audit => "Audit", PolicyEffect::Deny => "Deny" } },
+    );
+    parameters.insert(
+        "excludedNamespaces".into(),
+        obj! { "value" => excluded.to_vec() },
+    );
+    let mut p = res(
+        id,
+        types::POLICY,
+        &[name],
+        obj! {
+            "properties" => obj! {
+                "displayName" => display,
+                "description" => "Assigned by aks-harden beside pod security: what the cluster's workloads may run",
+                "policyDefinitionId" => format!("/providers/{}/{definition}", types::POLICY_DEFINITION),
+                "enforcementMode" => "Default",
+                "parameters" => Value::Object(parameters),
+            },
+        },
+    );
+    p.scope = Some(Target::new(types::AKS, &[&c.name]));
+    p.depends_on.push("cluster".into());
+    p
+}
+
+/// Image admission: containers run only images from the spoke's own registry, which Defender for
+/// Containers scans. This takes the place of ACR quarantine, which needs a scanner to mark images.
+fn allowed_images(s: &Spoke, excluded: &[&str]) -> crate::ir::Resource {
+    let registry = &s.registry.name;
+    cluster_policy(
+        "allowed_images",
+        s,
+        "allowed-images",
+        format!(
+            "Only images from {registry}.azurecr.io on {}",
+            s.cluster.name
+        ),
+        policies::ALLOWED_IMAGES,
+        vec![(
+            "allowedContainerImagesRegex",
+            format!("^{registry}\\.azurecr\\.io/.+$").into(),
+        )],
+        excluded,
+    )
+}
+
 /// The cluster deployment.
 pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
     let c = &s.cluster;
@@ -345,6 +418,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
         p.scope = Some(Target::new(types::AKS, &[&c.name]));
         p.depends_on.push("cluster".into());
         out.push(p);
+        out.push(allowed_images(s, &excluded_namespaces(c)));
     }
     out.extend(lock(estate));
     rg_deployment(

@@ -534,6 +534,15 @@ pub struct Registry {
     pub retention_days: u32,
     /// Zone redundancy.
     pub zone_redundancy: bool,
+    /// Quarantine pushed images until something marks them passed. Off by default: images are
+    /// admitted by Azure Policy (only this registry's images run) and scanned by Defender for
+    /// Containers. On, it needs `quarantineWriter`, or no image ever becomes pullable.
+    #[serde(default)]
+    pub quarantine: bool,
+    /// Object id of the principal (the CI pipeline's identity) that pushes images, scans them and
+    /// marks them passed: it gets AcrPush and AcrQuarantineWriter on the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine_writer: Option<String>,
 }
 
 /// Key Vault settings.

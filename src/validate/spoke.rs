@@ -451,6 +451,21 @@ impl Validator {
                 "ACR keeps untagged manifests 0 to 365 days".into(),
             );
         }
+        if let Some(w) = &s.registry.quarantine_writer {
+            self.guid(
+                w,
+                &format!("{p}/registry/quarantineWriter"),
+                "the object id of the principal that marks quarantined images",
+            );
+            if !s.registry.quarantine {
+                self.contradiction(
+                    &format!("{p}/registry/quarantineWriter"),
+                    &format!("{p}/registry/quarantine"),
+                    "a quarantine writer without quarantine would hold AcrQuarantineWriter for nothing".into(),
+                    "set \"quarantine\": true, or remove \"quarantineWriter\"".into(),
+                );
+            }
+        }
 
         // Names.
         let tag = suffix(&[e, key, &f.location]);
@@ -575,6 +590,8 @@ impl Validator {
                 name: acr_name,
                 retention_days: s.registry.retention_days,
                 zone_redundancy: s.registry.zone_redundancy,
+                quarantine: s.registry.quarantine,
+                quarantine_writer: s.registry.quarantine_writer.clone(),
             },
             key_vault: model::KeyVault {
                 name: kv_name,
