@@ -433,8 +433,42 @@ const TF_ONLY: &[(&str, &str)] = &[
 
 /// The ARM kinds compared between ARM and Terraform: every kind the profiles render.
 const KINDS: &[&str] = &[
-    RG, PRICING, LAW, UAI, FIC, VNET, PEERING, NSG, RT, PIP, FW, FWP, RCG, DNS_ZONE, DNS_LINK, PE,
-    PE_DNS, KV, KV_KEY, DES, ACR, AKS, POOL, MAINT, DIAG, ROLE, LOCK, POLICY,
+    RG,
+    PRICING,
+    LAW,
+    UAI,
+    FIC,
+    VNET,
+    PEERING,
+    NSG,
+    RT,
+    PIP,
+    FW,
+    FWP,
+    RCG,
+    DNS_ZONE,
+    DNS_LINK,
+    PE,
+    PE_DNS,
+    KV,
+    KV_KEY,
+    DES,
+    ACR,
+    AKS,
+    POOL,
+    MAINT,
+    DIAG,
+    ROLE,
+    LOCK,
+    POLICY,
+    MONITOR_ACCOUNT,
+    DCE,
+    DCR,
+    DCRA,
+    PROM_RULES,
+    ACTION_GROUP,
+    ACTIVITY_ALERT,
+    QUERY_ALERT,
 ];
 
 /// The kinds the Terraform comparison must cover at the least.
@@ -529,6 +563,14 @@ fn tf_resources(files: &Files) -> Vec<Res> {
     let mut out = Vec::new();
     for b in &blocks {
         if TF_ONLY.iter().any(|(t, _)| *t == b.ty) {
+            continue;
+        }
+        // A kind azurerm carries as `azapi_resource`: the ARM type, name and body, as they are.
+        if b.ty == AZAPI {
+            let rtype = b.body["type"].as_str().unwrap_or_default();
+            let rtype = rtype.split('@').next().unwrap_or_default();
+            let name = b.body["name"].as_str().unwrap_or_default().to_string();
+            out.push(Res::new(rtype, name, b.body["body"].clone(), AZAPI));
             continue;
         }
         let rz = REALISES
@@ -693,6 +735,16 @@ const LOCK: &str = "Microsoft.Authorization/locks";
 const POLICY: &str = "Microsoft.Authorization/policyAssignments";
 const PRICING: &str = "Microsoft.Security/pricings";
 const RG: &str = "Microsoft.Resources/resourceGroups";
+const MONITOR_ACCOUNT: &str = "Microsoft.Monitor/accounts";
+const DCE: &str = "Microsoft.Insights/dataCollectionEndpoints";
+const DCR: &str = "Microsoft.Insights/dataCollectionRules";
+const DCRA: &str = "Microsoft.Insights/dataCollectionRuleAssociations";
+const PROM_RULES: &str = "Microsoft.AlertsManagement/prometheusRuleGroups";
+const ACTION_GROUP: &str = "Microsoft.Insights/actionGroups";
+const ACTIVITY_ALERT: &str = "Microsoft.Insights/activityLogAlerts";
+const QUERY_ALERT: &str = "Microsoft.Insights/scheduledQueryRules";
+/// The monitoring kinds, which the azurerm flavour carries as `azapi_resource`s.
+const AZAPI: &str = "azapi_resource";
 
 const TF_AKS: &str = "azurerm_kubernetes_cluster";
 const TF_DEFAULT_POOL: &str = "azurerm_kubernetes_cluster.default_node_pool";
@@ -1238,6 +1290,57 @@ const SETTINGS: &[Setting] = &[
         NSG,
         "properties/securityRules/1/properties/destinationAddressPrefix",
         at(TF_NSG, "security_rule[1].destination_address_prefix"),
+    ),
+    s(
+        "managed Prometheus",
+        AKS,
+        "properties/azureMonitorProfile/metrics/enabled",
+        atn(TF_AKS, "monitor_metrics", present),
+    ),
+    s(
+        "Container Insights log filter",
+        DCR,
+        "properties/dataSources/extensions/0/extensionSettings/dataCollectionSettings/namespaceFilteringMode",
+        at(
+            AZAPI,
+            "properties.dataSources.extensions[0].extensionSettings.dataCollectionSettings.namespaceFilteringMode",
+        ),
+    ),
+    s(
+        "Prometheus destination",
+        DCR,
+        "properties/dataFlows/0/destinations",
+        at(AZAPI, "properties.dataFlows[0].destinations"),
+    ),
+    s(
+        "alert receivers",
+        ACTION_GROUP,
+        "properties/emailReceivers",
+        at(AZAPI, "properties.emailReceivers"),
+    ),
+    s(
+        "Prometheus first rule",
+        PROM_RULES,
+        "properties/rules/0/expression",
+        at(AZAPI, "properties.rules[0].expression"),
+    ),
+    s(
+        "Prometheus rule scope cluster",
+        PROM_RULES,
+        "properties/clusterName",
+        at(AZAPI, "properties.clusterName"),
+    ),
+    s(
+        "cluster health alert",
+        ACTIVITY_ALERT,
+        "properties/condition",
+        at(AZAPI, "properties.condition"),
+    ),
+    s(
+        "log alert query",
+        QUERY_ALERT,
+        "properties/criteria/allOf/0/query",
+        at(AZAPI, "properties.criteria.allOf[0].query"),
     ),
     s(
         "workspace replication",

@@ -512,6 +512,7 @@ fn sub_exprs<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
         Expr::Reference { id, .. } => sub_exprs(id, out),
         Expr::Guid(parts) => parts.iter().for_each(|x| sub_exprs(x, out)),
         Expr::Str(_)
+        | Expr::Strings(_)
         | Expr::Param(_)
         | Expr::DeploymentSubscriptionId
         | Expr::DeploymentTenantId => {}

@@ -38,6 +38,8 @@ pub struct Estate {
     pub locks: bool,
     /// Recorded relaxations.
     pub waivers: Vec<Waiver>,
+    /// Email alert receivers, `(name, address)`, sorted by name.
+    pub alert_emails: Vec<(String, String)>,
 }
 
 /// Defender plans.
@@ -260,6 +262,8 @@ pub struct Cluster {
     pub azure_policy: bool,
     /// Container Insights.
     pub container_insights: bool,
+    /// Managed Prometheus.
+    pub managed_prometheus: bool,
     /// Secrets Store CSI with rotation.
     pub secrets_store_csi: bool,
     /// Defender sensor.

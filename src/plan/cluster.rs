@@ -337,6 +337,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
                 },
             },
         }),
+        "azureMonitorProfile" => super::monitoring::monitor_profile(s),
         "diskEncryptionSetID" => match &c.disk_encryption {
             DiskEncryption::PlatformManaged => Value::Null,
             DiskEncryption::Planned(des) => crate::plan::rid_in(&spoke_sub_param(s), &s.shared_rg, types::DES, &[des]).into(),
@@ -420,16 +421,22 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
         out.push(p);
         out.push(allowed_images(s, &excluded_namespaces(c)));
     }
+    let associations = super::monitoring::associations(estate, s);
+    let mut depends = vec![
+        format!("{}-network", s.key),
+        format!("{}-shared", s.key),
+        format!("{}-identity", s.key),
+    ];
+    if !associations.is_empty() {
+        depends.push(format!("{}-monitoring", s.key));
+    }
+    out.extend(associations);
     out.extend(lock(estate));
     rg_deployment(
         format!("{}-cluster", s.key),
         Some(&spoke_sub_param(s)),
         &s.cluster_rg,
         out,
-        vec![
-            format!("{}-network", s.key),
-            format!("{}-shared", s.key),
-            format!("{}-identity", s.key),
-        ],
+        depends,
     )
 }

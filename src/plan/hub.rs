@@ -251,6 +251,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
     if let Some(last) = out.last_mut() {
         last.depends_on.push("log_hub".into());
     }
+    out.extend(super::monitoring::hub_alerts(estate, &log_name));
 
     for zone in private_zones(estate) {
         let zid = zone_id(&zone);

@@ -5,6 +5,7 @@
 
 mod cluster;
 mod hub;
+mod monitoring;
 mod spoke;
 
 pub(crate) use crate::azure::types;
@@ -70,9 +71,11 @@ pub fn plan(estate: &Estate) -> Template {
     for s in &estate.spokes {
         deployments.push(spoke::identity(estate, s));
         deployments.push(spoke::logs(estate, s));
+        deployments.extend(monitoring::monitoring(estate, s));
         deployments.push(spoke::network(estate, s));
         deployments.push(spoke::shared(estate, s));
         deployments.push(cluster::cluster(estate, s));
+        deployments.extend(monitoring::alerts(estate, s));
         deployments.extend(spoke::workloads(estate, s));
         deployments.extend(spoke::access(estate, s));
         deployments.push(hub::links(estate, s));
@@ -168,7 +171,10 @@ fn collect_expr(e: &Expr, out: &mut Vec<String>) {
         }
         Expr::Reference { id, .. } => collect_expr(id, out),
         Expr::Guid(parts) => parts.iter().for_each(|x| collect_expr(x, out)),
-        Expr::Str(_) | Expr::DeploymentSubscriptionId | Expr::DeploymentTenantId => {}
+        Expr::Str(_)
+        | Expr::Strings(_)
+        | Expr::DeploymentSubscriptionId
+        | Expr::DeploymentTenantId => {}
     }
 }
 

@@ -47,6 +47,19 @@ pub struct EstateFile {
     /// Deliberate relaxations of controls, keyed by control id.
     #[serde(default)]
     pub waivers: IndexMap<String, Waiver>,
+    /// Who is told when an alert fires: the receivers of every action group the estate plans.
+    #[serde(default)]
+    pub alerts: Alerts,
+}
+
+/// Alert receivers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Alerts {
+    /// Email receivers keyed by name (letters, digits and hyphens), e.g.
+    /// `{ "platform-team": "platform@contoso.com" }`.
+    #[serde(default)]
+    pub email: IndexMap<String, String>,
 }
 
 /// How strict an estate must be.
@@ -457,6 +470,10 @@ pub struct Addons {
     pub container_insights: bool,
     /// Key Vault Secrets Store CSI driver with rotation.
     pub secrets_store_csi: bool,
+    /// Managed Prometheus: metrics to an Azure Monitor workspace, with Microsoft's recommended
+    /// recording rules and alerts.
+    #[serde(default)]
+    pub managed_prometheus: bool,
 }
 
 /// Cluster security profile.

@@ -569,6 +569,7 @@ impl Validator {
                 pools,
                 azure_policy: c.addons.azure_policy,
                 container_insights: c.addons.container_insights,
+                managed_prometheus: c.addons.managed_prometheus,
                 secrets_store_csi: c.addons.secrets_store_csi,
                 defender: c.security.defender,
                 workload_identity: c.security.workload_identity,

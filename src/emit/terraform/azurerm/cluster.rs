@@ -481,6 +481,16 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
         }
         b.put("service_mesh_profile", Some(json!([mb.json()])));
     }
+    // Managed Prometheus: the block is the switch.
+    let metrics = p.get("azureMonitorProfile.metrics");
+    if metrics.get("enabled").is("true") {
+        let ksm = metrics.get("kubeStateMetrics");
+        let mm = json!([{
+            "annotations_allowed": json_or_null(js(ksm.get("metricAnnotationsAllowList").str())),
+            "labels_allowed": json_or_null(js(ksm.get("metricLabelsAllowlist").str())),
+        }]);
+        b.put("monitor_metrics", Some(mm));
+    }
     tx.copy(
         it,
         &p,

@@ -25,6 +25,10 @@
 //!   `azurerm_kubernetes_cluster_node_pool` has it. On the default pool it also carries taints
 //!   other than `CriticalAddonsOnly`, which `default_node_pool` cannot take.
 //!
+//! The monitoring kinds (Azure Monitor workspace, data collection endpoints, rules and
+//! associations, Prometheus rule groups, action groups, activity log and log alerts) are
+//! `azapi_resource`s that carry the ARM body; `carried` says why.
+//!
 //! Translations that are not one-to-one:
 //!
 //! - `Microsoft.KeyVault/vaults/keys`: azurerm's `rotation_policy` gives rotated versions their
@@ -53,6 +57,7 @@
 //! properties is a table of attributes (`Flat`); references between resources are resolved in
 //! `refs`, the `depends_on` the references do not carry are added in `order`.
 
+mod carried;
 mod cluster;
 mod dns;
 mod firewall;
@@ -433,6 +438,35 @@ const KINDS: &[Kind] = &[
     ])
     .output("id", "id", "resource id of cluster"),
     Kind::folded(types::AKS_MAINT, types::AKS),
+    // monitoring, carried as azapi_resource
+    Kind::new(
+        types::MONITOR_ACCOUNT,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(types::DCE, "azapi_resource", How::Fn(carried::resource)),
+    Kind::new(types::DCR, "azapi_resource", How::Fn(carried::resource)),
+    Kind::new(types::DCRA, "azapi_resource", How::Fn(carried::resource)),
+    Kind::new(
+        types::PROM_RULES,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::ACTION_GROUP,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::ACTIVITY_ALERT,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::QUERY_ALERT,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
 ];
 
 /// The kind of an ARM type.
