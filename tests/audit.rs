@@ -303,6 +303,11 @@ const DAY_TWO: &[(&str, Fx, Fx)] = &[
         Fx::Profile("prod"),
         Fx::Estate("no-receivers.json"),
     ),
+    (
+        "NET-POLICY",
+        Fx::Estate("namespace-guarded.json"),
+        Fx::Estate("namespace-open.json"),
+    ),
 ];
 
 /// The prod ARM template with every resource of `rtype` whose name contains `name` removed, as

@@ -461,6 +461,7 @@ const KINDS: &[&str] = &[
     ROLE,
     LOCK,
     POLICY,
+    AKS_NAMESPACE,
     MONITOR_ACCOUNT,
     DCE,
     DCR,
@@ -569,7 +570,11 @@ fn tf_resources(files: &Files) -> Vec<Res> {
         if b.ty == AZAPI {
             let rtype = b.body["type"].as_str().unwrap_or_default();
             let rtype = rtype.split('@').next().unwrap_or_default();
-            let name = b.body["name"].as_str().unwrap_or_default().to_string();
+            let mut name = b.body["name"].as_str().unwrap_or_default().to_string();
+            if rtype.matches('/').count() > 1 {
+                // A child: ARM names it after its parent too.
+                name = format!("{}/{name}", tf_ref_name(&index, &b.body["parent_id"]));
+            }
             out.push(Res::new(rtype, name, b.body["body"].clone(), AZAPI));
             continue;
         }
@@ -735,6 +740,7 @@ const LOCK: &str = "Microsoft.Authorization/locks";
 const POLICY: &str = "Microsoft.Authorization/policyAssignments";
 const PRICING: &str = "Microsoft.Security/pricings";
 const RG: &str = "Microsoft.Resources/resourceGroups";
+const AKS_NAMESPACE: &str = "Microsoft.ContainerService/managedClusters/managedNamespaces";
 const MONITOR_ACCOUNT: &str = "Microsoft.Monitor/accounts";
 const DCE: &str = "Microsoft.Insights/dataCollectionEndpoints";
 const DCR: &str = "Microsoft.Insights/dataCollectionRules";
@@ -1280,6 +1286,34 @@ const SETTINGS: &[Setting] = &[
         },
     ),
     s(
+        "container CPU limit",
+        POLICY,
+        "properties/parameters/cpuLimit/value",
+        Tf::Custom {
+            via: TF_POLICY,
+            what: "parameters (a JSON string) .cpuLimit.value",
+            read: policy_parameter::<2>,
+        },
+    ),
+    s(
+        "namespace default ingress",
+        AKS_NAMESPACE,
+        "properties/defaultNetworkPolicy/ingress",
+        at(AZAPI, "properties.defaultNetworkPolicy.ingress"),
+    ),
+    s(
+        "namespace quota CPU limit",
+        AKS_NAMESPACE,
+        "properties/defaultResourceQuota/cpuLimit",
+        at(AZAPI, "properties.defaultResourceQuota.cpuLimit"),
+    ),
+    s(
+        "namespace pod security",
+        AKS_NAMESPACE,
+        "properties/labels",
+        at(AZAPI, "properties.labels"),
+    ),
+    s(
         "NSG lateral SSH/RDP deny",
         NSG,
         "properties/securityRules/1/properties/destinationPortRanges",
@@ -1383,7 +1417,7 @@ const SETTINGS: &[Setting] = &[
 
 /// A parameter of a policy assignment, which azurerm carries as a JSON string.
 fn policy_parameter<const N: usize>(r: &Res) -> Option<Value> {
-    const NAMES: [&str; 2] = ["allowedContainerImagesRegex", "effect"];
+    const NAMES: [&str; 3] = ["allowedContainerImagesRegex", "effect", "cpuLimit"];
     let text = r.body["parameters"].as_str()?;
     let params: Value = serde_json::from_str(text).ok()?;
     params[NAMES[N]].get("value").cloned()

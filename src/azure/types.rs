@@ -21,6 +21,8 @@ pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
 pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
 /// `Microsoft.ContainerService/managedClusters/agentPools`.
 pub const AKS_POOL: &str = "Microsoft.ContainerService/managedClusters/agentPools";
+/// `Microsoft.ContainerService/managedClusters/managedNamespaces`.
+pub const AKS_NAMESPACE: &str = "Microsoft.ContainerService/managedClusters/managedNamespaces";
 /// `Microsoft.ContainerService/managedClusters/maintenanceConfigurations`.
 pub const AKS_MAINT: &str = "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
 /// `Microsoft.Insights/actionGroups`.
@@ -112,6 +114,7 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     (AKS, "2026-05-01"),
     (AKS_POOL, "2026-05-01"),
     (AKS_MAINT, "2026-05-01"),
+    (AKS_NAMESPACE, "2026-05-01"),
     (DIAG, "2021-05-01-preview"),
     (ACTION_GROUP, "2023-01-01"),
     (ACTIVITY_ALERT, "2026-01-01"),

@@ -6,8 +6,8 @@ mod cidr;
 
 pub use crate::posture::{Tier, Waiver};
 pub use crate::profile::{
-    ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NodeOsChannel, OsDiskType,
-    OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, UpgradeChannel,
+    ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NetworkRule, NodeOsChannel,
+    OsDiskType, OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, UpgradeChannel,
 };
 pub use cidr::{Cidr, CidrError};
 use indexmap::IndexMap;
@@ -187,6 +187,21 @@ pub struct Spoke {
     pub log_replica: Option<String>,
     /// Workload identities, by name.
     pub workloads: Vec<Workload>,
+    /// Namespaces AKS creates with guardrails, by name: the estate's and the workloads'.
+    pub namespaces: Vec<Namespace>,
+}
+
+/// A managed namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Kubernetes name.
+    pub name: String,
+    /// Default ingress policy.
+    pub ingress: NetworkRule,
+    /// Default egress policy.
+    pub egress: NetworkRule,
+    /// Quota: CPU requests, CPU limits, memory requests, memory limits.
+    pub quota: [String; 4],
 }
 
 /// A workload identity federated with a Kubernetes service account.
@@ -280,6 +295,8 @@ pub struct Cluster {
     pub pod_security: PodSecurityLevel,
     /// Its effect.
     pub pod_security_effect: PolicyEffect,
+    /// Per-container CPU and memory limits.
+    pub container_limits: (String, String),
     /// Istio revision, when the mesh is on.
     pub mesh_revision: Option<String>,
 }

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::ir::{Deployment, Expr, Target, Value};
 use crate::model::{
-    ClusterTier, DiskEncryption, Estate, NetworkPolicy, NodeOsChannel, OsDiskType, OsSku,
-    PodSecurityLevel, PolicyEffect, PoolMode, Spoke, SubnetRole, UpgradeChannel, Window,
+    ClusterTier, DiskEncryption, Estate, NetworkPolicy, NetworkRule, NodeOsChannel, OsDiskType,
+    OsSku, PodSecurityLevel, PolicyEffect, PoolMode, Spoke, SubnetRole, UpgradeChannel, Window,
 };
 use crate::obj;
 use indexmap::IndexMap;
@@ -145,6 +145,68 @@ fn allowed_images(s: &Spoke, excluded: &[&str]) -> crate::ir::Resource {
         )],
         excluded,
     )
+}
+
+fn rule(r: NetworkRule) -> &'static str {
+    match r {
+        NetworkRule::DenyAll => "DenyAll",
+        NetworkRule::AllowSameNamespace => "AllowSameNamespace",
+        NetworkRule::AllowAll => "AllowAll",
+    }
+}
+
+/// Managed namespaces: AKS creates each with its default network policy, resource quota and the
+/// cluster's pod security level (enforced where the policy effect is deny, audited and warned
+/// about where it is audit), and keeps them in that state.
+fn namespaces(estate: &Estate, s: &Spoke) -> Vec<crate::ir::Resource> {
+    let c = &s.cluster;
+    let level = match c.pod_security {
+        PodSecurityLevel::Baseline => "baseline",
+        PodSecurityLevel::Restricted => "restricted",
+    };
+    let modes: &[&str] = match c.pod_security_effect {
+        PolicyEffect::Deny => &["enforce"],
+        PolicyEffect::Audit => &["audit", "warn"],
+    };
+    s.namespaces
+        .iter()
+        .map(|n| {
+            let mut labels = IndexMap::new();
+            for m in modes {
+                labels.insert(
+                    format!("pod-security.kubernetes.io/{m}"),
+                    Value::Str(level.into()),
+                );
+            }
+            let [cpu_request, cpu_limit, memory_request, memory_limit] = &n.quota;
+            let mut r = res(
+                &format!("namespace_{}", n.name.replace('-', "_")),
+                types::AKS_NAMESPACE,
+                &[&c.name, &n.name],
+                obj! {
+                    "location" => &estate.location,
+                    "tags" => tags(estate),
+                    "properties" => obj! {
+                        "labels" => Value::Object(labels),
+                        "defaultResourceQuota" => obj! {
+                            "cpuRequest" => cpu_request,
+                            "cpuLimit" => cpu_limit,
+                            "memoryRequest" => memory_request,
+                            "memoryLimit" => memory_limit,
+                        },
+                        "defaultNetworkPolicy" => obj! {
+                            "ingress" => rule(n.ingress),
+                            "egress" => rule(n.egress),
+                        },
+                        "adoptionPolicy" => "IfIdentical",
+                        "deletePolicy" => "Keep",
+                    },
+                },
+            );
+            r.depends_on.push("cluster".into());
+            r
+        })
+        .collect()
 }
 
 /// The cluster deployment.
@@ -420,7 +482,23 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
         p.depends_on.push("cluster".into());
         out.push(p);
         out.push(allowed_images(s, &excluded_namespaces(c)));
+        out.push(cluster_policy(
+            "container_limits",
+            s,
+            "container-limits",
+            format!(
+                "Containers on {} ask for at most {} CPU and {} memory",
+                c.name, c.container_limits.0, c.container_limits.1
+            ),
+            policies::CONTAINER_LIMITS,
+            vec![
+                ("cpuLimit", c.container_limits.0.clone().into()),
+                ("memoryLimit", c.container_limits.1.clone().into()),
+            ],
+            &excluded_namespaces(c),
+        ));
     }
+    out.extend(namespaces(estate, s));
     let associations = super::monitoring::associations(estate, s);
     let mut depends = vec![
         format!("{}-network", s.key),

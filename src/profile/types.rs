@@ -185,6 +185,58 @@ pub struct Spoke {
     /// service account, granted at most the spoke's vault or registry.
     #[serde(default)]
     pub workload_identities: IndexMap<String, WorkloadIdentity>,
+    /// Kubernetes namespaces keyed by name, created by AKS (managed namespaces) with a default
+    /// network policy, a resource quota and the cluster's pod security level. Every namespace a
+    /// workload identity names is created too, with the defaults.
+    #[serde(default)]
+    pub namespaces: IndexMap<String, Namespace>,
+}
+
+/// A namespace's guardrails; every key is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Namespace {
+    /// Default policy for traffic into the namespace's pods (default `denyAll`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<NetworkRule>,
+    /// Default policy for traffic out of them (default `allowAll`: egress already leaves only
+    /// through the firewall; `denyAll` also cuts DNS until the namespace allows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<NetworkRule>,
+    /// Resource quota; absent keys take the defaults (CPU requests 4 and limits 8, memory requests
+    /// 8Gi and limits 16Gi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Quota>,
+}
+
+/// A namespace's default network policy in one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NetworkRule {
+    /// Deny all traffic.
+    DenyAll,
+    /// Allow traffic between the namespace's own pods only.
+    AllowSameNamespace,
+    /// Allow all traffic.
+    AllowAll,
+}
+
+/// A namespace's resource quota, in Kubernetes quantities (`4`, `500m`, `8Gi`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quota {
+    /// Total CPU requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_request: Option<String>,
+    /// Total CPU limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_limit: Option<String>,
+    /// Total memory requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_request: Option<String>,
+    /// Total memory limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
 }
 
 /// A workload identity: an Entra identity a Kubernetes service account can act as.
@@ -258,6 +310,9 @@ pub struct Cluster {
     pub security: ClusterSecurity,
     /// Pod security through Azure Policy.
     pub pod_security: PodSecurity,
+    /// The most CPU and memory one container may ask for, enforced by Azure Policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_limits: Option<ContainerLimits>,
     /// Istio service mesh add-on with strict mTLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_mesh: Option<ServiceMesh>,
@@ -509,6 +564,16 @@ pub struct PodSecurity {
     pub level: PodSecurityLevel,
     /// Policy effect.
     pub effect: PolicyEffect,
+}
+
+/// Per-container CPU and memory limits.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerLimits {
+    /// CPU limit, e.g. `4` or `1500m`.
+    pub cpu: String,
+    /// Memory limit, e.g. `8Gi`.
+    pub memory: String,
 }
 
 /// Pod Security Standard.

@@ -532,6 +532,7 @@ impl Validator {
                 acr_pull: w.acr_pull,
             });
         }
+        let namespaces = self.namespaces(s, &p, &workloads);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -585,6 +586,10 @@ impl Validator {
                 },
                 pod_security: c.pod_security.level,
                 pod_security_effect: c.pod_security.effect,
+                container_limits: c.container_limits.as_ref().map_or_else(
+                    || ("4".to_string(), "8Gi".to_string()),
+                    |l| (l.cpu.clone(), l.memory.clone()),
+                ),
                 mesh_revision: c.service_mesh.as_ref().map(|m| m.revision.clone()),
             },
             registry: model::Registry {
@@ -607,6 +612,78 @@ impl Validator {
             log_retention_days: s.log_analytics.retention_days,
             log_replica,
             workloads,
+            namespaces,
         }
+    }
+}
+
+/// Namespaces AKS owns; the estate cannot manage them.
+const SYSTEM_NAMESPACES: &[&str] = &[
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "gatekeeper-system",
+    "azure-arc",
+];
+
+impl Validator {
+    /// The estate's namespaces and those its workload identities name, sorted and unique, with
+    /// the defaults filled in.
+    fn namespaces(
+        &mut self,
+        s: &profile::Spoke,
+        p: &str,
+        workloads: &[model::Workload],
+    ) -> Vec<model::Namespace> {
+        // (name, pointer, whether the workload loop has already checked the name)
+        let mut names: Vec<(String, String, bool)> = sorted(&s.namespaces)
+            .map(|(n, _)| (n.clone(), format!("{p}/namespaces/{}", esc(n)), false))
+            .collect();
+        for w in workloads {
+            if !names.iter().any(|(n, _, _)| *n == w.namespace) {
+                let ptr = format!("{p}/workloadIdentities/{}/namespace", esc(&w.key));
+                names.push((w.namespace.clone(), ptr, true));
+            }
+        }
+        names.sort();
+        let mut out = Vec::new();
+        for (name, ptr, checked) in names {
+            if !checked {
+                self.name(&names::K8S_NAME, &name, &ptr);
+            }
+            if SYSTEM_NAMESPACES.contains(&name.as_str()) {
+                self.err(
+                    Code::NameChars,
+                    &ptr,
+                    format!("{name:?} is a namespace AKS manages itself"),
+                    "run workloads in a namespace of their own".into(),
+                );
+                continue;
+            }
+            let ns = s.namespaces.get(&name).cloned().unwrap_or_default();
+            let q = ns.quota.unwrap_or_default();
+            let quota = [
+                q.cpu_request.unwrap_or_else(|| "4".into()),
+                q.cpu_limit.unwrap_or_else(|| "8".into()),
+                q.memory_request.unwrap_or_else(|| "8Gi".into()),
+                q.memory_limit.unwrap_or_else(|| "16Gi".into()),
+            ];
+            if quota.iter().any(|v| v.trim().is_empty()) {
+                self.err(
+                    Code::BadValue,
+                    &format!("{ptr}/quota"),
+                    "an empty quota".into(),
+                    "write Kubernetes quantities such as \"4\", \"500m\" or \"8Gi\"".into(),
+                );
+            }
+            out.push(model::Namespace {
+                name,
+                ingress: ns.ingress.unwrap_or(profile::NetworkRule::DenyAll),
+                egress: ns.egress.unwrap_or(profile::NetworkRule::AllowAll),
+                quota,
+            });
+        }
+        out
     }
 }

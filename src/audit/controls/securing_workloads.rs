@@ -65,22 +65,21 @@ pub(super) const CONTROLS: &[Control] = &[
         severity: Medium,
         section: SecuringWorkloads,
         topic: "Capabilities of filtering network traffic with policies, azure firewall or network appliances",
-        title: "a network policy engine on Azure CNI",
-        demands: "A network policy engine (`networkProfile.networkPolicy`: `azure`, `calico` or `cilium`) on Azure CNI (`networkPlugin: azure`, overlay by default).",
-        why: "Without a policy engine every pod can reach every other pod and every node port; NetworkPolicy objects are silently ignored. A compromised frontend then talks straight to the database.",
-        fix: "Set `networkProfile.networkPlugin: azure`, `networkPluginMode: overlay` and `networkPolicy: cilium` (with `networkDataplane: cilium`). Estate: `cluster.network.policy`.",
+        title: "a network policy engine on Azure CNI, and default-deny namespaces",
+        demands: "A network policy engine (`networkProfile.networkPolicy`: `azure`, `calico` or `cilium`) on Azure CNI (`networkPlugin: azure`, overlay by default). Every namespace a workload identity federates with is an AKS managed namespace (`managedClusters/managedNamespaces`), and every managed namespace denies ingress by default (`defaultNetworkPolicy.ingress: DenyAll`).",
+        why: "Without a policy engine every pod can reach every other pod and every node port; NetworkPolicy objects are silently ignored. A compromised frontend then talks straight to the database. A bare namespace allows everything until someone remembers to write a policy; a default-deny one allows only what its team opens.",
+        fix: "Set `networkProfile.networkPlugin: azure`, `networkPluginMode: overlay` and `networkPolicy: cilium` (with `networkDataplane: cilium`). Declare each workload namespace as a managed namespace with `defaultNetworkPolicy.ingress: DenyAll`. Estate: `cluster.network.policy`, `namespaces` (and the namespaces of `workloadIdentities`), `namespaces.<name>.ingress: denyAll`.",
         checkov: &["CKV_AZURE_7", "CKV2_AZURE_29"],
         psrule: &["Azure.AKS.NetworkPolicy"],
         cis: &["5.4.4", "4.3.2"],
-        live: Live::Full,
+        live: Live::Partial,
         estate_keys: &[
             "/spokes/*/cluster/network/policy",
             "/spokes/*/cluster/network",
+            "/spokes/*/namespaces",
+            "/spokes/*/workloadIdentities",
         ],
-        check: Check::Rules {
-            on: types::AKS,
-            rules: NET_POLICY,
-        },
+        check: Check::Code(net_policy),
     },
     Control {
         id: ControlId::NetNsgEverySubnet,
@@ -123,6 +122,56 @@ const POD_SECURITY_ASSIGNMENT: &[Rule] = &[
     Rule::one_of("properties.parameters.effect.value", &["Deny"]),
     Rule::one_of("properties.enforcementMode", &["Default"]).or_default("API default `Default`"),
 ];
+
+/// NET-POLICY: the engine, then the namespaces: every managed namespace denies ingress by
+/// default, and every namespace a workload identity federates with is managed.
+fn net_policy(cx: &mut Cx) {
+    let clusters = cx.clusters();
+    for &c in &clusters {
+        cx.check_all(c, "", NET_POLICY);
+    }
+    if cx.live() {
+        cx.gap("managed namespaces are not in `az aks show`; see `az aks namespace list`");
+        return;
+    }
+    let mut managed = BTreeSet::new();
+    for &c in &clusters {
+        let cluster = cx.r(c).name.clone();
+        for n in cx.q.named_under(types::AKS_NAMESPACE, &cluster) {
+            managed.insert(last_segment(&cx.r(n).name).to_ascii_lowercase());
+            cx.check(
+                n,
+                &Rule::one_of("properties.defaultNetworkPolicy.ingress", &["DenyAll"]),
+            );
+        }
+    }
+    let subjects: Vec<(usize, String)> =
+        cx.q.of_type(types::FIC)
+            .filter_map(|(i, f)| {
+                let subject = f.get("properties.subject").str()?;
+                let ns = subject
+                    .strip_prefix("system:serviceaccount:")?
+                    .split(':')
+                    .next()?;
+                Some((i, ns.to_ascii_lowercase()))
+            })
+            .collect();
+    for (f, ns) in subjects {
+        if managed.contains(&ns) {
+            cx.pass(
+                Some(f),
+                "properties.subject",
+                format!("workload namespace `{ns}` is a managed namespace"),
+            );
+        } else {
+            cx.fail(
+                Some(f),
+                "properties.subject",
+                format!("workload namespace `{ns}` is not a managed namespace: no default-deny network policy, quota or pod security labels"),
+            );
+        }
+    }
+}
 
 fn img_registry(cx: &mut Cx) {
     let registries: Vec<usize> = cx.q.of_type(types::ACR).map(|(i, _)| i).collect();

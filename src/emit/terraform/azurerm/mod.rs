@@ -25,9 +25,9 @@
 //!   `azurerm_kubernetes_cluster_node_pool` has it. On the default pool it also carries taints
 //!   other than `CriticalAddonsOnly`, which `default_node_pool` cannot take.
 //!
-//! The monitoring kinds (Azure Monitor workspace, data collection endpoints, rules and
-//! associations, Prometheus rule groups, action groups, activity log and log alerts) are
-//! `azapi_resource`s that carry the ARM body; `carried` says why.
+//! AKS managed namespaces and the monitoring kinds (Azure Monitor workspace, data collection
+//! endpoints, rules and associations, Prometheus rule groups, action groups, activity log and log
+//! alerts) are `azapi_resource`s that carry the ARM body; `carried` says why.
 //!
 //! Translations that are not one-to-one:
 //!
@@ -438,7 +438,12 @@ const KINDS: &[Kind] = &[
     ])
     .output("id", "id", "resource id of cluster"),
     Kind::folded(types::AKS_MAINT, types::AKS),
-    // monitoring, carried as azapi_resource
+    // carried as azapi_resource
+    Kind::new(
+        types::AKS_NAMESPACE,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
     Kind::new(
         types::MONITOR_ACCOUNT,
         "azapi_resource",
