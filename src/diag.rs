@@ -198,6 +198,7 @@ codes! {
     IngressRoute = "ingress-route": "a route on the Application Gateway subnet that Azure rejects",
     WaiverUnknown = "waiver-unknown": "a waiver names no control",
     TierRequirement = "tier-requirement": "the tier demands a setting the estate does not have",
+    KubernetesVersion = "kubernetes-version": "a Kubernetes version AKS does not support",
 }
 
 impl fmt::Display for Code {

@@ -8,6 +8,8 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use aks_harden::audit::{
     self, CONTROLS, Date, Input, Outcome, Report, ReportFormat, SEED_TOPICS, Severity, Source,
     Status,
@@ -284,6 +286,98 @@ fn every_control_has_a_passing_and_a_failing_fixture() {
             explain(&r, id)
         );
         let r = get(*fail);
+        assert_eq!(
+            result(&r, id).status,
+            Status::Fail,
+            "{id} fails on {fail:?}:\n{}",
+            explain(&r, id)
+        );
+    }
+}
+
+/// Day-two failures: an estate that extends prod and breaks what happens after deployment fails
+/// the control that owns it, and the working alternative passes.
+const DAY_TWO: &[(&str, Fx, Fx)] = &[
+    (
+        "IMG-REGISTRY",
+        Fx::Estate("quarantine-with-writer.json"),
+        Fx::Estate("quarantine-no-writer.json"),
+    ),
+    (
+        "LOG-AUDIT",
+        Fx::Profile("prod"),
+        Fx::Estate("no-prometheus.json"),
+    ),
+    (
+        "LOG-AUDIT",
+        Fx::Profile("prod"),
+        Fx::Estate("no-receivers.json"),
+    ),
+    (
+        "NET-POLICY",
+        Fx::Estate("namespace-guarded.json"),
+        Fx::Estate("namespace-open.json"),
+    ),
+];
+
+/// The prod ARM template with every resource of `rtype` whose name contains `name` removed, as
+/// an external template: what an estate looks like after someone drops a resource by hand.
+fn prod_without(rtype: &str, name: &str) -> Report {
+    fn strip(v: &mut serde_json::Value, rtype: &str, name: &str) {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(serde_json::Value::Array(rs)) = o.get_mut("resources") {
+                    rs.retain(|r| {
+                        !(r["type"] == rtype
+                            && r["name"].as_str().is_some_and(|n| n.contains(name)))
+                    });
+                }
+                o.values_mut().for_each(|x| strip(x, rtype, name));
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| strip(x, rtype, name)),
+            _ => {}
+        }
+    }
+    let estate = aks_harden::load_profile("prod").expect("prod");
+    let files = support::render(&estate, &[aks_harden::Format::Arm]).expect("renders");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&files["arm/main.json"]).expect("ARM JSON");
+    strip(&mut doc, rtype, name);
+    let text = serde_json::to_string_pretty(&doc).expect("JSON");
+    let params = files["arm/main.parameters.json"].clone();
+    let input = Input::from_template(
+        Source::new("main.json", "main.json", Some(text)),
+        Some(&params),
+    )
+    .expect("a template");
+    audit::audit(&input, today())
+}
+
+/// Dropping the Container Insights data collection rule fails LOG-AUDIT: the agent runs and
+/// collects nothing.
+#[test]
+fn a_cluster_without_its_data_collection_rule_fails_log_audit() {
+    let r = prod_without("Microsoft.Insights/dataCollectionRules", "insights");
+    let res = result(&r, "LOG-AUDIT");
+    assert_eq!(res.status, Status::Fail, "{}", explain(&r, "LOG-AUDIT"));
+    assert!(
+        explain(&r, "LOG-AUDIT").contains("Container Insights collects nothing"),
+        "{}",
+        explain(&r, "LOG-AUDIT")
+    );
+}
+
+#[test]
+fn day_two_failures_fail_the_right_control() {
+    for (id, pass, fail) in DAY_TWO {
+        let r = run_audit(*pass);
+        assert_eq!(
+            result(&r, id).status,
+            Status::Pass,
+            "{id} passes on {pass:?}:\n{}",
+            explain(&r, id)
+        );
+        let r = run_audit(*fail);
         assert_eq!(
             result(&r, id).status,
             Status::Fail,

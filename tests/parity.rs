@@ -430,14 +430,80 @@ const TF_ONLY: &[(&str, &str)] = &[
     ),
     (
         "azapi_update_resource",
-        "patches a cluster or pool azurerm created; read as part of that resource's settings",
+        "patches a cluster, pool or workspace azurerm created; read as part of that resource's settings",
     ),
 ];
 
 /// The ARM kinds compared between ARM and Terraform: every kind the profiles render.
 const KINDS: &[&str] = &[
-    RG, PRICING, LAW, UAI, FIC, VNET, PEERING, NSG, RT, PIP, FW, FWP, RCG, DNS_ZONE, DNS_LINK, PE,
-    PE_DNS, KV, KV_KEY, DES, ACR, AKS, POOL, MAINT, DIAG, ROLE, LOCK, POLICY, BASTION, AGW, WAF,
+    RG,
+    PRICING,
+    LAW,
+    UAI,
+    FIC,
+    VNET,
+    PEERING,
+    NSG,
+    RT,
+    PIP,
+    FW,
+    FWP,
+    RCG,
+    DNS_ZONE,
+    DNS_LINK,
+    PE,
+    PE_DNS,
+    KV,
+    KV_KEY,
+    DES,
+    ACR,
+    AKS,
+    POOL,
+    MAINT,
+    DIAG,
+    ROLE,
+    LOCK,
+    POLICY,
+    BASTION,
+    AGW,
+    WAF,
+    RG,
+    PRICING,
+    LAW,
+    UAI,
+    FIC,
+    VNET,
+    PEERING,
+    NSG,
+    RT,
+    PIP,
+    FW,
+    FWP,
+    RCG,
+    DNS_ZONE,
+    DNS_LINK,
+    PE,
+    PE_DNS,
+    KV,
+    KV_KEY,
+    DES,
+    ACR,
+    AKS,
+    POOL,
+    MAINT,
+    DIAG,
+    ROLE,
+    LOCK,
+    POLICY,
+    AKS_NAMESPACE,
+    MONITOR_ACCOUNT,
+    DCE,
+    DCR,
+    DCRA,
+    PROM_RULES,
+    ACTION_GROUP,
+    ACTIVITY_ALERT,
+    QUERY_ALERT,
 ];
 
 /// The kinds the Terraform comparison must cover at the least.
@@ -532,6 +598,18 @@ fn tf_resources(files: &Files) -> Vec<Res> {
     let mut out = Vec::new();
     for b in &blocks {
         if TF_ONLY.iter().any(|(t, _)| *t == b.ty) {
+            continue;
+        }
+        // A kind azurerm carries as `azapi_resource`: the ARM type, name and body, as they are.
+        if b.ty == AZAPI {
+            let rtype = b.body["type"].as_str().unwrap_or_default();
+            let rtype = rtype.split('@').next().unwrap_or_default();
+            let mut name = b.body["name"].as_str().unwrap_or_default().to_string();
+            if rtype.matches('/').count() > 1 {
+                // A child: ARM names it after its parent too.
+                name = format!("{}/{name}", tf_ref_name(&index, &b.body["parent_id"]));
+            }
+            out.push(Res::new(rtype, name, b.body["body"].clone(), AZAPI));
             continue;
         }
         let rz = REALISES
@@ -699,6 +777,17 @@ const RG: &str = "Microsoft.Resources/resourceGroups";
 const BASTION: &str = "Microsoft.Network/bastionHosts";
 const AGW: &str = "Microsoft.Network/applicationGateways";
 const WAF: &str = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies";
+const AKS_NAMESPACE: &str = "Microsoft.ContainerService/managedClusters/managedNamespaces";
+const MONITOR_ACCOUNT: &str = "Microsoft.Monitor/accounts";
+const DCE: &str = "Microsoft.Insights/dataCollectionEndpoints";
+const DCR: &str = "Microsoft.Insights/dataCollectionRules";
+const DCRA: &str = "Microsoft.Insights/dataCollectionRuleAssociations";
+const PROM_RULES: &str = "Microsoft.AlertsManagement/prometheusRuleGroups";
+const ACTION_GROUP: &str = "Microsoft.Insights/actionGroups";
+const ACTIVITY_ALERT: &str = "Microsoft.Insights/activityLogAlerts";
+const QUERY_ALERT: &str = "Microsoft.Insights/scheduledQueryRules";
+/// The monitoring kinds, which the azurerm flavour carries as `azapi_resource`s.
+const AZAPI: &str = "azapi_resource";
 
 const TF_AKS: &str = "azurerm_kubernetes_cluster";
 const TF_DEFAULT_POOL: &str = "azurerm_kubernetes_cluster.default_node_pool";
@@ -715,6 +804,8 @@ const TF_AGW: &str = "azurerm_application_gateway";
 const TF_WAF: &str = "azurerm_web_application_firewall_policy";
 const TF_NSG: &str = "azurerm_network_security_group";
 const TF_LINK: &str = "azurerm_private_dns_zone_virtual_network_link";
+const TF_POLICY: &str = "azurerm_resource_policy_assignment";
+const TF_LAW: &str = "azurerm_log_analytics_workspace";
 
 /// The taint azurerm spells as `only_critical_addons_enabled` on the default pool.
 const CRITICAL_ONLY: &str = "CriticalAddonsOnly=true:NoSchedule";
@@ -844,6 +935,12 @@ const SETTINGS: &[Setting] = &[
         at(TF_AKS, "node_os_upgrade_channel"),
     ),
     s("SKU tier", AKS, "sku/tier", at(TF_AKS, "sku_tier")),
+    s(
+        "Kubernetes version",
+        AKS,
+        "properties/kubernetesVersion",
+        at(TF_AKS, "kubernetes_version"),
+    ),
     s(
         "node resource group lockdown",
         AKS,
@@ -1209,6 +1306,127 @@ const SETTINGS: &[Setting] = &[
         "properties/disableBgpRoutePropagation",
         atn(TF_RT, "bgp_route_propagation_enabled", not),
     ),
+    s(
+        "allowed images",
+        POLICY,
+        "properties/parameters/allowedContainerImagesRegex/value",
+        Tf::Custom {
+            via: TF_POLICY,
+            what: "parameters (a JSON string) .allowedContainerImagesRegex.value",
+            read: policy_parameter::<0>,
+        },
+    ),
+    s(
+        "policy effect",
+        POLICY,
+        "properties/parameters/effect/value",
+        Tf::Custom {
+            via: TF_POLICY,
+            what: "parameters (a JSON string) .effect.value",
+            read: policy_parameter::<1>,
+        },
+    ),
+    s(
+        "container CPU limit",
+        POLICY,
+        "properties/parameters/cpuLimit/value",
+        Tf::Custom {
+            via: TF_POLICY,
+            what: "parameters (a JSON string) .cpuLimit.value",
+            read: policy_parameter::<2>,
+        },
+    ),
+    s(
+        "namespace default ingress",
+        AKS_NAMESPACE,
+        "properties/defaultNetworkPolicy/ingress",
+        at(AZAPI, "properties.defaultNetworkPolicy.ingress"),
+    ),
+    s(
+        "namespace quota CPU limit",
+        AKS_NAMESPACE,
+        "properties/defaultResourceQuota/cpuLimit",
+        at(AZAPI, "properties.defaultResourceQuota.cpuLimit"),
+    ),
+    s(
+        "namespace pod security",
+        AKS_NAMESPACE,
+        "properties/labels",
+        at(AZAPI, "properties.labels"),
+    ),
+    s(
+        "NSG lateral SSH/RDP deny",
+        NSG,
+        "properties/securityRules/1/properties/destinationPortRanges",
+        at(TF_NSG, "security_rule[1].destination_port_ranges"),
+    ),
+    s(
+        "NSG lateral deny destination",
+        NSG,
+        "properties/securityRules/1/properties/destinationAddressPrefix",
+        at(TF_NSG, "security_rule[1].destination_address_prefix"),
+    ),
+    s(
+        "managed Prometheus",
+        AKS,
+        "properties/azureMonitorProfile/metrics/enabled",
+        atn(TF_AKS, "monitor_metrics", present),
+    ),
+    s(
+        "Container Insights log filter",
+        DCR,
+        "properties/dataSources/extensions/0/extensionSettings/dataCollectionSettings/namespaceFilteringMode",
+        at(
+            AZAPI,
+            "properties.dataSources.extensions[0].extensionSettings.dataCollectionSettings.namespaceFilteringMode",
+        ),
+    ),
+    s(
+        "Prometheus destination",
+        DCR,
+        "properties/dataFlows/0/destinations",
+        at(AZAPI, "properties.dataFlows[0].destinations"),
+    ),
+    s(
+        "alert receivers",
+        ACTION_GROUP,
+        "properties/emailReceivers",
+        at(AZAPI, "properties.emailReceivers"),
+    ),
+    s(
+        "Prometheus first rule",
+        PROM_RULES,
+        "properties/rules/0/expression",
+        at(AZAPI, "properties.rules[0].expression"),
+    ),
+    s(
+        "Prometheus rule scope cluster",
+        PROM_RULES,
+        "properties/clusterName",
+        at(AZAPI, "properties.clusterName"),
+    ),
+    s(
+        "cluster health alert",
+        ACTIVITY_ALERT,
+        "properties/condition",
+        at(AZAPI, "properties.condition"),
+    ),
+    s(
+        "log alert query",
+        QUERY_ALERT,
+        "properties/criteria/allOf/0/query",
+        at(AZAPI, "properties.criteria.allOf[0].query"),
+    ),
+    s(
+        "workspace replication",
+        LAW,
+        "properties/replication/location",
+        Tf::Azapi {
+            via: TF_LAW,
+            target: "",
+            path: "properties.replication.location",
+        },
+    ),
     // Every diagnostic setting, the cluster's control plane logs among them.
     Setting {
         arm: arm_categories,
@@ -1377,6 +1595,14 @@ const SETTINGS: &[Setting] = &[
 ];
 
 // Normalisations: each maps a spelling to the one compared.
+
+/// A parameter of a policy assignment, which azurerm carries as a JSON string.
+fn policy_parameter<const N: usize>(r: &Res) -> Option<Value> {
+    const NAMES: [&str; 3] = ["allowedContainerImagesRegex", "effect", "cpuLimit"];
+    let text = r.body["parameters"].as_str()?;
+    let params: Value = serde_json::from_str(text).ok()?;
+    params[NAMES[N]].get("value").cloned()
+}
 
 fn same(v: Option<&Value>) -> Option<Value> {
     v.cloned()

@@ -316,7 +316,7 @@ fn spoke_json(s: &GenSpoke, template: &Json, octet: u64, pod: u64, svc: u64) -> 
     let private = r.coin();
     c["skuTier"] = json!(r.pick(&["Free", "Standard", "Premium"]));
     c["kubernetesVersion"] = if r.coin() {
-        json!(format!("1.{}", r.range(28, 33)))
+        json!(r.pick(aks_harden::azure::kubernetes::SUPPORTED))
     } else {
         Json::Null
     };
@@ -536,6 +536,7 @@ fn sub_exprs<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
         Expr::Reference { id, .. } => sub_exprs(id, out),
         Expr::Guid(parts) => parts.iter().for_each(|x| sub_exprs(x, out)),
         Expr::Str(_)
+        | Expr::Strings(_)
         | Expr::Param(_)
         | Expr::DeploymentSubscriptionId
         | Expr::DeploymentTenantId => {}

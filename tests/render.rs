@@ -202,3 +202,77 @@ fn premium_clusters_ask_for_long_term_support_in_every_format() {
         "the Standard tier gets the default support plan"
     );
 }
+
+/// Every profile pins a Kubernetes minor in every format, so two deployments a month apart run
+/// the same minor; a minor AKS does not support is refused, and the hint names those it does.
+#[test]
+fn the_kubernetes_version_is_pinned_and_an_unsupported_one_refused() {
+    use aks_harden::azure::kubernetes::SUPPORTED;
+    for name in PROFILES {
+        let files = render(&load_profile(name).unwrap(), Format::IMPLEMENTED).unwrap();
+        let cluster = files
+            .iter()
+            .find(|(p, _)| p.starts_with("terraform/") && p.ends_with("-cluster.tf.json"))
+            .map(|(_, c)| c.as_str())
+            .unwrap();
+        let bicep = files
+            .iter()
+            .find(|(p, _)| p.starts_with("bicep/modules/") && p.ends_with("-cluster.bicep"))
+            .map(|(_, c)| c.as_str())
+            .unwrap();
+        assert!(
+            files["arm/main.json"].contains(r#""kubernetesVersion": "1.34""#),
+            "{name}"
+        );
+        assert!(bicep.contains("kubernetesVersion: '1.34'"), "{name}");
+        assert!(
+            cluster.contains(r#""kubernetes_version": "1.34""#),
+            "{name}"
+        );
+    }
+    let text = r#"{ "extends": "prod", "spokes": { "prod": { "cluster": { "kubernetesVersion": "1.29" } } } }"#;
+    let Err(aks_harden::Error::Invalid(diags)) = load_str("old.json", text, Syntax::Json) else {
+        panic!("1.29 accepted");
+    };
+    let d = diags
+        .iter()
+        .find(|d| d.code == aks_harden::diag::Code::KubernetesVersion)
+        .unwrap();
+    assert_eq!(d.pointer, "/spokes/prod/cluster/kubernetesVersion");
+    for v in SUPPORTED {
+        assert!(d.hint.contains(v), "{}", d.hint);
+    }
+}
+
+/// Maintenance windows follow the tiers through the week (Monday first): dev takes Kubernetes
+/// and node image upgrades first, then staging, then prod and regulated.
+#[test]
+fn maintenance_windows_are_staggered_by_tier() {
+    const WEEK: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let day = |profile: &str, window: &str| {
+        let e = profile::builtin(profile).unwrap();
+        let v: Value = serde_json::from_str(e).unwrap();
+        let spokes = v["spokes"].as_object().unwrap();
+        let (_, spoke) = spokes.iter().next().unwrap();
+        let d = spoke["cluster"]["upgrades"][window]["dayOfWeek"]
+            .as_str()
+            .unwrap();
+        WEEK.iter().position(|w| *w == d).unwrap()
+    };
+    for window in ["autoUpgradeWindow", "nodeOsWindow"] {
+        let order: Vec<usize> = ["dev", "staging", "prod"]
+            .iter()
+            .map(|p| day(p, window))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{window}: {order:?}");
+        assert!(day("regulated", window) >= day("prod", window), "{window}");
+    }
+}

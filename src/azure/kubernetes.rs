@@ -5,12 +5,29 @@
 /// versions from 1.27 on; earlier minors never had it.
 pub const LTS_SINCE: (u32, u32) = (1, 27);
 
+/// The minor versions AKS supports in community support, oldest first: Microsoft's "Supported
+/// Kubernetes versions in AKS" release calendar as of the `managedClusters` API version this crate
+/// writes (2026-05-01). AKS supports three GA minors at a time (N-2); refresh this list when that
+/// API version moves. A Premium cluster may also run an older minor under long-term support.
+pub const SUPPORTED: &[&str] = &["1.33", "1.34", "1.35"];
+
 /// `(major, minor)` of a version written `MAJOR.MINOR[.PATCH]`.
 pub fn minor(version: &str) -> Option<(u32, u32)> {
     let mut parts = version.split('.');
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
     Some((major, minor))
+}
+
+/// Whether AKS runs `version` (`MAJOR.MINOR[.PATCH]`): a supported minor, or with long-term
+/// support (`lts`, the Premium tier) any minor from [`LTS_SINCE`] up to the newest supported one.
+pub fn supported(version: &str, lts: bool) -> bool {
+    let Some(m) = minor(version) else {
+        return false;
+    };
+    let newest = SUPPORTED.iter().filter_map(|v| minor(v)).max();
+    SUPPORTED.iter().any(|v| minor(v) == Some(m))
+        || (lts && m >= LTS_SINCE && newest.is_some_and(|n| m <= n))
 }
 
 #[cfg(test)]
@@ -25,5 +42,17 @@ mod tests {
         assert_eq!(minor("1.x"), None);
         assert!(minor("1.26.9") < Some(LTS_SINCE));
         assert!(minor("1.27") >= Some(LTS_SINCE));
+    }
+
+    #[test]
+    fn supported_minors_are_sorted_and_lts_reaches_back() {
+        assert!(SUPPORTED.windows(2).all(|w| minor(w[0]) < minor(w[1])));
+        assert!(supported("1.34", false));
+        assert!(supported("1.34.2", false));
+        assert!(!supported("1.30", false));
+        assert!(supported("1.30", true));
+        assert!(!supported("1.26", true));
+        assert!(!supported("1.99", true));
+        assert!(!supported("latest", false));
     }
 }

@@ -46,6 +46,8 @@ mod tests {
         assert!(is_guid(policies::POD_SECURITY_BASELINE));
         assert!(is_guid(policies::POD_SECURITY_RESTRICTED));
         assert!(is_guid(policies::INTERNAL_LOAD_BALANCERS));
+        assert!(is_guid(policies::ALLOWED_IMAGES));
+        assert!(is_guid(policies::CONTAINER_LIMITS));
     }
 
     #[test]
@@ -54,6 +56,18 @@ mod tests {
         assert!(regions::has_zones("West Europe"));
         assert!(!regions::has_zones("westcentralus"));
         assert!(!regions::has_zones("atlantis"));
+    }
+
+    #[test]
+    fn region_pairs_are_sorted_and_name_known_regions() {
+        assert!(regions::PAIRS.windows(2).all(|w| w[0].0 < w[1].0));
+        for (r, p) in regions::PAIRS {
+            assert!(regions::region(r).is_some(), "{r}");
+            assert!(regions::region(p).is_some(), "{p}");
+            assert_ne!(r, p);
+        }
+        assert_eq!(regions::pair("westeurope"), Some("northeurope"));
+        assert_eq!(regions::pair("polandcentral"), None);
     }
 
     #[test]

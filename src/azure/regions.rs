@@ -1,4 +1,5 @@
-//! Azure public-cloud regions (programmatic names) and whether each has availability zones.
+//! Azure public-cloud regions (programmatic names), whether each has availability zones, and the
+//! region Azure pairs each with.
 
 /// A region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,4 +260,62 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 pub fn has_zones(location: &str) -> bool {
     let norm = location.to_ascii_lowercase().replace(' ', "");
     region(&norm).is_some_and(|r| r.zones)
+}
+
+/// Azure's region pairs (Microsoft's "Azure region pairs and nonpaired regions"), as
+/// `(region, its pair)`, sorted by region. Most pairs go both ways; Brazil South, West India and
+/// West US 3 pair one way. Regions without a pair (Poland Central, Qatar Central, Italy North and
+/// other newer regions) are absent.
+pub const PAIRS: &[(&str, &str)] = &[
+    ("australiacentral", "australiacentral2"),
+    ("australiacentral2", "australiacentral"),
+    ("australiaeast", "australiasoutheast"),
+    ("australiasoutheast", "australiaeast"),
+    ("brazilsouth", "southcentralus"),
+    ("brazilsoutheast", "brazilsouth"),
+    ("canadacentral", "canadaeast"),
+    ("canadaeast", "canadacentral"),
+    ("centralindia", "southindia"),
+    ("centralus", "eastus2"),
+    ("eastasia", "southeastasia"),
+    ("eastus", "westus"),
+    ("eastus2", "centralus"),
+    ("francecentral", "francesouth"),
+    ("francesouth", "francecentral"),
+    ("germanynorth", "germanywestcentral"),
+    ("germanywestcentral", "germanynorth"),
+    ("japaneast", "japanwest"),
+    ("japanwest", "japaneast"),
+    ("jioindiacentral", "jioindiawest"),
+    ("jioindiawest", "jioindiacentral"),
+    ("koreacentral", "koreasouth"),
+    ("koreasouth", "koreacentral"),
+    ("northcentralus", "southcentralus"),
+    ("northeurope", "westeurope"),
+    ("norwayeast", "norwaywest"),
+    ("norwaywest", "norwayeast"),
+    ("southafricanorth", "southafricawest"),
+    ("southafricawest", "southafricanorth"),
+    ("southcentralus", "northcentralus"),
+    ("southeastasia", "eastasia"),
+    ("southindia", "centralindia"),
+    ("swedencentral", "swedensouth"),
+    ("swedensouth", "swedencentral"),
+    ("switzerlandnorth", "switzerlandwest"),
+    ("switzerlandwest", "switzerlandnorth"),
+    ("uaecentral", "uaenorth"),
+    ("uaenorth", "uaecentral"),
+    ("uksouth", "ukwest"),
+    ("ukwest", "uksouth"),
+    ("westcentralus", "westus2"),
+    ("westeurope", "northeurope"),
+    ("westindia", "southindia"),
+    ("westus", "eastus"),
+    ("westus2", "westcentralus"),
+    ("westus3", "eastus"),
+];
+
+/// The region Azure pairs `name` (exact programmatic name) with, if it has one.
+pub fn pair(name: &str) -> Option<&'static str> {
+    PAIRS.iter().find(|(r, _)| *r == name).map(|(_, p)| *p)
 }

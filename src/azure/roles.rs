@@ -6,6 +6,10 @@ use super::types;
 pub const NETWORK_CONTRIBUTOR: &str = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 /// AcrPull.
 pub const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+/// AcrPush: push and pull images.
+pub const ACR_PUSH: &str = "8311e382-0749-4cb8-b61a-304f252e45ec";
+/// AcrQuarantineWriter: mark quarantined images as passed (or failed).
+pub const ACR_QUARANTINE_WRITER: &str = "c8d4ff99-41c3-41a8-9f60-21dfdad59608";
 /// Managed Identity Operator.
 pub const MANAGED_IDENTITY_OPERATOR: &str = "f1a07417-d97a-45cb-824c-7a7467783830";
 /// Private DNS Zone Contributor.
@@ -46,6 +50,16 @@ pub const SCOPED: &[ScopedRole] = &[
     ScopedRole {
         id: ACR_PULL,
         name: "AcrPull",
+        scopes: &[types::ACR],
+    },
+    ScopedRole {
+        id: ACR_PUSH,
+        name: "AcrPush",
+        scopes: &[types::ACR],
+    },
+    ScopedRole {
+        id: ACR_QUARANTINE_WRITER,
+        name: "AcrQuarantineWriter",
         scopes: &[types::ACR],
     },
     ScopedRole {

@@ -21,8 +21,26 @@ pub const ACR: &str = "Microsoft.ContainerRegistry/registries";
 pub const AKS: &str = "Microsoft.ContainerService/managedClusters";
 /// `Microsoft.ContainerService/managedClusters/agentPools`.
 pub const AKS_POOL: &str = "Microsoft.ContainerService/managedClusters/agentPools";
+/// `Microsoft.ContainerService/managedClusters/managedNamespaces`.
+pub const AKS_NAMESPACE: &str = "Microsoft.ContainerService/managedClusters/managedNamespaces";
 /// `Microsoft.ContainerService/managedClusters/maintenanceConfigurations`.
 pub const AKS_MAINT: &str = "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
+/// `Microsoft.Insights/actionGroups`.
+pub const ACTION_GROUP: &str = "Microsoft.Insights/actionGroups";
+/// `Microsoft.Insights/activityLogAlerts`.
+pub const ACTIVITY_ALERT: &str = "Microsoft.Insights/activityLogAlerts";
+/// `Microsoft.Insights/dataCollectionEndpoints`.
+pub const DCE: &str = "Microsoft.Insights/dataCollectionEndpoints";
+/// `Microsoft.Insights/dataCollectionRuleAssociations`.
+pub const DCRA: &str = "Microsoft.Insights/dataCollectionRuleAssociations";
+/// `Microsoft.Insights/dataCollectionRules`.
+pub const DCR: &str = "Microsoft.Insights/dataCollectionRules";
+/// `Microsoft.Insights/scheduledQueryRules`.
+pub const QUERY_ALERT: &str = "Microsoft.Insights/scheduledQueryRules";
+/// `Microsoft.Monitor/accounts` (an Azure Monitor workspace, for Prometheus metrics).
+pub const MONITOR_ACCOUNT: &str = "Microsoft.Monitor/accounts";
+/// `Microsoft.AlertsManagement/prometheusRuleGroups`.
+pub const PROM_RULES: &str = "Microsoft.AlertsManagement/prometheusRuleGroups";
 /// `Microsoft.Insights/diagnosticSettings`.
 pub const DIAG: &str = "Microsoft.Insights/diagnosticSettings";
 /// `Microsoft.KeyVault/vaults`.
@@ -102,7 +120,16 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     (AKS, "2026-05-01"),
     (AKS_POOL, "2026-05-01"),
     (AKS_MAINT, "2026-05-01"),
+    (AKS_NAMESPACE, "2026-05-01"),
     (DIAG, "2021-05-01-preview"),
+    (ACTION_GROUP, "2023-01-01"),
+    (ACTIVITY_ALERT, "2026-01-01"),
+    (DCE, "2024-03-11"),
+    (DCRA, "2024-03-11"),
+    (DCR, "2024-03-11"),
+    (QUERY_ALERT, "2026-03-01"),
+    (MONITOR_ACCOUNT, "2025-10-03"),
+    (PROM_RULES, "2023-03-01"),
     (KV, "2026-02-01"),
     (KV_KEY, "2026-02-01"),
     (UAI, "2024-11-30"),

@@ -29,6 +29,13 @@ pub fn render(t: &Template) -> Files {
 pub fn expr(e: &Expr) -> String {
     match e {
         Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
+        Expr::Strings(v) => format!(
+            "createArray({})",
+            v.iter()
+                .map(|s| format!("'{}'", s.replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Expr::Param(p) => format!("parameters('{p}')"),
         Expr::DeploymentSubscriptionId => "subscription().subscriptionId".into(),
         Expr::DeploymentTenantId => "subscription().tenantId".into(),

@@ -183,6 +183,10 @@ impl<'a> Symbols<'a> {
 fn expr(e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
     match e {
         Expr::Str(s) => quote(s),
+        Expr::Strings(v) => format!(
+            "[{}]",
+            v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")
+        ),
         Expr::Param(p) => p.clone(),
         Expr::DeploymentSubscriptionId => "subscription().subscriptionId".into(),
         Expr::DeploymentTenantId => "subscription().tenantId".into(),
@@ -271,6 +275,10 @@ fn value(v: &Value, indent: usize, syms: &mut Symbols, refs: &mut Vec<String>) -
         Value::Bool(b) => b.to_string(),
         Value::Int(n) => n.to_string(),
         Value::Str(s) => quote(s),
+        Value::Expr(Expr::Strings(v)) => {
+            let list = Value::Array(v.iter().map(|s| Value::Str(s.clone())).collect());
+            value(&list, indent, syms, refs)
+        }
         Value::Expr(e) => expr(e, syms, refs),
         Value::Array(a) if a.is_empty() => "[]".into(),
         Value::Array(a) => {

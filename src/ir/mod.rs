@@ -56,6 +56,11 @@ pub enum Expr {
     },
     /// A deterministic GUID from the given parts.
     Guid(Vec<Expr>),
+    /// A list of string literals that ARM gets as `createArray(...)`: its resource schemas
+    /// enumerate only some of the values the API takes (data collection rule streams list the VM
+    /// streams, not Container Insights' or Prometheus'), and an expression is how the schema lets
+    /// the rest through. Bicep and Terraform write a plain list.
+    Strings(Vec<String>),
 }
 
 impl Expr {

@@ -6,9 +6,9 @@ mod cidr;
 
 pub use crate::posture::{Tier, Waiver};
 pub use crate::profile::{
-    BastionSku, ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NodeOsChannel,
-    OsDiskType, OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode, UpgradeChannel,
-    WafMode,
+    BastionSku, ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NetworkRule,
+    NodeOsChannel, OsDiskType, OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode,
+    UpgradeChannel, WafMode,
 };
 pub use cidr::{Cidr, CidrError};
 use indexmap::IndexMap;
@@ -39,6 +39,8 @@ pub struct Estate {
     pub locks: bool,
     /// Recorded relaxations.
     pub waivers: Vec<Waiver>,
+    /// Email alert receivers, `(name, address)`, sorted by name.
+    pub alert_emails: Vec<(String, String)>,
 }
 
 /// Defender plans.
@@ -242,10 +244,27 @@ pub struct Spoke {
     pub log_analytics_name: String,
     /// Log Analytics retention.
     pub log_retention_days: u32,
+    /// The paired region the workspace replicates to, when replication is on.
+    pub log_replica: Option<String>,
     /// Workload identities, by name.
     pub workloads: Vec<Workload>,
     /// The Application Gateway, when the spoke exposes workloads.
     pub ingress: Option<Ingress>,
+    /// Namespaces AKS creates with guardrails, by name: the estate's and the workloads'.
+    pub namespaces: Vec<Namespace>,
+}
+
+/// A managed namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Kubernetes name.
+    pub name: String,
+    /// Default ingress policy.
+    pub ingress: NetworkRule,
+    /// Default egress policy.
+    pub egress: NetworkRule,
+    /// Quota: CPU requests, CPU limits, memory requests, memory limits.
+    pub quota: [String; 4],
 }
 
 /// A workload identity federated with a Kubernetes service account.
@@ -323,6 +342,8 @@ pub struct Cluster {
     pub azure_policy: bool,
     /// Container Insights.
     pub container_insights: bool,
+    /// Managed Prometheus.
+    pub managed_prometheus: bool,
     /// Secrets Store CSI with rotation.
     pub secrets_store_csi: bool,
     /// Defender sensor.
@@ -339,6 +360,8 @@ pub struct Cluster {
     pub pod_security: PodSecurityLevel,
     /// Its effect.
     pub pod_security_effect: PolicyEffect,
+    /// Per-container CPU and memory limits.
+    pub container_limits: (String, String),
     /// Istio revision, when the mesh is on.
     pub mesh_revision: Option<String>,
 }
@@ -413,6 +436,10 @@ pub struct Registry {
     pub retention_days: u32,
     /// Zone redundancy.
     pub zone_redundancy: bool,
+    /// Quarantine policy on.
+    pub quarantine: bool,
+    /// Principal that pushes and marks quarantined images.
+    pub quarantine_writer: Option<String>,
 }
 
 /// The Key Vault.

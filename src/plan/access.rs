@@ -187,7 +187,7 @@ pub(crate) fn before_vnet(estate: &Estate) -> Vec<Resource> {
         ));
     }
     if let Some(o) = &h.operations {
-        let rules = vec![rule(
+        let mut rules = vec![rule(
             "deny-internet-inbound",
             "Nothing from the internet reaches this subnet directly",
             "Inbound",
@@ -198,6 +198,7 @@ pub(crate) fn before_vnet(estate: &Estate) -> Vec<Resource> {
             "*",
             &["*"],
         )];
+        rules.extend(super::deny_admin_outbound("snet-operations"));
         out.push(res(
             "nsg_operations",
             types::NSG,

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::ir::{Deployment, Expr, Target, Value};
 use crate::model::{
-    ClusterTier, DiskEncryption, Estate, NetworkPolicy, NodeOsChannel, OsDiskType, OsSku,
-    PodSecurityLevel, PolicyEffect, PoolMode, Spoke, SubnetRole, UpgradeChannel, Window,
+    ClusterTier, DiskEncryption, Estate, NetworkPolicy, NetworkRule, NodeOsChannel, OsDiskType,
+    OsSku, PodSecurityLevel, PolicyEffect, PoolMode, Spoke, SubnetRole, UpgradeChannel, Window,
 };
 use crate::obj;
 use indexmap::IndexMap;
@@ -72,6 +72,141 @@ fn pool_profile(s: &Spoke, p: &crate::model::NodePool) -> Value {
         "securityProfile" => obj! { "sshAccess" => "Disabled" },
         "upgradeSettings" => obj! { "maxSurge" => "33%" },
     }
+}
+
+/// The namespaces workload policies leave alone: AKS's own, and the mesh's when it is on.
+fn excluded_namespaces(c: &crate::model::Cluster) -> Vec<&'static str> {
+    let mut out = policies::SYSTEM_NAMESPACES.to_vec();
+    if c.mesh_revision.is_some() {
+        out.extend(policies::MESH_NAMESPACES);
+    }
+    out
+}
+
+/// A built-in Kubernetes policy assigned to the cluster, with its effect following the pod
+/// security effect and extra parameters.
+fn cluster_policy(
+    id: &str,
+    s: &Spoke,
+    name: &str,
+    display: String,
+    definition: &str,
+    params: Vec<(&str, Value)>,
+    excluded: &[&str],
+) -> crate::ir::Resource {
+    let c = &s.cluster;
+    let mut parameters = IndexMap::new();
+    for (k, v) in params {
+        parameters.insert(k.to_string(), obj! { "value" => v });
+    }
+    parameters.insert(
+        "effect".into(),
+        obj! { "value" => match c.pod_security_effect { PolicyEffect::Audit => "Audit", PolicyEffect::Deny => "Deny" } },
+    );
+    parameters.insert(
+        "excludedNamespaces".into(),
+        obj! { "value" => excluded.to_vec() },
+    );
+    let mut p = res(
+        id,
+        types::POLICY,
+        &[name],
+        obj! {
+            "properties" => obj! {
+                "displayName" => display,
+                "description" => "Assigned by aks-harden beside pod security: what the cluster's workloads may run",
+                "policyDefinitionId" => format!("/providers/{}/{definition}", types::POLICY_DEFINITION),
+                "enforcementMode" => "Default",
+                "parameters" => Value::Object(parameters),
+            },
+        },
+    );
+    p.scope = Some(Target::new(types::AKS, &[&c.name]));
+    p.depends_on.push("cluster".into());
+    p
+}
+
+/// Image admission: containers run only images from the spoke's own registry, which Defender for
+/// Containers scans. This takes the place of ACR quarantine, which needs a scanner to mark images.
+fn allowed_images(s: &Spoke, excluded: &[&str]) -> crate::ir::Resource {
+    let registry = &s.registry.name;
+    cluster_policy(
+        "allowed_images",
+        s,
+        "allowed-images",
+        format!(
+            "Only images from {registry}.azurecr.io on {}",
+            s.cluster.name
+        ),
+        policies::ALLOWED_IMAGES,
+        vec![(
+            "allowedContainerImagesRegex",
+            format!("^{registry}\\.azurecr\\.io/.+$").into(),
+        )],
+        excluded,
+    )
+}
+
+fn rule(r: NetworkRule) -> &'static str {
+    match r {
+        NetworkRule::DenyAll => "DenyAll",
+        NetworkRule::AllowSameNamespace => "AllowSameNamespace",
+        NetworkRule::AllowAll => "AllowAll",
+    }
+}
+
+/// Managed namespaces: AKS creates each with its default network policy, resource quota and the
+/// cluster's pod security level (enforced where the policy effect is deny, audited and warned
+/// about where it is audit), and keeps them in that state.
+fn namespaces(estate: &Estate, s: &Spoke) -> Vec<crate::ir::Resource> {
+    let c = &s.cluster;
+    let level = match c.pod_security {
+        PodSecurityLevel::Baseline => "baseline",
+        PodSecurityLevel::Restricted => "restricted",
+    };
+    let modes: &[&str] = match c.pod_security_effect {
+        PolicyEffect::Deny => &["enforce"],
+        PolicyEffect::Audit => &["audit", "warn"],
+    };
+    s.namespaces
+        .iter()
+        .map(|n| {
+            let mut labels = IndexMap::new();
+            for m in modes {
+                labels.insert(
+                    format!("pod-security.kubernetes.io/{m}"),
+                    Value::Str(level.into()),
+                );
+            }
+            let [cpu_request, cpu_limit, memory_request, memory_limit] = &n.quota;
+            let mut r = res(
+                &format!("namespace_{}", n.name.replace('-', "_")),
+                types::AKS_NAMESPACE,
+                &[&c.name, &n.name],
+                obj! {
+                    "location" => &estate.location,
+                    "tags" => tags(estate),
+                    "properties" => obj! {
+                        "labels" => Value::Object(labels),
+                        "defaultResourceQuota" => obj! {
+                            "cpuRequest" => cpu_request,
+                            "cpuLimit" => cpu_limit,
+                            "memoryRequest" => memory_request,
+                            "memoryLimit" => memory_limit,
+                        },
+                        "defaultNetworkPolicy" => obj! {
+                            "ingress" => rule(n.ingress),
+                            "egress" => rule(n.egress),
+                        },
+                        "adoptionPolicy" => "IfIdentical",
+                        "deletePolicy" => "Keep",
+                    },
+                },
+            );
+            r.depends_on.push("cluster".into());
+            r
+        })
+        .collect()
 }
 
 /// The cluster deployment.
@@ -268,6 +403,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
                 },
             },
         }),
+        "azureMonitorProfile" => super::monitoring::monitor_profile(s),
         "diskEncryptionSetID" => match &c.disk_encryption {
             DiskEncryption::PlatformManaged => Value::Null,
             DiskEncryption::Planned(des) => crate::plan::rid_in(&spoke_sub_param(s), &s.shared_rg, types::DES, &[des]).into(),
@@ -349,19 +485,42 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
         p.scope = Some(Target::new(types::AKS, &[&c.name]));
         p.depends_on.push("cluster".into());
         out.push(p);
+        out.push(allowed_images(s, &excluded_namespaces(c)));
+        out.push(cluster_policy(
+            "container_limits",
+            s,
+            "container-limits",
+            format!(
+                "Containers on {} ask for at most {} CPU and {} memory",
+                c.name, c.container_limits.0, c.container_limits.1
+            ),
+            policies::CONTAINER_LIMITS,
+            vec![
+                ("cpuLimit", c.container_limits.0.clone().into()),
+                ("memoryLimit", c.container_limits.1.clone().into()),
+            ],
+            &excluded_namespaces(c),
+        ));
     }
     out.extend(super::ingress::internal_lb_policy(estate, s));
+    out.extend(namespaces(estate, s));
+    let associations = super::monitoring::associations(estate, s);
+    let mut depends = vec![
+        format!("{}-network", s.key),
+        format!("{}-shared", s.key),
+        format!("{}-identity", s.key),
+        format!("hub-links-{}", s.key),
+    ];
+    if !associations.is_empty() {
+        depends.push(format!("{}-monitoring", s.key));
+    }
+    out.extend(associations);
     out.extend(lock(estate));
     rg_deployment(
         format!("{}-cluster", s.key),
         Some(&spoke_sub_param(s)),
         &s.cluster_rg,
         out,
-        vec![
-            format!("{}-network", s.key),
-            format!("{}-shared", s.key),
-            format!("{}-identity", s.key),
-            format!("hub-links-{}", s.key),
-        ],
+        depends,
     )
 }

@@ -80,6 +80,8 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
                 "features" => obj! { "enableLogAccessUsingOnlyResourcePermissions" => true },
                 "publicNetworkAccessForIngestion" => "Enabled",
                 "publicNetworkAccessForQuery" => "Enabled",
+                // The firewall's logs replicate as soon as any spoke's do.
+                "replication" => estate.spokes.iter().find_map(|s| s.log_replica.as_ref()).map(|r| obj! { "enabled" => true, "location" => r }),
             },
         },
     ));
@@ -253,6 +255,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
     if let Some(last) = out.last_mut() {
         last.depends_on.push("log_hub".into());
     }
+    out.extend(super::monitoring::hub_alerts(estate, &log_name));
 
     out.extend(super::access::after_vnet(estate, &log_name));
     for zone in private_zones(estate) {

@@ -7,6 +7,7 @@ mod access;
 mod cluster;
 mod hub;
 mod ingress;
+mod monitoring;
 mod spoke;
 
 pub(crate) use crate::azure::types;
@@ -72,12 +73,14 @@ pub fn plan(estate: &Estate) -> Template {
     for s in &estate.spokes {
         deployments.push(spoke::identity(estate, s));
         deployments.push(spoke::logs(estate, s));
+        deployments.extend(monitoring::monitoring(estate, s));
         deployments.push(spoke::network(estate, s));
         deployments.push(spoke::shared(estate, s));
         // The hub's links come before the cluster: its API server zone must be linked and
         // writable by the control plane when AKS creates the cluster.
         deployments.push(hub::links(estate, s));
         deployments.push(cluster::cluster(estate, s));
+        deployments.extend(monitoring::alerts(estate, s));
         deployments.extend(spoke::workloads(estate, s));
         deployments.extend(spoke::access(estate, s));
         deployments.extend(ingress::ingress(estate, s));
@@ -173,7 +176,10 @@ fn collect_expr(e: &Expr, out: &mut Vec<String>) {
         }
         Expr::Reference { id, .. } => collect_expr(id, out),
         Expr::Guid(parts) => parts.iter().for_each(|x| collect_expr(x, out)),
-        Expr::Str(_) | Expr::DeploymentSubscriptionId | Expr::DeploymentTenantId => {}
+        Expr::Str(_)
+        | Expr::Strings(_)
+        | Expr::DeploymentSubscriptionId
+        | Expr::DeploymentTenantId => {}
     }
 }
 
@@ -298,6 +304,28 @@ pub(crate) fn diagnostics(
         }),
         depends_on: vec![depends.to_string()],
     }
+}
+
+/// The NSG rule that closes what Azure's default `AllowVnetOutBound` leaves open: SSH and RDP
+/// from this subnet to anything in the VNet or its peers, the way an intruder on one node moves to
+/// the next. None for `AzureBastionSubnet`, whose NSG must let Bastion reach VMs on 22 and 3389.
+pub(crate) fn deny_admin_outbound(subnet: &str) -> Option<Value> {
+    (!subnet.eq_ignore_ascii_case(crate::azure::subnets::BASTION)).then(|| {
+        obj! {
+            "name" => "deny-ssh-rdp-vnet-outbound",
+            "properties" => obj! {
+                "description" => "No SSH or RDP from this subnet to the virtual network: no lateral movement between hosts",
+                "protocol" => "*",
+                "sourcePortRange" => "*",
+                "destinationPortRanges" => vec!["22", "3389"],
+                "sourceAddressPrefix" => "*",
+                "destinationAddressPrefix" => "VirtualNetwork",
+                "access" => "Deny",
+                "priority" => 4000u32,
+                "direction" => "Outbound",
+            },
+        }
+    })
 }
 
 /// A `CanNotDelete` lock on the deployment's resource group.

@@ -4,8 +4,8 @@
 
 use super::hub::private_zones;
 use super::{
-    diagnostics, hub_sub_param, id_ref, lock, res, rg_deployment, rid, rid_in, role_assignment,
-    role_assignment_for, roles, spoke_sub_param, tags, types,
+    deny_admin_outbound, diagnostics, hub_sub_param, id_ref, lock, res, rg_deployment, rid, rid_in,
+    role_assignment, role_assignment_for, roles, spoke_sub_param, tags, types,
 };
 use crate::ir::{Deployment, Expr, Resource, Scope, Target, Value};
 use crate::model::{Defender, DiskEncryption, Estate, KeyVaultSku, PaasAccess, Spoke, SubnetRole};
@@ -147,6 +147,7 @@ pub(crate) fn logs(estate: &Estate, s: &Spoke) -> Deployment {
                 "features" => obj! { "enableLogAccessUsingOnlyResourcePermissions" => true },
                 "publicNetworkAccessForIngestion" => "Enabled",
                 "publicNetworkAccessForQuery" => "Enabled",
+                "replication" => s.log_replica.as_ref().map(|r| obj! { "enabled" => true, "location" => r }),
             },
         },
     )];
@@ -181,6 +182,7 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
                 "direction" => "Inbound",
             },
         });
+        rules.extend(deny_admin_outbound(&n.name));
         out.push(res(
             &format!("nsg_{}", n.role.key()),
             types::NSG,
@@ -498,7 +500,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
                 }),
                 "zoneRedundancy" => if acr.zone_redundancy { "Enabled" } else { "Disabled" },
                 "policies" => obj! {
-                    "quarantinePolicy" => obj! { "status" => "enabled" },
+                    "quarantinePolicy" => obj! { "status" => if acr.quarantine { "enabled" } else { "disabled" } },
                     "retentionPolicy" => obj! { "days" => acr.retention_days, "status" => "enabled" },
                     "exportPolicy" => obj! { "status" => if private { "disabled" } else { "enabled" } },
                     "azureADAuthenticationAsArmPolicy" => obj! { "status" => "enabled" },
@@ -514,6 +516,28 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
         roles::ACR_PULL,
         &["registry"],
     ));
+    if let Some(writer) = &acr.quarantine_writer {
+        // The pipeline pushes, scans and marks images passed; without the marker role a
+        // quarantined image never becomes pullable.
+        for (id, role) in [
+            ("role_quarantine_writer_push", roles::ACR_PUSH),
+            ("role_quarantine_writer", roles::ACR_QUARANTINE_WRITER),
+        ] {
+            let mut a = role_assignment_for(
+                id,
+                &Target::new(types::ACR, &[&acr.name]),
+                Expr::str(writer),
+                Expr::str(writer),
+                role,
+                &["registry"],
+            );
+            // The estate gives the object id: a literal, not an expression.
+            if let Some(Value::Object(p)) = a.body.get_mut("properties") {
+                p.insert("principalId".into(), Value::Str(writer.clone()));
+            }
+            out.push(a);
+        }
+    }
     if private {
         let zones = private_zones(estate);
         let kv_zones: Vec<String> = zones

@@ -47,6 +47,19 @@ pub struct EstateFile {
     /// Deliberate relaxations of controls, keyed by control id.
     #[serde(default)]
     pub waivers: IndexMap<String, Waiver>,
+    /// Who is told when an alert fires: the receivers of every action group the estate plans.
+    #[serde(default)]
+    pub alerts: Alerts,
+}
+
+/// Alert receivers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Alerts {
+    /// Email receivers keyed by name (letters, digits and hyphens), e.g.
+    /// `{ "platform-team": "platform@contoso.com" }`.
+    #[serde(default)]
+    pub email: IndexMap<String, String>,
 }
 
 /// How strict an estate must be.
@@ -204,6 +217,11 @@ pub struct Spoke {
     /// How the spoke's workloads are exposed. Absent: nothing is exposed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Ingress>,
+    /// Kubernetes namespaces keyed by name, created by AKS (managed namespaces) with a default
+    /// network policy, a resource quota and the cluster's pod security level. Every namespace a
+    /// workload identity names is created too, with the defaults.
+    #[serde(default)]
+    pub namespaces: IndexMap<String, Namespace>,
 }
 
 /// How a spoke's workloads are exposed.
@@ -256,6 +274,53 @@ pub enum WafMode {
     Detection,
 }
 
+/// A namespace's guardrails; every key is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Namespace {
+    /// Default policy for traffic into the namespace's pods (default `denyAll`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<NetworkRule>,
+    /// Default policy for traffic out of them (default `allowAll`: egress already leaves only
+    /// through the firewall; `denyAll` also cuts DNS until the namespace allows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<NetworkRule>,
+    /// Resource quota; absent keys take the defaults (CPU requests 4 and limits 8, memory requests
+    /// 8Gi and limits 16Gi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Quota>,
+}
+
+/// A namespace's default network policy in one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NetworkRule {
+    /// Deny all traffic.
+    DenyAll,
+    /// Allow traffic between the namespace's own pods only.
+    AllowSameNamespace,
+    /// Allow all traffic.
+    AllowAll,
+}
+
+/// A namespace's resource quota, in Kubernetes quantities (`4`, `500m`, `8Gi`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quota {
+    /// Total CPU requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_request: Option<String>,
+    /// Total CPU limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_limit: Option<String>,
+    /// Total memory requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_request: Option<String>,
+    /// Total memory limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
+}
+
 /// A workload identity: an Entra identity a Kubernetes service account can act as.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -306,7 +371,9 @@ pub enum PaasAccess {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
-    /// Pinned Kubernetes version (`1.33`); absent lets the upgrade channel choose.
+    /// Pinned Kubernetes version (`1.34`): a minor AKS supports. With the `patch` channel the
+    /// cluster stays on that minor; absent lets the upgrade channel choose, so two deployments a
+    /// month apart may differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes_version: Option<String>,
     /// Control-plane tier.
@@ -328,6 +395,9 @@ pub struct Cluster {
     pub security: ClusterSecurity,
     /// Pod security through Azure Policy.
     pub pod_security: PodSecurity,
+    /// The most CPU and memory one container may ask for, enforced by Azure Policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_limits: Option<ContainerLimits>,
     /// Istio service mesh add-on with strict mTLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_mesh: Option<ServiceMesh>,
@@ -540,6 +610,10 @@ pub struct Addons {
     pub container_insights: bool,
     /// Key Vault Secrets Store CSI driver with rotation.
     pub secrets_store_csi: bool,
+    /// Managed Prometheus: metrics to an Azure Monitor workspace, with Microsoft's recommended
+    /// recording rules and alerts.
+    #[serde(default)]
+    pub managed_prometheus: bool,
 }
 
 /// Cluster security profile.
@@ -575,6 +649,16 @@ pub struct PodSecurity {
     pub level: PodSecurityLevel,
     /// Policy effect.
     pub effect: PolicyEffect,
+}
+
+/// Per-container CPU and memory limits.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerLimits {
+    /// CPU limit, e.g. `4` or `1500m`.
+    pub cpu: String,
+    /// Memory limit, e.g. `8Gi`.
+    pub memory: String,
 }
 
 /// Pod Security Standard.
@@ -617,6 +701,15 @@ pub struct Registry {
     pub retention_days: u32,
     /// Zone redundancy.
     pub zone_redundancy: bool,
+    /// Quarantine pushed images until something marks them passed. Off by default: images are
+    /// admitted by Azure Policy (only this registry's images run) and scanned by Defender for
+    /// Containers. On, it needs `quarantineWriter`, or no image ever becomes pullable.
+    #[serde(default)]
+    pub quarantine: bool,
+    /// Object id of the principal (the CI pipeline's identity) that pushes images, scans them and
+    /// marks them passed: it gets AcrPush and AcrQuarantineWriter on the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine_writer: Option<String>,
 }
 
 /// Key Vault settings.
@@ -649,6 +742,10 @@ pub enum KeyVaultSku {
 pub struct LogAnalytics {
     /// Retention in days (30 to 730).
     pub retention_days: u32,
+    /// Replicate the workspace (and the hub's) to the region Azure pairs with `location`, so logs
+    /// survive a regional outage.
+    #[serde(default)]
+    pub replication: bool,
 }
 
 /// Microsoft Defender for Cloud plans.

@@ -250,6 +250,36 @@ impl Validator {
                 });
             }
         }
+        let mut alert_emails = Vec::new();
+        for (name, address) in sorted(&f.alerts.email) {
+            let ptr = format!("/alerts/email/{}", esc(name));
+            let name_ok = !name.is_empty()
+                && name.len() <= 128
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !name_ok {
+                self.err(
+                    Code::NameChars,
+                    &ptr,
+                    format!("{name:?} is not a receiver name"),
+                    "name receivers with letters, digits and hyphens, e.g. \"platform-team\""
+                        .into(),
+                );
+            }
+            let at = address.split('@').collect::<Vec<_>>();
+            let address_ok = at.len() == 2
+                && !at[0].is_empty()
+                && at[1].contains('.')
+                && !address.chars().any(char::is_whitespace);
+            if !address_ok {
+                self.err(
+                    Code::BadValue,
+                    &ptr,
+                    format!("{address:?} is not an email address"),
+                    "write an address such as \"platform@contoso.com\"".into(),
+                );
+            }
+            alert_emails.push((name.clone(), address.clone()));
+        }
         model::Estate {
             name: f.name.clone(),
             description: f.description.clone(),
@@ -273,6 +303,7 @@ impl Validator {
             },
             locks: f.locks,
             waivers,
+            alert_emails,
         }
     }
 

@@ -6,6 +6,7 @@ use crate::azure::kubernetes;
 use crate::diag::Code;
 use crate::model::{self, Cidr, SubnetRole};
 use crate::profile::{self, EstateFile, PoolSubnet};
+use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 impl Validator {
@@ -230,6 +231,27 @@ impl Validator {
                 );
             }
             let lts = kubernetes::LTS_SINCE;
+            let premium = c.sku_tier == model::ClusterTier::Premium;
+            let older = premium && kubernetes::minor(v).is_some_and(|m| m < lts);
+            if ok && !older && !kubernetes::supported(v, premium) {
+                let mut hint = format!(
+                    "pin one of the minor versions AKS supports: {}",
+                    kubernetes::SUPPORTED.join(", ")
+                );
+                if premium {
+                    let _ = write!(
+                        hint,
+                        ", or with long-term support any minor from {}.{} up to the newest",
+                        lts.0, lts.1
+                    );
+                }
+                self.err(
+                    Code::KubernetesVersion,
+                    &format!("{cp}/kubernetesVersion"),
+                    format!("AKS does not support Kubernetes {v}"),
+                    hint,
+                );
+            }
             if ok
                 && c.sku_tier == model::ClusterTier::Premium
                 && kubernetes::minor(v).is_some_and(|m| m < lts)
@@ -408,6 +430,25 @@ impl Validator {
                 "Key Vault keeps deleted items 7 to 90 days".into(),
             );
         }
+        let log_replica = if s.log_analytics.replication {
+            let pair = crate::azure::regions::pair(&f.location);
+            // An unknown region is reported once, at /location.
+            if pair.is_none() && crate::azure::regions::region(&f.location).is_some() {
+                self.err(
+                    Code::Region,
+                    &format!("{p}/logAnalytics/replication"),
+                    format!(
+                        "{:?} has no paired region to replicate the workspace to",
+                        f.location
+                    ),
+                    "choose a region Azure pairs with another, or set \"replication\": false"
+                        .into(),
+                );
+            }
+            pair.map(str::to_string)
+        } else {
+            None
+        };
         if !(30..=730).contains(&s.log_analytics.retention_days) {
             self.err(
                 Code::BadValue,
@@ -423,6 +464,21 @@ impl Validator {
                 "retention out of range".into(),
                 "ACR keeps untagged manifests 0 to 365 days".into(),
             );
+        }
+        if let Some(w) = &s.registry.quarantine_writer {
+            self.guid(
+                w,
+                &format!("{p}/registry/quarantineWriter"),
+                "the object id of the principal that marks quarantined images",
+            );
+            if !s.registry.quarantine {
+                self.contradiction(
+                    &format!("{p}/registry/quarantineWriter"),
+                    &format!("{p}/registry/quarantine"),
+                    "a quarantine writer without quarantine would hold AcrQuarantineWriter for nothing".into(),
+                    "set \"quarantine\": true, or remove \"quarantineWriter\"".into(),
+                );
+            }
         }
 
         // Names.
@@ -491,6 +547,7 @@ impl Validator {
             });
         }
         let ingress = self.ingress(f, key, s, &subnets, &kv_name);
+        let namespaces = self.namespaces(s, &p, &workloads);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -531,6 +588,7 @@ impl Validator {
                 pools,
                 azure_policy: c.addons.azure_policy,
                 container_insights: c.addons.container_insights,
+                managed_prometheus: c.addons.managed_prometheus,
                 secrets_store_csi: c.addons.secrets_store_csi,
                 defender: c.security.defender,
                 workload_identity: c.security.workload_identity,
@@ -546,12 +604,18 @@ impl Validator {
                 },
                 pod_security: c.pod_security.level,
                 pod_security_effect: c.pod_security.effect,
+                container_limits: c.container_limits.as_ref().map_or_else(
+                    || ("4".to_string(), "8Gi".to_string()),
+                    |l| (l.cpu.clone(), l.memory.clone()),
+                ),
                 mesh_revision: c.service_mesh.as_ref().map(|m| m.revision.clone()),
             },
             registry: model::Registry {
                 name: acr_name,
                 retention_days: s.registry.retention_days,
                 zone_redundancy: s.registry.zone_redundancy,
+                quarantine: s.registry.quarantine,
+                quarantine_writer: s.registry.quarantine_writer.clone(),
             },
             key_vault: model::KeyVault {
                 name: kv_name,
@@ -564,8 +628,81 @@ impl Validator {
             },
             log_analytics_name: log_name,
             log_retention_days: s.log_analytics.retention_days,
+            log_replica,
             workloads,
             ingress,
+            namespaces,
         }
+    }
+}
+
+/// Namespaces AKS owns; the estate cannot manage them.
+const SYSTEM_NAMESPACES: &[&str] = &[
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "gatekeeper-system",
+    "azure-arc",
+];
+
+impl Validator {
+    /// The estate's namespaces and those its workload identities name, sorted and unique, with
+    /// the defaults filled in.
+    fn namespaces(
+        &mut self,
+        s: &profile::Spoke,
+        p: &str,
+        workloads: &[model::Workload],
+    ) -> Vec<model::Namespace> {
+        // (name, pointer, whether the workload loop has already checked the name)
+        let mut names: Vec<(String, String, bool)> = sorted(&s.namespaces)
+            .map(|(n, _)| (n.clone(), format!("{p}/namespaces/{}", esc(n)), false))
+            .collect();
+        for w in workloads {
+            if !names.iter().any(|(n, _, _)| *n == w.namespace) {
+                let ptr = format!("{p}/workloadIdentities/{}/namespace", esc(&w.key));
+                names.push((w.namespace.clone(), ptr, true));
+            }
+        }
+        names.sort();
+        let mut out = Vec::new();
+        for (name, ptr, checked) in names {
+            if !checked {
+                self.name(&names::K8S_NAME, &name, &ptr);
+            }
+            if SYSTEM_NAMESPACES.contains(&name.as_str()) {
+                self.err(
+                    Code::NameChars,
+                    &ptr,
+                    format!("{name:?} is a namespace AKS manages itself"),
+                    "run workloads in a namespace of their own".into(),
+                );
+                continue;
+            }
+            let ns = s.namespaces.get(&name).cloned().unwrap_or_default();
+            let q = ns.quota.unwrap_or_default();
+            let quota = [
+                q.cpu_request.unwrap_or_else(|| "4".into()),
+                q.cpu_limit.unwrap_or_else(|| "8".into()),
+                q.memory_request.unwrap_or_else(|| "8Gi".into()),
+                q.memory_limit.unwrap_or_else(|| "16Gi".into()),
+            ];
+            if quota.iter().any(|v| v.trim().is_empty()) {
+                self.err(
+                    Code::BadValue,
+                    &format!("{ptr}/quota"),
+                    "an empty quota".into(),
+                    "write Kubernetes quantities such as \"4\", \"500m\" or \"8Gi\"".into(),
+                );
+            }
+            out.push(model::Namespace {
+                name,
+                ingress: ns.ingress.unwrap_or(profile::NetworkRule::DenyAll),
+                egress: ns.egress.unwrap_or(profile::NetworkRule::AllowAll),
+                quota,
+            });
+        }
+        out
     }
 }

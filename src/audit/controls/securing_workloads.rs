@@ -22,10 +22,10 @@ pub(super) const CONTROLS: &[Control] = &[
         severity: High,
         section: SecuringWorkloads,
         topic: "Image scanning in azure container registry and third party products like Twistlock, Neuvektor and Aqua",
-        title: "Premium ACR, no admin user, no anonymous pull, no public access, retention",
-        demands: "ACR Premium, admin user off, anonymous pull off, `publicNetworkAccess: Disabled`, a retention policy for untagged manifests, zone redundancy where the region has zones; Defender for Containers (`Microsoft.Security/pricings` `Containers`) scans it; the kubelet identity pulls with AcrPull on the registry.",
-        why: "The registry decides what runs in the cluster. An admin user is a shared password, anonymous pull and public access expose images (and the secrets baked into them) to anyone, and without scanning a known-vulnerable image is deployed silently.",
-        fix: "On the registry set `sku.name: Premium`, `adminUserEnabled: false`, `anonymousPullEnabled: false`, `publicNetworkAccess: Disabled`, `policies.retentionPolicy.status: enabled`, `zoneRedundancy: Enabled`; enable the `Containers` Defender plan; assign AcrPull on the registry to the kubelet identity. Estate: `registry`, `defender.containers`, `paasAccess: privateEndpoints`.",
+        title: "Premium ACR, no admin user, no anonymous pull, no public access, retention, an admission path that works",
+        demands: "ACR Premium, admin user off, anonymous pull off, `publicNetworkAccess: Disabled`, a retention policy for untagged manifests, zone redundancy where the region has zones; Defender for Containers (`Microsoft.Security/pricings` `Containers`) scans it; the kubelet identity pulls with AcrPull on the registry. Images are admitted one of two ways, and the way chosen must work end to end: quarantine off and the built-in policy \"Kubernetes cluster containers should only use allowed images\" (`febd0533-8e55-448f-b837-bd0e06f16469`) assigned to a cluster with a regex naming this registry (the default); or `quarantinePolicy.status: enabled` with a principal holding AcrQuarantineWriter on the registry to mark scanned images passed.",
+        why: "The registry decides what runs in the cluster. An admin user is a shared password, anonymous pull and public access expose images (and the secrets baked into them) to anyone, and without scanning a known-vulnerable image is deployed silently. Quarantine without a writer is worse than none: no pushed image ever becomes pullable, and the first fix under pressure is to switch every control off.",
+        fix: "On the registry set `sku.name: Premium`, `adminUserEnabled: false`, `anonymousPullEnabled: false`, `publicNetworkAccess: Disabled`, `policies.retentionPolicy.status: enabled`, `zoneRedundancy: Enabled`; enable the `Containers` Defender plan; assign AcrPull on the registry to the kubelet identity. Either keep `quarantinePolicy.status: disabled` and assign the allowed-images policy to the cluster (`allowedContainerImagesRegex: ^<registry>\\.azurecr\\.io/.+$`), or enable quarantine and give the pipeline's principal AcrPush and AcrQuarantineWriter. Estate: `registry` (`quarantine`, `quarantineWriter`), `defender.containers`, `paasAccess: privateEndpoints`, `cluster.addons.azurePolicy`.",
         checkov: &[
             "CKV_AZURE_137",
             "CKV_AZURE_138",
@@ -65,22 +65,21 @@ pub(super) const CONTROLS: &[Control] = &[
         severity: Medium,
         section: SecuringWorkloads,
         topic: "Capabilities of filtering network traffic with policies, azure firewall or network appliances",
-        title: "a network policy engine on Azure CNI",
-        demands: "A network policy engine (`networkProfile.networkPolicy`: `azure`, `calico` or `cilium`) on Azure CNI (`networkPlugin: azure`, overlay by default).",
-        why: "Without a policy engine every pod can reach every other pod and every node port; NetworkPolicy objects are silently ignored. A compromised frontend then talks straight to the database.",
-        fix: "Set `networkProfile.networkPlugin: azure`, `networkPluginMode: overlay` and `networkPolicy: cilium` (with `networkDataplane: cilium`). Estate: `cluster.network.policy`.",
+        title: "a network policy engine on Azure CNI, and default-deny namespaces",
+        demands: "A network policy engine (`networkProfile.networkPolicy`: `azure`, `calico` or `cilium`) on Azure CNI (`networkPlugin: azure`, overlay by default). Every namespace a workload identity federates with is an AKS managed namespace (`managedClusters/managedNamespaces`), and every managed namespace denies ingress by default (`defaultNetworkPolicy.ingress: DenyAll`).",
+        why: "Without a policy engine every pod can reach every other pod and every node port; NetworkPolicy objects are silently ignored. A compromised frontend then talks straight to the database. A bare namespace allows everything until someone remembers to write a policy; a default-deny one allows only what its team opens.",
+        fix: "Set `networkProfile.networkPlugin: azure`, `networkPluginMode: overlay` and `networkPolicy: cilium` (with `networkDataplane: cilium`). Declare each workload namespace as a managed namespace with `defaultNetworkPolicy.ingress: DenyAll`. Estate: `cluster.network.policy`, `namespaces` (and the namespaces of `workloadIdentities`), `namespaces.<name>.ingress: denyAll`.",
         checkov: &["CKV_AZURE_7", "CKV2_AZURE_29"],
         psrule: &["Azure.AKS.NetworkPolicy"],
         cis: &["5.4.4", "4.3.2"],
-        live: Live::Full,
+        live: Live::Partial,
         estate_keys: &[
             "/spokes/*/cluster/network/policy",
             "/spokes/*/cluster/network",
+            "/spokes/*/namespaces",
+            "/spokes/*/workloadIdentities",
         ],
-        check: Check::Rules {
-            on: types::AKS,
-            rules: NET_POLICY,
-        },
+        check: Check::Code(net_policy),
     },
     Control {
         id: ControlId::NetNsgEverySubnet,
@@ -124,6 +123,56 @@ const POD_SECURITY_ASSIGNMENT: &[Rule] = &[
     Rule::one_of("properties.parameters.effect.value", &["Deny"]),
     Rule::one_of("properties.enforcementMode", &["Default"]).or_default("API default `Default`"),
 ];
+
+/// NET-POLICY: the engine, then the namespaces: every managed namespace denies ingress by
+/// default, and every namespace a workload identity federates with is managed.
+fn net_policy(cx: &mut Cx) {
+    let clusters = cx.clusters();
+    for &c in &clusters {
+        cx.check_all(c, "", NET_POLICY);
+    }
+    if cx.live() {
+        cx.gap("managed namespaces are not in `az aks show`; see `az aks namespace list`");
+        return;
+    }
+    let mut managed = BTreeSet::new();
+    for &c in &clusters {
+        let cluster = cx.r(c).name.clone();
+        for n in cx.q.named_under(types::AKS_NAMESPACE, &cluster) {
+            managed.insert(last_segment(&cx.r(n).name).to_ascii_lowercase());
+            cx.check(
+                n,
+                &Rule::one_of("properties.defaultNetworkPolicy.ingress", &["DenyAll"]),
+            );
+        }
+    }
+    let subjects: Vec<(usize, String)> =
+        cx.q.of_type(types::FIC)
+            .filter_map(|(i, f)| {
+                let subject = f.get("properties.subject").str()?;
+                let ns = subject
+                    .strip_prefix("system:serviceaccount:")?
+                    .split(':')
+                    .next()?;
+                Some((i, ns.to_ascii_lowercase()))
+            })
+            .collect();
+    for (f, ns) in subjects {
+        if managed.contains(&ns) {
+            cx.pass(
+                Some(f),
+                "properties.subject",
+                format!("workload namespace `{ns}` is a managed namespace"),
+            );
+        } else {
+            cx.fail(
+                Some(f),
+                "properties.subject",
+                format!("workload namespace `{ns}` is not a managed namespace: no default-deny network policy, quota or pod security labels"),
+            );
+        }
+    }
+}
 
 fn img_registry(cx: &mut Cx) {
     let registries: Vec<usize> = cx.q.of_type(types::ACR).map(|(i, _)| i).collect();
@@ -172,6 +221,58 @@ fn img_registry(cx: &mut Cx) {
                 "no AcrPull role assignment scoped to the registry",
             ),
         }
+        image_admission(cx, r);
+    }
+}
+
+/// IMG-REGISTRY: the registry's admission path works. Quarantine needs a principal that marks
+/// images passed; without quarantine, a cluster must admit only this registry's images.
+fn image_admission(cx: &mut Cx, r: usize) {
+    const STATUS: &str = "properties.policies.quarantinePolicy.status";
+    let status = cx.r(r).get(STATUS);
+    if let Look::Unknown(u) = status {
+        cx.unevaluated(r, STATUS, u);
+        return;
+    }
+    let quarantine = status
+        .str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("enabled"));
+    if quarantine {
+        match cx.q.role_assignments(r, roles::ACR_QUARANTINE_WRITER).first() {
+            Some(&a) => cx.pass(
+                Some(a),
+                "properties.roleDefinitionId",
+                "quarantine on, and AcrQuarantineWriter on the registry marks scanned images passed",
+            ),
+            None => cx.fail(
+                Some(r),
+                STATUS,
+                "quarantine is on but nothing holds AcrQuarantineWriter on the registry: no pushed image ever becomes pullable",
+            ),
+        }
+        return;
+    }
+    let name = cx.r(r).name.to_ascii_lowercase();
+    let admits = cx.q.of_type(types::POLICY).find_map(|(i, a)| {
+        let def = a.get("properties.policyDefinitionId").str()?;
+        let regex = a
+            .get("properties.parameters.allowedContainerImagesRegex.value")
+            .str()?;
+        (def.to_ascii_lowercase().ends_with(policies::ALLOWED_IMAGES)
+            && regex.to_ascii_lowercase().contains(&name))
+        .then_some(i)
+    });
+    match admits {
+        Some(a) => cx.pass(
+            Some(a),
+            "properties.parameters.allowedContainerImagesRegex",
+            format!("quarantine off; the cluster admits only images from `{name}`"),
+        ),
+        None => cx.fail(
+            Some(r),
+            STATUS,
+            format!("quarantine is off and no cluster is limited to images from `{name}` (the allowed-images policy)"),
+        ),
     }
 }
 

@@ -102,13 +102,14 @@ pub fn render(report: &Report) -> String {
                 "ruleId": r.control.id.as_str(),
                 "ruleIndex": index,
                 "level": level(r.control.severity),
+                // The fix is the rule's help, which code scanning shows beside every result; the
+                // message stays short: the control and what was found.
                 "message": {"text": format!(
-                    "{} ({}): {}: {}. Fix: {}",
+                    "{} ({}): {}: {}",
                     r.control.id.as_str(),
                     r.control.severity.as_str(),
                     r.control.title,
                     capped(&report.evidence(f)),
-                    r.control.fix
                 )},
                 "locations": [{"physicalLocation": physical}],
                 "properties": {"outcome": r.outcome.key()},

@@ -284,6 +284,7 @@ impl<'a> Renderer<'a> {
                     .collect::<Result<_, _>>()?;
                 format!("uuidv5(\"url\", join(\"/\", [{}]))", parts.join(", "))
             }
+            Expr::Strings(_) => return Err("a list inside a string".into()),
         })
     }
 

@@ -199,6 +199,9 @@ pub(crate) fn json_value(
             }
             Json::Object(m)
         }
+        Value::Expr(Expr::Strings(v)) => {
+            Json::Array(v.iter().map(|s| Json::String(literal(s))).collect())
+        }
         Value::Expr(e) => Json::String(expr(e)?),
         Value::ExprKeyed(kv) if keyed => {
             let mut m = Map::new();

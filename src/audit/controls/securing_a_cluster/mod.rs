@@ -18,6 +18,9 @@ use crate::posture::ControlId;
 use crate::posture::Tier;
 use serde_json::Value as Json;
 
+mod logging;
+use logging::log_audit;
+
 /// The controls of this section, in guideline order.
 pub(super) const CONTROLS: &[Control] = &[
     Control {
@@ -210,10 +213,10 @@ pub(super) const CONTROLS: &[Control] = &[
         severity: High,
         section: SecuringACluster,
         topic: "Monitoring and Auditing of security relevant events",
-        title: "audit logs, platform diagnostics, Container Insights and Defender",
-        demands: "A Log Analytics workspace; the cluster's diagnostic settings send `kube-audit-admin`, `guard`, `kube-apiserver`, `kube-controller-manager`, `kube-scheduler` and `cluster-autoscaler`; firewall, Key Vault, ACR and NSGs send diagnostics too; Container Insights (`omsagent`) on; Defender for Containers (`securityProfile.defender` and `Microsoft.Security/pricings` `Containers`).",
-        why: "Without the API server's audit log nobody can tell who did what in the cluster after an incident, and without Defender nobody is told while it happens. The firewall, vault and NSG logs show the attacker's way in and out.",
-        fix: "Add a `Microsoft.Insights/diagnosticSettings` on the cluster with the six categories, one on every firewall, vault, registry and NSG, enable the `omsagent` add-on, `securityProfile.defender.securityMonitoring.enabled: true`, and the `Containers` Defender plan on the workload subscription (estate: `defender.containers: true`).",
+        title: "audit logs, platform diagnostics, Container Insights and Prometheus that collect, Defender, someone told",
+        demands: "A Log Analytics workspace; the cluster's diagnostic settings send `kube-audit-admin`, `guard`, `kube-apiserver`, `kube-controller-manager`, `kube-scheduler` and `cluster-autoscaler`; firewall, Key Vault, ACR and NSGs send diagnostics too; Container Insights (`omsagent`) on with a data collection rule associated with the cluster that sends `Microsoft-ContainerLogV2` to Log Analytics; managed Prometheus (`azureMonitorProfile.metrics.enabled`) with a data collection rule associated with the cluster that sends `Microsoft-PrometheusMetrics` to an Azure Monitor workspace; an action group with at least one receiver and alert rules (Prometheus rule groups, activity log or log alerts) that notify it; Defender for Containers (`securityProfile.defender` and `Microsoft.Security/pricings` `Containers`).",
+        why: "Without the API server's audit log nobody can tell who did what in the cluster after an incident, and without Defender nobody is told while it happens. The firewall, vault and NSG logs show the attacker's way in and out. An agent without a data collection rule collects nothing, and metrics without an alert and a receiver tell nobody that a node pool is exhausted or the firewall drops the cluster's traffic.",
+        fix: "Add a `Microsoft.Insights/diagnosticSettings` on the cluster with the six categories, one on every firewall, vault, registry and NSG, enable the `omsagent` add-on, `securityProfile.defender.securityMonitoring.enabled: true`, and the `Containers` Defender plan on the workload subscription (estate: `defender.containers: true`). Associate a Container Insights data collection rule (ContainerLogV2 to the workspace) and a Prometheus one (to an Azure Monitor workspace, `azureMonitorProfile.metrics.enabled: true`) with the cluster; add an action group with receivers and alert rules. Estate: `cluster.addons.containerInsights`, `cluster.addons.managedPrometheus`, `alerts.email`.",
         checkov: &["CKV_AZURE_4", "CKV_AZURE_85"],
         psrule: &[
             "Azure.AKS.AuditLogs",
@@ -228,6 +231,7 @@ pub(super) const CONTROLS: &[Control] = &[
             "/defender/containers",
             "/defender",
             "/spokes/*/cluster/addons",
+            "/alerts",
         ],
         check: Check::Code(log_audit),
     },
@@ -829,116 +833,6 @@ fn paas_lockdown(cx: &mut Cx) {
                     ),
                 );
             }
-        }
-    }
-}
-
-/// LOG-AUDIT, on every cluster first: Container Insights and Defender's sensor.
-const MONITORING: &[Rule] = &[
-    Rule::is_true("properties.addonProfiles.omsagent.enabled"),
-    Rule::is_true("properties.securityProfile.defender.securityMonitoring.enabled"),
-];
-
-fn log_audit(cx: &mut Cx) {
-    const CATEGORIES: &[&str] = &[
-        "kube-audit-admin",
-        "guard",
-        "kube-apiserver",
-        "kube-controller-manager",
-        "kube-scheduler",
-        "cluster-autoscaler",
-    ];
-    let clusters = cx.clusters();
-    if !cx.live() {
-        match cx.q.of_type(types::LAW).next() {
-            Some((w, r)) => {
-                let name = r.name.clone();
-                cx.pass(Some(w), "", format!("Log Analytics workspace `{name}`"));
-            }
-            None => cx.fail(None, "", "no Log Analytics workspace in the input"),
-        }
-    }
-    for &c in &clusters {
-        cx.check_all(c, "", MONITORING);
-        if cx.live() {
-            cx.gap("diagnostic settings and the Defender plan are not in a live cluster's JSON");
-            continue;
-        }
-        let diags = cx.q.attached(types::DIAG, c);
-        let (cats, unknown) = cx.q.enabled_logs(&diags);
-        let all = cats.contains("group:alllogs");
-        let missing: Vec<&str> = CATEGORIES
-            .iter()
-            .filter(|k| {
-                let covered = all
-                    || cats.contains(**k)
-                    || (**k == "kube-audit-admin" && cats.contains("kube-audit"));
-                !covered
-            })
-            .copied()
-            .collect();
-        let at = diags.first().copied().unwrap_or(c);
-        if unknown && !missing.is_empty() {
-            cx.unknown(
-                Some(at),
-                "properties.logs",
-                "the diagnostic settings' logs cannot be evaluated",
-            );
-        } else if diags.is_empty() {
-            cx.fail(
-                Some(c),
-                "diagnosticSettings",
-                "the cluster has no diagnostic setting: no audit log",
-            );
-        } else if missing.is_empty() {
-            cx.pass(
-                Some(at),
-                "properties.logs",
-                format!("cluster sends {}", CATEGORIES.join(", ")),
-            );
-        } else {
-            cx.fail(
-                Some(at),
-                "properties.logs",
-                format!("cluster does not send {}", missing.join(", ")),
-            );
-        }
-        match cx.q.defender_plan(c) {
-            Some(p) => cx.pass(Some(p), "properties.pricingTier", "Defender for Containers plan `Standard` on the cluster's subscription"),
-            None => cx.fail(
-                Some(c),
-                types::PRICING,
-                "no Defender for Containers plan (`Microsoft.Security/pricings` `Containers`, `Standard`) on the cluster's subscription",
-            ),
-        }
-    }
-    if cx.live() {
-        return;
-    }
-    let watched =
-        cx.q.of_types(&[types::FW, types::KV, types::ACR, types::NSG]);
-    for r in watched {
-        let diags = cx.q.attached(types::DIAG, r);
-        let (cats, unknown) = cx.q.enabled_logs(&diags);
-        let what = format!("{} `{}`", cx.r(r).short_type(), cx.r(r).label);
-        if !cats.is_empty() {
-            cx.pass(
-                Some(diags[0]),
-                "properties.logs",
-                format!("{what} sends its logs"),
-            );
-        } else if unknown {
-            cx.unknown(
-                Some(diags[0]),
-                "properties.logs",
-                format!("{what}: logs cannot be evaluated"),
-            );
-        } else {
-            cx.fail(
-                Some(r),
-                "diagnosticSettings",
-                format!("{what} sends no logs"),
-            );
         }
     }
 }

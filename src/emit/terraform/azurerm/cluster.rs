@@ -222,7 +222,7 @@ pub(super) const CLUSTER_READ_BACK: &[(&str, &str, &[Flat])] = &[
 pub(super) const POOL_READ_BACK: &[(&str, &str, &[Flat])] = &[("", "properties", POOL)];
 
 /// `azapi_update_resource` for the pieces azurerm cannot set.
-fn azapi_update(
+pub(super) fn azapi_update(
     tx: &mut Tx,
     it: &Item,
     lab: &str,
@@ -532,6 +532,22 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
         b.put("service_mesh_profile", Some(json!([mb.json()])));
     }
     tx.copy(it, &p, &mut b, DISK_ENCRYPTION);
+    // Managed Prometheus: the block is the switch.
+    let metrics = p.get("azureMonitorProfile.metrics");
+    if metrics.get("enabled").is("true") {
+        let ksm = metrics.get("kubeStateMetrics");
+        let mm = json!([{
+            "annotations_allowed": json_or_null(js(ksm.get("metricAnnotationsAllowList").str())),
+            "labels_allowed": json_or_null(js(ksm.get("metricLabelsAllowlist").str())),
+        }]);
+        b.put("monitor_metrics", Some(mm));
+    }
+    tx.copy(
+        it,
+        &p,
+        &mut b,
+        &[("disk_encryption_set_id", "diskEncryptionSetID", As::Value)],
+    );
     tx.tags(it, &mut b);
     b.put(
         "lifecycle",

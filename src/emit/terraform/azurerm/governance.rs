@@ -1,12 +1,12 @@
-//! Governance: resource groups, the Log Analytics workspace (flat), diagnostic settings, locks
-//! and policy assignments.
+//! Governance: resource groups, the Log Analytics workspace (flat, with an azapi update for its
+//! replication), diagnostic settings, locks and policy assignments.
 
 use super::{As, Flat, Item, Tx, interp, jb, js, json_or_null};
 use crate::azure::types;
 use crate::ir::{Expr, Scope};
 use serde_json::{Value as Json, json};
 
-/// `azurerm_log_analytics_workspace`: flat.
+/// `azurerm_log_analytics_workspace`: flat attributes.
 pub(super) const WORKSPACE: &[Flat] = &[
     ("location", "location", As::Value),
     ("sku", "properties.sku.name", As::Str),
@@ -27,6 +27,31 @@ pub(super) const WORKSPACE: &[Flat] = &[
         As::Enabled,
     ),
 ];
+
+/// `azurerm_log_analytics_workspace`, and an `azapi_update_resource` for `replication`, which
+/// azurerm 4.x has no argument for.
+pub(super) fn workspace(tx: &mut Tx, it: &Item) {
+    let mut b = tx.head(it, false);
+    tx.copy(it, &it.root(), &mut b, WORKSPACE);
+    tx.tags(it, &mut b);
+    let replication = it.root().get("properties.replication");
+    let enabled = replication.get("enabled").bool();
+    let location = replication.get("location").str();
+    tx.emit(it, b);
+    if let (Some(enabled), Some(location)) = (enabled, location) {
+        let lab = super::refs::item_label(it);
+        let id = format!("${{azurerm_log_analytics_workspace.{lab}.id}}");
+        super::cluster::azapi_update(
+            tx,
+            it,
+            &super::label(&[&lab, "replication"]),
+            types::LAW,
+            id,
+            json!({ "properties": { "replication": { "enabled": enabled, "location": location } } }),
+            Vec::new(),
+        );
+    }
+}
 
 /// `azurerm_resource_group`.
 pub(super) fn resource_group(tx: &mut Tx, it: &Item) {

@@ -19,10 +19,15 @@
 //!
 //! - `Microsoft.ContainerService/managedClusters`: `nodeResourceGroupProfile.restrictionLevel`
 //!   (the read-only node resource group); azurerm has no argument for it.
+//! - `Microsoft.OperationalInsights/workspaces`: `replication` (the copy in the paired region).
 //! - `Microsoft.ContainerService/managedClusters/agentPools`, one per pool:
 //!   `securityProfile.sshAccess` (no SSH to nodes); neither `default_node_pool` nor
 //!   `azurerm_kubernetes_cluster_node_pool` has it. On the default pool it also carries taints
 //!   other than `CriticalAddonsOnly`, which `default_node_pool` cannot take.
+//!
+//! AKS managed namespaces and the monitoring kinds (Azure Monitor workspace, data collection
+//! endpoints, rules and associations, Prometheus rule groups, action groups, activity log and log
+//! alerts) are `azapi_resource`s that carry the ARM body; `carried` says why.
 //!
 //! Translations that are not one-to-one:
 //!
@@ -52,6 +57,7 @@
 //! properties is a table of attributes (`Flat`); references between resources are resolved in
 //! `refs`, the `depends_on` the references do not carry are added in `order`.
 
+mod carried;
 mod cluster;
 mod dns;
 mod firewall;
@@ -172,7 +178,7 @@ const KINDS: &[Kind] = &[
     Kind::new(
         types::LAW,
         "azurerm_log_analytics_workspace",
-        How::Flat(governance::WORKSPACE),
+        How::Fn(governance::workspace),
     ),
     Kind::new(
         types::DIAG,
@@ -337,6 +343,40 @@ const KINDS: &[Kind] = &[
     ])
     .output("id", "id", "resource id of cluster"),
     Kind::folded(types::AKS_MAINT, types::AKS),
+    // carried as azapi_resource
+    Kind::new(
+        types::AKS_NAMESPACE,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::MONITOR_ACCOUNT,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(types::DCE, "azapi_resource", How::Fn(carried::resource)),
+    Kind::new(types::DCR, "azapi_resource", How::Fn(carried::resource)),
+    Kind::new(types::DCRA, "azapi_resource", How::Fn(carried::resource)),
+    Kind::new(
+        types::PROM_RULES,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::ACTION_GROUP,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::ACTIVITY_ALERT,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
+    Kind::new(
+        types::QUERY_ALERT,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
 ];
 
 /// An azurerm type read the other way, as ARM (the audit reads Terraform plans so): its ARM type

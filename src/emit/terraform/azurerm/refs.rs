@@ -239,6 +239,7 @@ impl Tx<'_, '_> {
                 format!("${{{}}}", a.at(attr))
             }
             Expr::Guid(_) => return Err("a GUID expression has no azurerm spelling".into()),
+            Expr::Strings(_) => return Err("a list inside a string".into()),
         })
     }
 
