@@ -199,35 +199,11 @@ pub(crate) fn before_vnet(estate: &Estate) -> Vec<Resource> {
             &["*"],
         )];
         rules.extend(super::deny_admin_outbound("snet-operations"));
-        out.push(res(
-            "nsg_operations",
-            types::NSG,
-            &[&o.nsg_name],
-            obj! {
-                "location" => loc,
-                "tags" => tags(estate),
-                "properties" => obj! { "securityRules" => rules },
-            },
-        ));
-        out.push(res(
+        out.push(super::nsg(estate, "nsg_operations", &o.nsg_name, rules));
+        out.push(super::route_via_firewall(
+            estate,
             "rt_operations",
-            types::RT,
-            &[&o.route_table_name],
-            obj! {
-                "location" => loc,
-                "tags" => tags(estate),
-                "properties" => obj! {
-                    "disableBgpRoutePropagation" => true,
-                    "routes" => vec![obj! {
-                        "name" => "default-via-firewall",
-                        "properties" => obj! {
-                            "addressPrefix" => "0.0.0.0/0",
-                            "nextHopType" => "VirtualAppliance",
-                            "nextHopIpAddress" => h.firewall.private_ip.to_string(),
-                        },
-                    }],
-                },
-            },
+            &o.route_table_name,
         ));
     }
     out
@@ -363,27 +339,7 @@ pub(crate) fn after_vnet(estate: &Estate, log_name: &str) -> Vec<Resource> {
     for s in &estate.spokes {
         let Some(zone) = api_zone(s) else { continue };
         let zid = api_zone_id(s);
-        out.push(res(
-            &zid,
-            types::DNS_ZONE,
-            &[zone],
-            obj! { "location" => "global", "tags" => tags(estate), "properties" => obj! {} },
-        ));
-        let mut link = res(
-            &format!("{zid}_hub"),
-            types::DNS_LINK,
-            &[zone, &h.vnet_name],
-            obj! {
-                "location" => "global",
-                "tags" => tags(estate),
-                "properties" => obj! {
-                    "registrationEnabled" => false,
-                    "virtualNetwork" => id_ref(rid(types::VNET, &[&h.vnet_name])),
-                },
-            },
-        );
-        link.depends_on = vec![zid.clone(), "vnet_hub".into()];
-        out.push(link);
+        out.extend(super::hub_zone(estate, &zid, zone));
     }
     out
 }

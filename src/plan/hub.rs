@@ -260,27 +260,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
     out.extend(super::access::after_vnet(estate, &log_name));
     for zone in private_zones(estate) {
         let zid = zone_id(&zone);
-        out.push(res(
-            &zid,
-            types::DNS_ZONE,
-            &[&zone],
-            obj! { "location" => "global", "tags" => tags(estate), "properties" => obj! {} },
-        ));
-        let mut link = res(
-            &format!("{zid}_hub"),
-            types::DNS_LINK,
-            &[&zone, &h.vnet_name],
-            obj! {
-                "location" => "global",
-                "tags" => tags(estate),
-                "properties" => obj! {
-                    "registrationEnabled" => false,
-                    "virtualNetwork" => id_ref(rid(types::VNET, &[&h.vnet_name])),
-                },
-            },
-        );
-        link.depends_on = vec![zid.clone(), "vnet_hub".into()];
-        out.push(link);
+        out.extend(super::hub_zone(estate, &zid, &zone));
     }
     out.extend(lock(estate));
     rg_deployment(

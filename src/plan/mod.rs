@@ -183,6 +183,72 @@ fn collect_expr(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// A private DNS zone in the hub and its link to the hub VNet, where the firewall's DNS proxy
+/// resolves for every spoke.
+pub(crate) fn hub_zone(estate: &Estate, zid: &str, zone: &str) -> [Resource; 2] {
+    let h = &estate.hub;
+    let zone_res = res(
+        zid,
+        types::DNS_ZONE,
+        &[zone],
+        obj! { "location" => "global", "tags" => tags(estate), "properties" => obj! {} },
+    );
+    let mut link = res(
+        &format!("{zid}_hub"),
+        types::DNS_LINK,
+        &[zone, &h.vnet_name],
+        obj! {
+            "location" => "global",
+            "tags" => tags(estate),
+            "properties" => obj! {
+                "registrationEnabled" => false,
+                "virtualNetwork" => id_ref(rid(types::VNET, &[&h.vnet_name])),
+            },
+        },
+    );
+    link.depends_on = vec![zid.to_string(), "vnet_hub".into()];
+    [zone_res, link]
+}
+
+/// A network security group with `rules`, in the estate's region and with its tags.
+pub(crate) fn nsg(estate: &Estate, id: &str, name: &str, rules: Vec<Value>) -> Resource {
+    res(
+        id,
+        types::NSG,
+        &[name],
+        obj! {
+            "location" => estate.location.as_str(),
+            "tags" => tags(estate),
+            "properties" => obj! { "securityRules" => rules },
+        },
+    )
+}
+
+/// A route table that sends everything (`0.0.0.0/0`) to the hub firewall, with BGP route
+/// propagation off so no learned route can bypass it.
+pub(crate) fn route_via_firewall(estate: &Estate, id: &str, name: &str) -> Resource {
+    res(
+        id,
+        types::RT,
+        &[name],
+        obj! {
+            "location" => estate.location.as_str(),
+            "tags" => tags(estate),
+            "properties" => obj! {
+                "disableBgpRoutePropagation" => true,
+                "routes" => vec![obj! {
+                    "name" => "default-via-firewall",
+                    "properties" => obj! {
+                        "addressPrefix" => "0.0.0.0/0",
+                        "nextHopType" => "VirtualAppliance",
+                        "nextHopIpAddress" => estate.hub.firewall.private_ip.to_string(),
+                    },
+                }],
+            },
+        },
+    )
+}
+
 /// A resource with a literal name.
 pub(crate) fn res(id: &str, rtype: &str, name: &[&str], body: Value) -> Resource {
     Resource {

@@ -183,36 +183,17 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
             },
         });
         rules.extend(deny_admin_outbound(&n.name));
-        out.push(res(
+        out.push(super::nsg(
+            estate,
             &format!("nsg_{}", n.role.key()),
-            types::NSG,
-            &[&n.nsg_name],
-            obj! {
-                "location" => loc,
-                "tags" => tags(estate),
-                "properties" => obj! { "securityRules" => rules },
-            },
+            &n.nsg_name,
+            rules,
         ));
     }
-    out.push(res(
+    out.push(super::route_via_firewall(
+        estate,
         "route_table",
-        types::RT,
-        &[&s.route_table_name],
-        obj! {
-            "location" => loc,
-            "tags" => tags(estate),
-            "properties" => obj! {
-                "disableBgpRoutePropagation" => true,
-                "routes" => vec![obj! {
-                    "name" => "default-via-firewall",
-                    "properties" => obj! {
-                        "addressPrefix" => "0.0.0.0/0",
-                        "nextHopType" => "VirtualAppliance",
-                        "nextHopIpAddress" => h.firewall.private_ip.to_string(),
-                    },
-                }],
-            },
-        },
+        &s.route_table_name,
     ));
     let service_endpoints = s.paas_access == PaasAccess::ServiceEndpoints;
     let subnets: Vec<Value> = s
