@@ -6,41 +6,10 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
-use std::ffi::OsStr;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run_in<I, S>(dir: &Path, args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_aks-harden"))
-        .args(args)
-        .current_dir(dir)
-        .env("AKS_HARDEN_TODAY", "2026-01-15")
-        .output()
-        .expect("run aks-harden")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-#[track_caller]
-fn assert_exit(o: &Output, want: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(want),
-        "exit code\n--- stdout\n{}\n--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
-}
+use support::{assert_exit, run_in, stderr, stdout};
 
 /// The placeholders `validate` reports as not being GUIDs, with the pointers it names.
 fn named_placeholders(diagnostics: &str) -> Vec<(String, String)> {

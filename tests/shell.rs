@@ -6,56 +6,12 @@
     reason = "helpers outside #[test] functions; clippy.toml allows expect in tests only"
 )]
 
+mod support;
+
 use clap::CommandFactory;
 use std::ffi::OsStr;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn run_in<I, S>(dir: &Path, args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_aks-harden"))
-        .args(args)
-        .current_dir(dir)
-        .env("AKS_HARDEN_TODAY", "2026-01-15")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run aks-harden")
-}
-
-fn run<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    run_in(root(), args)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-#[track_caller]
-fn assert_exit(o: &Output, want: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(want),
-        "exit code\n--- stdout\n{}\n--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
-}
+use std::process::Command;
+use support::{assert_exit, run, run_in, stderr, stdout};
 
 /// The subcommands users type (not clap's `help`).
 fn subcommands() -> Vec<String> {

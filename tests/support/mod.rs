@@ -1,5 +1,6 @@
 //! What several test suites share: rendering an estate through the library's one entry point
-//! with the audit gate off, so a test judges the emitters and nothing else stops them.
+//! with the audit gate off, so a test judges the emitters and nothing else stops them; and running
+//! the built binary on a fixed day, with its streams and exit code.
 
 #![allow(
     dead_code,
@@ -10,6 +11,9 @@
 use aks_harden::emit::Options as EmitOptions;
 use aks_harden::posture::Date;
 use aks_harden::{Error, Estate, Files, Format, Gate, Options, generate};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// The day tests judge waivers on; the gate is off, so it decides nothing here.
 pub fn today() -> Date {
@@ -32,4 +36,56 @@ pub fn render_with(
         .terraform_provider(options.terraform_provider)
         .gate(Gate::Off);
     generate(estate, &options).map(|g| g.files)
+}
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run the binary in `dir` on a fixed day, with no colour forced or refused by the environment.
+pub fn run_in<I, S>(dir: &Path, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_aks-harden"))
+        .args(args)
+        .current_dir(dir)
+        .env("AKS_HARDEN_TODAY", "2026-01-15")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run aks-harden")
+}
+
+/// Run the binary in the repository root.
+pub fn run<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run_in(root(), args)
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Assert the exit code, showing both streams when it is wrong.
+#[track_caller]
+pub fn assert_exit(o: &Output, want: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(want),
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(o),
+        stderr(o)
+    );
 }
