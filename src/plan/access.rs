@@ -157,7 +157,7 @@ fn bastion_rules() -> Vec<Value> {
         ),
         rule(
             "AllowHttpOutbound",
-            "Session and certificate validation",
+            "Certificate revocation checks and connection validation",
             "Outbound",
             "Allow",
             130,

@@ -121,7 +121,7 @@ pub struct Bastion {
 pub enum BastionSku {
     /// Standard: native client, tunnelling, IP-based connections.
     Standard,
-    /// Premium: Standard plus session recording and private-only deployment.
+    /// Premium: Standard plus recording of connections and private-only deployment.
     Premium,
 }
 
