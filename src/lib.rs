@@ -238,16 +238,6 @@ pub fn audit_input(estate: &Estate, source: audit::Source) -> audit::Input {
     audit::Input::from_ir(&plan::plan(estate), context(estate), source)
 }
 
-fn audit_template(
-    estate: &Estate,
-    template: &ir::Template,
-    source: audit::Source,
-    today: Date,
-) -> Report {
-    let input = audit::Input::from_ir(template, context(estate), source);
-    audit::audit(&input, today)
-}
-
 /// The report source of a built-in profile: `profiles/<name>.json`, with its text.
 pub fn profile_source(name: &str) -> audit::Source {
     audit::Source::new(
@@ -274,7 +264,8 @@ pub fn generate_from(
     options: &Options,
 ) -> Result<Generated, Error> {
     let template = plan::plan(estate);
-    let report = audit_template(estate, &template, source, options.today);
+    let input = audit::Input::from_ir(&template, context(estate), source);
+    let report = audit::audit(&input, options.today);
     if options.gate == Gate::Enforce
         && estate.tier.gated()
         && !report.failures(Severity::High).is_empty()

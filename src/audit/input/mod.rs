@@ -11,6 +11,7 @@ mod lines;
 mod resource;
 mod terraform;
 
+use crate::azure::types;
 use crate::emit::arm;
 use crate::ir::Template;
 use crate::posture::Tier;
@@ -128,27 +129,47 @@ fn input_error(message: impl Into<String>) -> InputError {
 }
 
 impl Input {
+    /// Resources of `kind` judged in `context`, with no line numbers yet.
+    fn new(
+        kind: Kind,
+        source: Source,
+        context: Context,
+        resources: Vec<Resource>,
+        notes: Vec<String>,
+    ) -> Input {
+        Input {
+            kind,
+            source,
+            tier: context.tier,
+            waivers: context.waivers,
+            tags: context.tags,
+            resources,
+            notes,
+            lines: BTreeMap::new(),
+        }
+    }
+
+    /// The text of `source`, which the input of a file must carry; `what` names it.
+    fn text_of(source: &Source, what: &str) -> Result<String, InputError> {
+        source
+            .text
+            .clone()
+            .ok_or_else(|| input_error(format!("no {what}")))
+    }
+
     /// Audit planned resources: the IR as the ARM emitter spells it, with the estate's tier,
     /// waivers and tags from `context`. `source` names the estate file (or built-in profile).
     pub fn from_ir(template: &Template, context: Context, source: Source) -> Input {
         let doc = arm::template(template);
         let params = arm::parameters(template);
-        let values = parameter_values(&params);
-        let mut input = Input::template_doc(&doc, values, source);
-        input.kind = Kind::Estate;
-        input.tier = context.tier;
-        input.tags = context.tags;
-        input.waivers = context.waivers;
-        input
+        let (resources, notes) = flatten::flatten(&doc, &parameter_values(&params));
+        Input::new(Kind::Estate, source, context, resources, notes)
     }
 
     /// Audit an ARM template (its text is `source.text`), with parameter values from a
     /// parameter file's text, else the template's defaults.
     pub fn from_template(source: Source, parameters: Option<&str>) -> Result<Input, InputError> {
-        let text = source
-            .text
-            .clone()
-            .ok_or_else(|| input_error("no template text"))?;
+        let text = Input::text_of(&source, "template text")?;
         let mut input = Input::template_text(&text, parameters, source)?;
         input.lines = json_lines(&text);
         Ok(input)
@@ -174,53 +195,33 @@ impl Input {
             }
             None => Map::new(),
         };
-        Ok(Input::template_doc(&doc, values, source))
-    }
-
-    fn template_doc(doc: &Json, values: Map<String, Json>, source: Source) -> Input {
-        let (resources, notes) = flatten::flatten(doc, &values);
-        Input {
-            kind: Kind::Template,
+        let (resources, notes) = flatten::flatten(&doc, &values);
+        Ok(Input::new(
+            Kind::Template,
             source,
-            tier: Context::default().tier,
-            waivers: Vec::new(),
-            tags: None,
+            Context::default(),
             resources,
             notes,
-            lines: BTreeMap::new(),
-        }
+        ))
     }
 
     /// Audit a Terraform plan: the JSON `terraform show -json plan.out` prints (its text is
     /// `source.text`). Its azurerm and azapi resources are judged as the ARM resources they
     /// stand for; values known only after apply are unknown.
     pub fn from_plan(source: Source) -> Result<Input, InputError> {
-        let text = source
-            .text
-            .clone()
-            .ok_or_else(|| input_error("no plan JSON"))?;
+        let text = Input::text_of(&source, "plan JSON")?;
         let doc: Json = serde_json::from_str(&text)
             .map_err(|e| input_error(format!("not JSON from `terraform show -json`: {e}")))?;
         let (resources, notes) = terraform::resources(&doc).map_err(input_error)?;
-        Ok(Input {
-            kind: Kind::Plan,
-            lines: json_lines(&text),
-            source,
-            tier: Tier::Prod,
-            waivers: Vec::new(),
-            tags: None,
-            resources,
-            notes,
-        })
+        let mut input = Input::new(Kind::Plan, source, Context::default(), resources, notes);
+        input.lines = json_lines(&text);
+        Ok(input)
     }
 
     /// Audit the JSON of a live cluster (`az aks show -o json`; an array from `az aks list`
     /// works too). Its text is `source.text`.
     pub fn from_live(source: Source) -> Result<Input, InputError> {
-        let text = source
-            .text
-            .clone()
-            .ok_or_else(|| input_error("no live cluster JSON"))?;
+        let text = Input::text_of(&source, "live cluster JSON")?;
         let doc: Json = serde_json::from_str(&text)
             .map_err(|e| input_error(format!("not JSON from `az aks show -o json`: {e}")))?;
         let items: Vec<(String, &Json)> = match &doc {
@@ -236,9 +237,11 @@ impl Input {
             let Some(obj) = item.as_object() else {
                 return Err(input_error("expected the JSON object of a managed cluster"));
             };
-            let is_cluster = obj.get("type").and_then(Json::as_str).is_some_and(|t| {
-                t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters")
-            }) || obj.contains_key("agentPoolProfiles");
+            let is_cluster = obj
+                .get("type")
+                .and_then(Json::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case(types::AKS))
+                || obj.contains_key("agentPoolProfiles");
             if !is_cluster {
                 return Err(input_error(
                     "not a managed cluster: `az aks show -o json` output was expected",
@@ -263,7 +266,7 @@ impl Input {
             let id = obj.get("id").and_then(Json::as_str).unwrap_or_default();
             let (sub, rg) = id_scope(id);
             resources.push(Resource {
-                rtype: "Microsoft.ContainerService/managedClusters".into(),
+                rtype: types::AKS.into(),
                 label: name.clone(),
                 raw_name: name.clone(),
                 name_known: true,
@@ -284,16 +287,15 @@ impl Input {
                 deployment: Vec::new(),
             });
         }
-        Ok(Input {
-            kind: Kind::Live,
-            lines: json_lines(&text),
+        let mut input = Input::new(
+            Kind::Live,
             source,
-            tier: Tier::Prod,
-            waivers: Vec::new(),
-            tags: None,
+            Context::default(),
             resources,
-            notes: Vec::new(),
-        })
+            Vec::new(),
+        );
+        input.lines = json_lines(&text);
+        Ok(input)
     }
 
     /// Resources of a type, with their index.
