@@ -108,6 +108,11 @@ pub const ROUTE: &str = "Microsoft.Network/routeTables/routes";
 /// `Microsoft.Network/virtualNetworkGateways` (audited as a sign of a connectivity hub).
 pub const VNET_GATEWAY: &str = "Microsoft.Network/virtualNetworkGateways";
 
+/// `Microsoft.ContainerService/fleets` (drawn in diagrams; aks-harden does not plan it yet).
+pub const FLEET: &str = "Microsoft.ContainerService/fleets";
+/// `Microsoft.ContainerService/fleets/members`.
+pub const FLEET_MEMBER: &str = "Microsoft.ContainerService/fleets/members";
+
 /// Every resource type that has an API version, with that version.
 pub const API_VERSIONS: &[(&str, &str)] = &[
     (RG, "2025-04-01"),

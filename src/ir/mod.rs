@@ -3,7 +3,6 @@
 //! group. Values are JSON-like trees whose leaves may be typed [`Expr`]essions, which each emitter
 //! spells its own way. Planned by [`crate::plan`]; read by the emitters and the audit.
 
-pub use crate::azure::types;
 use crate::azure::types::api_version;
 use indexmap::IndexMap;
 

@@ -11,6 +11,7 @@
 
 use super::resource::{Place, Resource};
 use crate::audit::expr::{self, Env, Unknown, Val, known, to_marker};
+use crate::azure::types;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use std::cell::RefCell;
@@ -505,7 +506,7 @@ impl Flattener {
                 segs.join("/")
             }
         };
-        if rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+        if rtype.eq_ignore_ascii_case(types::DEPLOYMENT) {
             self.deployment(r, &name, env, at);
             return;
         }

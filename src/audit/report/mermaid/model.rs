@@ -13,12 +13,6 @@ use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-/// Types the diagram draws that no control judges.
-const BASTION: &str = "Microsoft.Network/bastionHosts";
-const APP_GATEWAY: &str = "Microsoft.Network/applicationGateways";
-const FLEET: &str = "Microsoft.ContainerService/fleets";
-const FLEET_MEMBER: &str = "Microsoft.ContainerService/fleets/members";
-
 /// What a node is; it decides the node's shape and the prefix of its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Kind {
@@ -699,7 +693,7 @@ impl<'a> Builder<'a> {
     }
 
     fn bastions(&mut self) {
-        let hosts: Vec<usize> = self.q.of_type(BASTION).map(|(i, _)| i).collect();
+        let hosts: Vec<usize> = self.q.of_type(types::BASTION).map(|(i, _)| i).collect();
         for b in hosts {
             let r = self.res(b);
             let net = r
@@ -724,7 +718,7 @@ impl<'a> Builder<'a> {
     }
 
     fn gateways(&mut self) {
-        let gws: Vec<usize> = self.q.of_type(APP_GATEWAY).map(|(i, _)| i).collect();
+        let gws: Vec<usize> = self.q.of_type(types::AGW).map(|(i, _)| i).collect();
         for gw in gws {
             let r = self.res(gw);
             let net = r
@@ -767,13 +761,13 @@ impl<'a> Builder<'a> {
     }
 
     fn fleets(&mut self) {
-        let fleets: Vec<usize> = self.q.of_type(FLEET).map(|(i, _)| i).collect();
+        let fleets: Vec<usize> = self.q.of_type(types::FLEET).map(|(i, _)| i).collect();
         for f in fleets {
             let node = self
                 .g
                 .node(resource_node(self.res(f), Kind::Fleet, Vec::new(), None));
             let name = self.res(f).name.clone();
-            for m in self.q.named_under(FLEET_MEMBER, &name) {
+            for m in self.q.named_under(types::FLEET_MEMBER, &name) {
                 let member = self
                     .res(m)
                     .get("properties.clusterResourceId")
