@@ -441,9 +441,12 @@ pub struct ClusterNetwork {
     /// Use Azure CNI powered by Cilium as the dataplane (needs policy `cilium`).
     #[serde(default)]
     pub cilium_dataplane: bool,
-    /// Pod CIDR (overlay); outside every VNet.
+    /// Pod CIDR (Azure CNI Overlay): private to the cluster, so clusters may share one; outside
+    /// every network the cluster reaches (its VNet, the hub, the other spokes) and apart from
+    /// `serviceCidr`.
     pub pod_cidr: String,
-    /// Service CIDR; outside every VNet.
+    /// Service CIDR: virtual and cluster-local, so clusters may share one; outside every network
+    /// the cluster reaches and apart from `podCidr`.
     pub service_cidr: String,
     /// Cluster DNS service address, inside `serviceCidr`.
     pub dns_service_ip: String,

@@ -1,6 +1,7 @@
 //! A spoke: its address plan, cluster (network, API server, identity, security), node pools,
 //! shared services and workload identities.
 
+use super::address::{self, AddressPlan, ClusterRanges};
 use super::{Range, Validator, esc, names, sorted, suffix};
 use crate::azure::kubernetes;
 use crate::diag::Code;
@@ -15,7 +16,7 @@ impl Validator {
         f: &EstateFile,
         key: &str,
         s: &profile::Spoke,
-        all: &mut Vec<Range>,
+        plan: &mut AddressPlan,
     ) -> model::Spoke {
         let p = format!("/spokes/{}", esc(key));
         let e = &f.name;
@@ -34,7 +35,7 @@ impl Validator {
         let space = self.cidr(&s.address_space, &format!("{p}/addressSpace"));
         if let Some(c) = space {
             self.vnet_size(c, &format!("{p}/addressSpace"));
-            all.push(Range {
+            plan.networks.push(Range {
                 cidr: c,
                 pointer: format!("{p}/addressSpace"),
                 what: format!("spoke {key:?} address space"),
@@ -138,13 +139,16 @@ impl Validator {
                 self.inside(&parent, r);
             }
         }
-        self.no_overlaps(&sranges);
+        self.no_overlaps(&sranges, space);
 
-        // Cluster network ranges: outside every VNet and each other.
+        // Cluster network ranges: checked estate-wide in `address.rs`, by Azure's rules.
         let net = &c.network;
         let pod = self.cidr(&net.pod_cidr, &format!("{cp}/network/podCidr"));
         let svc = self.cidr(&net.service_cidr, &format!("{cp}/network/serviceCidr"));
         let dns = self.ip(&net.dns_service_ip, &format!("{cp}/network/dnsServiceIp"));
+        // The DNS service address lies in the service range and is not its first address, which
+        // Kubernetes gives the API server's service (Microsoft's "Azure CNI Overlay" page, IP
+        // address planning: learn.microsoft.com/azure/aks/concepts-network-azure-cni-overlay).
         if let (Some(svc), Some(dns)) = (svc, dns) {
             if !svc.contains_ip(dns) || dns == svc.network() {
                 self.err(
@@ -158,15 +162,18 @@ impl Validator {
                 );
             }
         }
-        for (c2, field) in [(pod, "podCidr"), (svc, "serviceCidr")] {
-            if let Some(c2) = c2 {
-                all.push(Range {
-                    cidr: c2,
-                    pointer: format!("{cp}/network/{field}"),
-                    what: format!("spoke {key:?} {field}"),
-                });
-            }
-        }
+        let range = |cidr: Option<Cidr>, field: &str| {
+            cidr.map(|cidr| Range {
+                cidr,
+                pointer: format!("{cp}/network/{field}"),
+                what: format!("spoke {key:?} {field}"),
+            })
+        };
+        plan.clusters.push(ClusterRanges {
+            pod: range(pod, "podCidr"),
+            service: range(svc, "serviceCidr"),
+            network: address::pod_network(net),
+        });
         if net.cilium_dataplane && net.policy != model::NetworkPolicy::Cilium {
             self.contradiction(
                 &format!("{cp}/network/ciliumDataplane"),
