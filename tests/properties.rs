@@ -161,7 +161,9 @@ fn base_profile(name: &str) -> Json {
 /// The estate file for `g`: an override of its base profile that replaces the base's spokes.
 fn estate_json(g: &GenEstate) -> Json {
     let base = base_profile(g.base);
-    let template_spoke = base["spokes"]
+    // The profile's spoke resolved: its spoke defaults with its own entry over them.
+    let resolved = aks_harden::profile::resolve_builtin(g.base).expect("built-in");
+    let template_spoke = resolved.value["spokes"]
         .as_object()
         .and_then(|m| m.values().next())
         .cloned()

@@ -258,8 +258,7 @@ fn maintenance_windows_are_staggered_by_tier() {
         "Sunday",
     ];
     let day = |profile: &str, window: &str| {
-        let e = profile::builtin(profile).unwrap();
-        let v: Value = serde_json::from_str(e).unwrap();
+        let v: Value = profile::resolve_builtin(profile).unwrap().value;
         let spokes = v["spokes"].as_object().unwrap();
         let (_, spoke) = spokes.iter().next().unwrap();
         let d = spoke["cluster"]["upgrades"][window]["dayOfWeek"]

@@ -187,6 +187,18 @@ impl SubnetRole {
         }
     }
 
+    /// The subnet's key in the estate's `subnets` and `subnetLayout`.
+    pub fn field(self) -> &'static str {
+        match self {
+            SubnetRole::System => "system",
+            SubnetRole::User => "user",
+            SubnetRole::ApiServer => "apiServer",
+            SubnetRole::PrivateEndpoints => "privateEndpoints",
+            SubnetRole::Ingress => "ingress",
+            SubnetRole::ApplicationGateway => "applicationGateway",
+        }
+    }
+
     /// Whether cluster traffic from this subnet is routed through the firewall.
     pub fn routed(self) -> bool {
         matches!(

@@ -37,7 +37,16 @@ pub struct EstateFile {
     pub tags: IndexMap<String, String>,
     /// The connectivity hub: network, firewall and shared private DNS.
     pub hub: Hub,
-    /// Workload spokes keyed by environment name (lowercase letters and digits).
+    /// Settings every spoke gets: each spoke is merged over them with the same JSON Merge Patch
+    /// rules as `extends` (objects merge, `null` deletes, anything else replaces), so a spoke
+    /// writes only what differs, often just its `subscriptionId` and `addressSpace`. Takes every
+    /// spoke key except `addressSpace`, which each spoke gives itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::profile::schema::spoke_defaults_schema")]
+    pub spoke_defaults: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Workload spokes keyed by environment name (lowercase letters and digits). An estate that
+    /// lists spokes gets only those it names: a built-in profile's example spoke stays only when
+    /// the estate names it (`"prod": {}` keeps it as the profile has it).
     pub spokes: IndexMap<String, Spoke>,
     /// Microsoft Defender for Cloud plans enabled on every workload subscription.
     pub defender: DefenderPlans,
@@ -198,8 +207,16 @@ pub struct Spoke {
     pub subscription_id: Option<String>,
     /// Spoke VNet address space (IPv4 CIDR).
     pub address_space: String,
-    /// Spoke subnets by role.
+    /// Spoke subnets by role. A subnet not written here is derived from `addressSpace` by
+    /// `subnetLayout`; a subnet written here wins.
+    #[serde(default)]
     pub subnets: SpokeSubnets,
+    /// Where each subnet lies inside `addressSpace`, for the subnets not written in `subnets`:
+    /// an offset into the address space and a prefix length, written like a CIDR. With
+    /// `"user": "0.0.4.0/22"`, a spoke `10.7.0.0/16` gets the user subnet `10.7.4.0/22`. Usually
+    /// given once, in `spokeDefaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_layout: Option<SubnetLayout>,
     /// How Key Vault and ACR are reached from the spoke.
     pub paas_access: PaasAccess,
     /// The AKS cluster.
@@ -337,22 +354,54 @@ pub struct WorkloadIdentity {
     pub acr_pull: bool,
 }
 
-/// Spoke subnets by role.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+/// Spoke subnets by role. Each one not written here comes from the spoke's `subnetLayout`; the
+/// system, user, private endpoint and ingress subnets must come from one or the other.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpokeSubnets {
     /// System node pool subnet.
-    pub system: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// User node pool subnet.
-    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// API server VNet integration subnet, exactly /28; required when VNet integration is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_server: Option<String>,
     /// Private endpoint subnet.
-    pub private_endpoints: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoints: Option<String>,
     /// Internal ingress subnet: the internal load balancer in front of the ingress controller.
-    pub ingress: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<String>,
     /// Application Gateway subnet, for the gateway alone; required for an Application Gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_gateway: Option<String>,
+}
+
+/// Where each spoke subnet lies inside the spoke's address space: an offset from its first
+/// address and a prefix length, written like a CIDR (`0.0.4.0/22` is the /22 that starts 1,024
+/// addresses in). Subnets derive from the spoke's own address space only, so adding or removing
+/// a spoke never moves another spoke's ranges.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetLayout {
+    /// System node pool subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// User node pool subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// API server VNet integration subnet (a /28), used when VNet integration is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<String>,
+    /// Private endpoint subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoints: Option<String>,
+    /// Internal ingress subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<String>,
+    /// Application Gateway subnet, used when the spoke has an Application Gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_gateway: Option<String>,
 }

@@ -1,5 +1,5 @@
-//! The estate's address plan: the rules that keep networks and cluster ranges apart, with Azure's
-//! documentation for each rule.
+//! The estate's address plan: spoke subnets derived from a layout, and the rules that keep
+//! networks and cluster ranges apart, with Azure's documentation for each rule.
 //!
 //! - Networks (the hub and every spoke VNet) never overlap one another: spokes are peered with
 //!   the hub and reach each other through its firewall, and Azure refuses to peer virtual
@@ -28,7 +28,7 @@
 
 use super::{Range, Validator};
 use crate::diag::{Code, Diagnostic};
-use crate::model::Cidr;
+use crate::model::{Cidr, CidrError, SubnetRole};
 use crate::profile;
 
 /// How a cluster's pods are addressed.
@@ -335,6 +335,189 @@ impl Validator {
     }
 }
 
+/// A spoke subnet: where it came from (`pointer`: the spoke's `subnets` entry, or its
+/// `subnetLayout` entry when derived) and its range.
+pub(super) struct SpokeSubnet {
+    pub role: SubnetRole,
+    pub field: &'static str,
+    pub cidr: Cidr,
+    pub pointer: String,
+}
+
+/// The spoke subnet roles in plan order.
+const ROLES: [SubnetRole; 6] = [
+    SubnetRole::System,
+    SubnetRole::User,
+    SubnetRole::ApiServer,
+    SubnetRole::PrivateEndpoints,
+    SubnetRole::Ingress,
+    SubnetRole::ApplicationGateway,
+];
+
+fn written(s: &profile::SpokeSubnets, role: SubnetRole) -> Option<&String> {
+    match role {
+        SubnetRole::System => s.system.as_ref(),
+        SubnetRole::User => s.user.as_ref(),
+        SubnetRole::ApiServer => s.api_server.as_ref(),
+        SubnetRole::PrivateEndpoints => s.private_endpoints.as_ref(),
+        SubnetRole::Ingress => s.ingress.as_ref(),
+        SubnetRole::ApplicationGateway => s.application_gateway.as_ref(),
+    }
+}
+
+fn laid_out(l: &profile::SubnetLayout, role: SubnetRole) -> Option<&String> {
+    match role {
+        SubnetRole::System => l.system.as_ref(),
+        SubnetRole::User => l.user.as_ref(),
+        SubnetRole::ApiServer => l.api_server.as_ref(),
+        SubnetRole::PrivateEndpoints => l.private_endpoints.as_ref(),
+        SubnetRole::Ingress => l.ingress.as_ref(),
+        SubnetRole::ApplicationGateway => l.application_gateway.as_ref(),
+    }
+}
+
+/// Whether the spoke has, or can derive, a subnet for `role`.
+pub(super) fn has_subnet(s: &profile::Spoke, role: SubnetRole) -> bool {
+    written(&s.subnets, role).is_some()
+        || s.subnet_layout
+            .as_ref()
+            .is_some_and(|l| laid_out(l, role).is_some())
+}
+
+/// The smallest prefix length whose range holds `n` addresses.
+fn prefix_for(n: u64) -> u8 {
+    let bits = 64 - n.saturating_sub(1).leading_zeros();
+    u8::try_from(32u32.saturating_sub(bits)).unwrap_or(0)
+}
+
+impl Validator {
+    /// The spoke's subnets in plan order, for the roles `needed` asks for: each as written, or
+    /// derived from `space` by the layout. Reports a layout offset that is not one, a layout
+    /// that does not fit (naming the smallest address space that would), and a needed subnet
+    /// that is neither written nor laid out.
+    pub(super) fn spoke_subnets(
+        &mut self,
+        p: &str,
+        key: &str,
+        s: &profile::Spoke,
+        space: Option<Cidr>,
+        needed: impl Fn(SubnetRole) -> bool,
+    ) -> Vec<SpokeSubnet> {
+        let mut out = Vec::new();
+        // Layout entries that do not fit: (field, offset).
+        let mut outside: Vec<(&'static str, Cidr)> = Vec::new();
+        let mut reach: u64 = 0;
+        for role in ROLES {
+            let field = role.field();
+            if !needed(role) {
+                continue;
+            }
+            if let Some(value) = written(&s.subnets, role) {
+                let pointer = format!("{p}/subnets/{field}");
+                if let Some(cidr) = self.cidr(value, &pointer) {
+                    out.push(SpokeSubnet {
+                        role,
+                        field,
+                        cidr,
+                        pointer,
+                    });
+                }
+                continue;
+            }
+            let Some(value) = s.subnet_layout.as_ref().and_then(|l| laid_out(l, role)) else {
+                if matches!(
+                    role,
+                    SubnetRole::System
+                        | SubnetRole::User
+                        | SubnetRole::PrivateEndpoints
+                        | SubnetRole::Ingress
+                ) {
+                    self.err(
+                        Code::MissingKey,
+                        &format!("{p}/subnets"),
+                        format!("spoke {key:?} has no {field} subnet"),
+                        format!("write \"subnets\": {{\"{field}\": \"<a range inside the spoke>\"}}, or give \"subnetLayout\" a {field:?} entry (in \"spokeDefaults\", every spoke derives one)"),
+                    );
+                }
+                continue;
+            };
+            let pointer = format!("{p}/subnetLayout/{field}");
+            let offset = match Cidr::parse(value) {
+                Ok(c) => c,
+                Err(CidrError::HostBits(c)) => {
+                    self.err(
+                        Code::CidrHostBits,
+                        &pointer,
+                        format!(
+                            "layout offset {value:?} does not start on a /{} boundary",
+                            c.prefix_len()
+                        ),
+                        format!("did you mean \"{c}\"?"),
+                    );
+                    continue;
+                }
+                Err(_) => {
+                    self.err(
+                        Code::CidrSyntax,
+                        &pointer,
+                        format!("{value:?} is not an offset and a prefix length"),
+                        "write where the subnet starts inside the address space and its size, like a CIDR: \"0.0.4.0/22\" is the /22 that starts 1,024 addresses in".into(),
+                    );
+                    continue;
+                }
+            };
+            let Some(space) = space else { continue };
+            let fits =
+                offset.prefix_len() >= space.prefix_len() && u64::from(offset.end()) < space.size();
+            reach = reach.max(u64::from(offset.start()) + offset.size());
+            if !fits {
+                outside.push((field, offset));
+                continue;
+            }
+            if let Some(cidr) =
+                Cidr::from_parts(space.start() + offset.start(), offset.prefix_len())
+            {
+                out.push(SpokeSubnet {
+                    role,
+                    field,
+                    cidr,
+                    pointer,
+                });
+            }
+        }
+        if let (Some(space), false) = (space, outside.is_empty()) {
+            let need = prefix_for(reach).min(
+                outside
+                    .iter()
+                    .map(|(_, o)| o.prefix_len())
+                    .min()
+                    .unwrap_or(32),
+            );
+            let example = Cidr::from_parts(
+                space.start() & (u32::MAX.checked_shl(32 - u32::from(need)).unwrap_or(0)),
+                need,
+            )
+            .map_or_else(String::new, |c| format!(" (e.g. {c})"));
+            let list = outside
+                .iter()
+                .map(|(f, o)| format!("{f} at {o}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.err(
+                Code::CidrOutside,
+                &format!("{p}/addressSpace"),
+                format!(
+                    "spoke {key:?} address space {space} is too small for its subnet layout ({list}): the smallest address space that holds the layout is a /{need}"
+                ),
+                format!(
+                    "give the spoke a /{need} or larger{example}, or write the subnets that do not fit under \"subnets\""
+                ),
+            );
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +574,10 @@ mod tests {
         // Nothing free.
         let full = RangeIndex::new([(ten, 0)]);
         assert_eq!(next_free(c("10.3.0.0/16"), &[&full], ten), None);
+        assert_eq!(prefix_for(3072), 20);
+        assert_eq!(prefix_for(4096), 20);
+        assert_eq!(prefix_for(4097), 19);
+        assert_eq!(prefix_for(1), 32);
     }
 
     fn plan(networks: &[&str], clusters: &[(&str, &str, PodNetwork)]) -> AddressPlan {

@@ -48,37 +48,21 @@ impl Validator {
             .ingress
             .as_ref()
             .is_some_and(|i| i.kind == profile::IngressKind::ApplicationGateway);
-        let roles: [(SubnetRole, &str, Option<&String>); 6] = [
-            (SubnetRole::System, "system", Some(&s.subnets.system)),
-            (SubnetRole::User, "user", Some(&s.subnets.user)),
-            (
-                SubnetRole::ApiServer,
-                "apiServer",
-                s.subnets.api_server.as_ref(),
-            ),
-            (
-                SubnetRole::PrivateEndpoints,
-                "privateEndpoints",
-                Some(&s.subnets.private_endpoints),
-            ),
-            (SubnetRole::Ingress, "ingress", Some(&s.subnets.ingress)),
-            (
-                SubnetRole::ApplicationGateway,
-                "applicationGateway",
-                s.subnets.application_gateway.as_ref().filter(|_| gateway),
-            ),
-        ];
+        // Subnets as written, or derived from the address space by the layout.
+        let wanted = self.spoke_subnets(&p, key, s, space, |role| match role {
+            SubnetRole::ApiServer => api_needed,
+            SubnetRole::ApplicationGateway => gateway,
+            _ => true,
+        });
         let mut subnets = Vec::new();
         let mut sranges = Vec::new();
-        for (role, field, value) in roles {
-            let Some(value) = value else { continue };
-            if role == SubnetRole::ApiServer && !api_needed {
-                continue;
-            }
-            let ptr = format!("{p}/subnets/{field}");
-            let Some(cidr) = self.cidr(value, &ptr) else {
-                continue;
-            };
+        for address::SpokeSubnet {
+            role,
+            field,
+            cidr,
+            pointer: ptr,
+        } in wanted
+        {
             if role == SubnetRole::ApiServer && cidr.prefix_len() != 28 {
                 self.err(
                     Code::SubnetSize,
@@ -120,12 +104,12 @@ impl Validator {
                 cidr,
             });
         }
-        if api_needed && s.subnets.api_server.is_none() {
+        if api_needed && !address::has_subnet(s, SubnetRole::ApiServer) {
             self.err(
                 Code::MissingKey,
                 &format!("{p}/subnets"),
                 "API server VNet integration needs an apiServer subnet".into(),
-                "add \"apiServer\": \"<a /28 inside the spoke>\" or turn vnetIntegration off"
+                "add \"apiServer\": \"<a /28 inside the spoke>\" to \"subnets\", or an apiServer entry to \"subnetLayout\", or turn vnetIntegration off"
                     .into(),
             );
         }
