@@ -437,3 +437,24 @@ fn a_missing_key_names_the_spoke_and_the_defaults() {
     assert!(d.message.contains("\"registry\""), "{}", d.message);
     assert!(d.hint.contains("removes it with null"), "{}", d.hint);
 }
+
+/// `profiles show` prints the spokes as they deploy: defaults applied, subnets derived, and the
+/// output loads as the same estate.
+#[test]
+fn profiles_show_prints_the_resolved_spokes() {
+    let o = run(["profiles", "show", "staging"]);
+    assert_exit(&o, 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let spoke = &v["spokes"]["staging"];
+    assert_eq!(spoke["addressSpace"], "10.1.0.0/16");
+    assert_eq!(spoke["subnets"]["user"], "10.1.4.0/22");
+    assert_eq!(spoke["subnets"]["applicationGateway"], "10.1.11.0/24");
+    assert_eq!(
+        spoke["cluster"]["upgrades"]["autoUpgradeWindow"]["dayOfWeek"],
+        "Wednesday"
+    );
+    assert_eq!(v["spokeDefaults"]["subnetLayout"]["user"], "0.0.4.0/22");
+    // What it prints is an estate that loads as the profile does.
+    let shown = load_str("shown.json", &stdout(&o), Syntax::Json).expect("loads");
+    assert_eq!(shown, aks_harden::load_profile("staging").expect("staging"));
+}
