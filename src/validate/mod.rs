@@ -2,6 +2,7 @@
 //! Azure naming rules, ids, windows and settings that contradict each other. Names Azure needs to
 //! be globally unique get a deterministic suffix derived from the estate, never a random one.
 
+mod gitops;
 mod hub;
 mod ingress;
 pub mod names;

@@ -548,6 +548,8 @@ impl Validator {
         }
         let ingress = self.ingress(f, key, s, &subnets, &kv_name);
         let namespaces = self.namespaces(s, &p, &workloads);
+        let gitops = self.gitops(s, &p);
+        let private_monitoring = self.private_monitoring(s, &p);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -609,6 +611,7 @@ impl Validator {
                     |l| (l.cpu.clone(), l.memory.clone()),
                 ),
                 mesh_revision: c.service_mesh.as_ref().map(|m| m.revision.clone()),
+                gitops,
             },
             registry: model::Registry {
                 name: acr_name,
@@ -632,6 +635,7 @@ impl Validator {
             workloads,
             ingress,
             namespaces,
+            private_monitoring,
         }
     }
 }
