@@ -318,6 +318,11 @@ const DAY_TWO: &[(&str, Fx, Fx)] = &[
         Fx::Estate("namespace-guarded.json"),
         Fx::Estate("namespace-open.json"),
     ),
+    (
+        "PAAS-LOCKDOWN",
+        Fx::Profile("regulated"),
+        Fx::Estate("regulated-public-monitoring.json"),
+    ),
 ];
 
 /// The prod ARM template with every resource of `rtype` whose name contains `name` removed, as
@@ -365,6 +370,36 @@ fn a_cluster_without_its_data_collection_rule_fails_log_audit() {
         "{}",
         explain(&r, "LOG-AUDIT")
     );
+}
+
+/// The regulated tier keeps its metrics off the public network: a regulated estate whose Azure
+/// Monitor workspace answers public queries fails PAAS-LOCKDOWN on that workspace alone; prod's
+/// public workspace is not judged.
+#[test]
+fn regulated_monitoring_must_be_private() {
+    let r = run_audit(Fx::Estate("regulated-public-monitoring.json"));
+    let res = result(&r, "PAAS-LOCKDOWN");
+    assert_eq!(res.status, Status::Fail, "{}", explain(&r, "PAAS-LOCKDOWN"));
+    let failed: Vec<String> = res
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| r.evidence(f))
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|e| e.contains("amw-contoso-prod")),
+        "{failed:?}"
+    );
+    assert!(failed.iter().any(|e| e.contains("no private endpoint")));
+    let r = run_audit(Fx::Profile("regulated"));
+    assert!(
+        explain(&r, "PAAS-LOCKDOWN").contains("pe-contoso-prod-prometheusMetrics"),
+        "{}",
+        explain(&r, "PAAS-LOCKDOWN")
+    );
+    let r = run_audit(Fx::Profile("prod"));
+    assert_eq!(result(&r, "PAAS-LOCKDOWN").status, Status::Pass);
+    assert!(!explain(&r, "PAAS-LOCKDOWN").contains("amw-"));
 }
 
 #[test]

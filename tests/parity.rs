@@ -1388,6 +1388,12 @@ const SETTINGS: &[Setting] = &[
         at(AZAPI, "properties.dataFlows[0].destinations"),
     ),
     s(
+        "Azure Monitor workspace public access",
+        MONITOR_ACCOUNT,
+        "properties/publicNetworkAccess",
+        at(AZAPI, "properties.publicNetworkAccess"),
+    ),
+    s(
         "alert receivers",
         ACTION_GROUP,
         "properties/emailReceivers",
