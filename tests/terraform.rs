@@ -114,6 +114,13 @@ fn every_ir_property_is_translated_or_listed_as_not_expressible() {
         load_str("extras.json", EXTRAS, Syntax::Json).unwrap(),
     ));
     estates.push((
+        "prod-gitops".into(),
+        aks_harden::load_file(std::path::Path::new(
+            "tests/fixtures/valid/prod-gitops.json",
+        ))
+        .unwrap(),
+    ));
+    estates.push((
         "prod-two-spokes".into(),
         aks_harden::load_file(std::path::Path::new(
             "tests/fixtures/valid/prod-two-spokes.json",

@@ -389,6 +389,11 @@ pub struct GitOps {
     pub credentials_secret: Option<String>,
 }
 
+impl GitOps {
+    /// The namespace the Flux extension runs in and its configuration lives in.
+    pub const NAMESPACE: &'static str = "flux-system";
+}
+
 /// Who holds the key that encrypts the nodes' OS disks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiskEncryption {

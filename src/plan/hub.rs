@@ -436,6 +436,11 @@ fn rule_collections(estate: &Estate) -> Value {
     for (name, fqdns) in &fw.extra_fqdns {
         app.push(app_rule(name, &src, fqdns, None));
     }
+    for s in &estate.spokes {
+        if let Some((name, sources, fqdns)) = super::gitops::egress(estate, s) {
+            app.push(app_rule(&name, &sources, &fqdns, None));
+        }
+    }
     if let Some(o) = &estate.hub.operations {
         // Runners and jump hosts sign in to Entra ID and drive Azure Resource Manager; the
         // clusters and private endpoints they reach stay inside the estate, through the peering.

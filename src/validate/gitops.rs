@@ -8,7 +8,7 @@ use crate::model;
 use crate::profile;
 
 /// Where the Flux extension runs; the estate cannot declare it as a managed namespace.
-pub(crate) const FLUX_NAMESPACE: &str = "flux-system";
+const FLUX_NAMESPACE: &str = model::GitOps::NAMESPACE;
 
 /// Shortest and longest sync interval Flux is given, in seconds.
 const SYNC_INTERVAL: std::ops::RangeInclusive<u32> = 60..=86_400;
