@@ -56,7 +56,7 @@ const EXTRAS: &str = r#"{
     "prod": {
       "subscriptionId": "11111111-1111-1111-1111-111111111111",
       "cluster": {
-        "kubernetesVersion": "1.33",
+        "kubernetesVersion": "1.36",
         "entra": { "adminGroupObjectIds": ["22222222-2222-2222-2222-222222222222"] },
         "security": { "diskEncryptionSetId": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-prod" }
       }

@@ -417,7 +417,7 @@ pub enum PaasAccess {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
-    /// Pinned Kubernetes version (`1.34`): a minor AKS supports. With the `patch` channel the
+    /// Pinned Kubernetes version (`1.35`): a minor AKS supports. With the `patch` channel the
     /// cluster stays on that minor; absent lets the upgrade channel choose, so two deployments a
     /// month apart may differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]

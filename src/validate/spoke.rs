@@ -226,7 +226,7 @@ impl Validator {
                     Code::BadValue,
                     &format!("{cp}/kubernetesVersion"),
                     format!("{v:?} is not a Kubernetes version"),
-                    "write a version such as \"1.33\" or omit it to follow the upgrade channel"
+                    "write a version such as \"1.35\" or omit it to follow the upgrade channel"
                         .into(),
                 );
             }
