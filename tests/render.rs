@@ -221,12 +221,12 @@ fn the_kubernetes_version_is_pinned_and_an_unsupported_one_refused() {
             .map(|(_, c)| c.as_str())
             .unwrap();
         assert!(
-            files["arm/main.json"].contains(r#""kubernetesVersion": "1.34""#),
+            files["arm/main.json"].contains(r#""kubernetesVersion": "1.35""#),
             "{name}"
         );
-        assert!(bicep.contains("kubernetesVersion: '1.34'"), "{name}");
+        assert!(bicep.contains("kubernetesVersion: '1.35'"), "{name}");
         assert!(
-            cluster.contains(r#""kubernetes_version": "1.34""#),
+            cluster.contains(r#""kubernetes_version": "1.35""#),
             "{name}"
         );
     }

@@ -239,6 +239,52 @@ pub struct Spoke {
     /// workload identity names is created too, with the defaults.
     #[serde(default)]
     pub namespaces: IndexMap<String, Namespace>,
+    /// Who may reach the spoke's monitoring data. Absent: Azure Monitor's public endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    /// GitOps with Flux: the `microsoft.flux` cluster extension and one Flux configuration that
+    /// keeps the cluster in the state a Git repository declares. Absent: no Flux.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitops: Option<GitOps>,
+}
+
+/// Network access to a spoke's monitoring data.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Monitoring {
+    /// Keep the Azure Monitor workspace (managed Prometheus) private: it refuses queries from
+    /// public networks and is reached through a private endpoint (`prometheusMetrics`) in the
+    /// spoke's private endpoint subnet, resolved through a private DNS zone in the hub. Needs
+    /// managed Prometheus. Ingestion (the data collection endpoint, Log Analytics) stays on
+    /// Azure Monitor's public endpoints behind the firewall: closing those takes an Azure
+    /// Monitor Private Link Scope.
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// A Flux configuration that syncs the cluster from a Git repository over HTTPS. The estate
+/// holds no credentials: a private repository's are a Kubernetes secret the estate names.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GitOps {
+    /// The repository's HTTPS URL, e.g. `https://github.com/contoso/platform`: no user name,
+    /// password or token in it, no port other than 443. The firewall lets the spoke's nodes
+    /// reach its host on 443.
+    pub url: String,
+    /// The branch Flux follows, e.g. `main`.
+    pub branch: String,
+    /// The folder in the repository Flux applies (a Kustomization), e.g. `./clusters/prod`.
+    pub path: String,
+    /// Remove from the cluster what is removed from the repository (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
+    /// Seconds between two syncs (60 to 86400, default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_interval_seconds: Option<u32>,
+    /// For a private repository: the name of a Kubernetes secret in `flux-system` that holds
+    /// its `username` and `password` (a token), created on the cluster, never in the estate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
 }
 
 /// How a spoke's workloads are exposed.
@@ -420,7 +466,7 @@ pub enum PaasAccess {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
-    /// Pinned Kubernetes version (`1.34`): a minor AKS supports. With the `patch` channel the
+    /// Pinned Kubernetes version (`1.35`): a minor AKS supports. With the `patch` channel the
     /// cluster stays on that minor; absent lets the upgrade channel choose, so two deployments a
     /// month apart may differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -217,7 +217,7 @@ impl Validator {
                     Code::BadValue,
                     &format!("{cp}/kubernetesVersion"),
                     format!("{v:?} is not a Kubernetes version"),
-                    "write a version such as \"1.33\" or omit it to follow the upgrade channel"
+                    "write a version such as \"1.35\" or omit it to follow the upgrade channel"
                         .into(),
                 );
             }
@@ -539,6 +539,8 @@ impl Validator {
         }
         let ingress = self.ingress(f, key, s, &subnets, &kv_name);
         let namespaces = self.namespaces(s, &p, &workloads);
+        let gitops = self.gitops(s, &p);
+        let private_monitoring = self.private_monitoring(s, &p);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -600,6 +602,7 @@ impl Validator {
                     |l| (l.cpu.clone(), l.memory.clone()),
                 ),
                 mesh_revision: c.service_mesh.as_ref().map(|m| m.revision.clone()),
+                gitops,
             },
             registry: model::Registry {
                 name: acr_name,
@@ -623,6 +626,7 @@ impl Validator {
             workloads,
             ingress,
             namespaces,
+            private_monitoring,
         }
     }
 }

@@ -53,7 +53,7 @@
 //! The code: this module holds the driver (`render`, [`untranslated`]), the recording reader,
 //! the translation state and [`NOT_EXPRESSIBLE`]; one table, `KINDS`, maps each ARM type to its
 //! azurerm resource type and its translator, which lives in the module of its family (`network`,
-//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`). A kind that only copies
+//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`, `gitops`). A kind that only copies
 //! properties is a table of attributes (`Flat`); references between resources are resolved in
 //! `refs`, the `depends_on` the references do not carry are added in `order`.
 
@@ -63,6 +63,7 @@ mod dns;
 mod firewall;
 mod gaps;
 mod gateway;
+mod gitops;
 mod governance;
 mod identity;
 mod network;
@@ -343,6 +344,17 @@ const KINDS: &[Kind] = &[
     ])
     .output("id", "id", "resource id of cluster"),
     Kind::folded(types::AKS_MAINT, types::AKS),
+    // gitops
+    Kind::new(
+        types::K8S_EXTENSION,
+        "azurerm_kubernetes_cluster_extension",
+        How::Fn(gitops::extension),
+    ),
+    Kind::new(
+        types::FLUX_CONFIG,
+        "azurerm_kubernetes_flux_configuration",
+        How::Fn(gitops::flux_configuration),
+    ),
     // carried as azapi_resource
     Kind::new(
         types::AKS_NAMESPACE,

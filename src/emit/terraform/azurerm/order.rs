@@ -1,6 +1,7 @@
-//! Order: the IR's `dependsOn` edges that no reference carries become `depends_on`, and a cluster
+//! Order: the IR's `dependsOn` edges that no reference carries become `depends_on`, a cluster
 //! waits for what AKS checks when it creates it (its identities' roles, the private endpoints, the
-//! peering to the hub, the subnets' route table and NSG associations).
+//! peering to the hub, the subnets' route table and NSG associations), and a cluster extension
+//! for the firewall rules its agents need.
 
 use super::{Tx, primary};
 use crate::azure::types;
@@ -65,6 +66,17 @@ impl Tx<'_, '_> {
                             }
                         }
                         _ => {}
+                    }
+                }
+            }
+            if it.r.rtype == types::K8S_EXTENSION {
+                // The extension's agents reach Microsoft's endpoints and the repository through
+                // the hub firewall: its install waits for the rules of a deployment it depends on.
+                for (j, x) in items.iter().enumerate() {
+                    if it.d.depends_on.contains(&x.d.id) && x.r.rtype == types::RCG {
+                        if let Some(a) = primary(items, j) {
+                            cands.push((a.whole(), carried(j)));
+                        }
                     }
                 }
             }
