@@ -12,7 +12,9 @@
 //! listed in [`TF_ONLY`] with the reason it has no ARM resource of its own.
 //!
 //! Besides the built-in profiles, estates that switch on what no profile has are compared too:
-//! `prod-gitops.json` (the Flux extension, its configuration and their firewall rule).
+//! `prod-gitops.json` (the Flux extension, its configuration and their firewall rule) and
+//! `prod-fleet.json` (Fleet Manager: the fleet, its members, the staged update strategy and the
+//! auto-upgrade profile that follows it).
 
 #![allow(
     clippy::expect_used,
@@ -30,7 +32,14 @@ use std::fmt;
 use support::render;
 
 /// The built-in profiles, and estate files in `tests/fixtures/valid` (named with `.json`).
-const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated", "prod-gitops.json"];
+const PROFILES: &[&str] = &[
+    "dev",
+    "staging",
+    "prod",
+    "regulated",
+    "prod-gitops.json",
+    "prod-fleet.json",
+];
 
 /// One resource as read back from a format: the ARM kind it is (or realises), the name every
 /// format knows it by, its body in that format.
@@ -66,8 +75,9 @@ fn last(name: &str) -> &str {
 
 /// What every format knows a resource by. Child resources carry their parents' names
 /// (`vnet/peering`); role assignments are `<scope name>:<role definition GUID>`, diagnostic
-/// settings `<target name>:<name>` and locks `<scope or resource group name>:<name>`, since their
-/// own names say nothing (a GUID expression, the same name on every target).
+/// settings and policy assignments `<target name>:<name>` and locks `<scope or resource group
+/// name>:<name>`, since their own names say nothing (a GUID expression, the same name on every
+/// target).
 fn key_name(
     rtype: &str,
     full_name: &str,
@@ -77,7 +87,9 @@ fn key_name(
 ) -> String {
     match rtype {
         ROLE => role_key(scope.unwrap_or_default(), role_definition),
-        DIAG | K8S_EXTENSION | FLUX => format!("{}:{full_name}", scope.unwrap_or_default()),
+        DIAG | K8S_EXTENSION | FLUX | POLICY => {
+            format!("{}:{full_name}", scope.unwrap_or_default())
+        }
         LOCK => format!("{}:{full_name}", scope.unwrap_or(resource_group)),
         _ => full_name.to_string(),
     }
@@ -393,7 +405,18 @@ const REALISES: &[Realises] = &[
         "cluster_id",
     ),
     scoped("azurerm_kubernetes_flux_configuration", FLUX, "cluster_id"),
-    rz("azurerm_resource_policy_assignment", POLICY),
+    rz("azurerm_kubernetes_fleet_manager", FLEET),
+    child(
+        "azurerm_kubernetes_fleet_member",
+        FLEET_MEMBER,
+        "kubernetes_fleet_id",
+    ),
+    child(
+        "azurerm_kubernetes_fleet_update_strategy",
+        FLEET_STRATEGY,
+        "kubernetes_fleet_manager_id",
+    ),
+    scoped("azurerm_resource_policy_assignment", POLICY, "resource_id"),
     rz("azurerm_bastion_host", BASTION),
     rz("azurerm_application_gateway", AGW),
     rz("azurerm_web_application_firewall_policy", WAF),
@@ -516,6 +539,10 @@ const KINDS: &[&str] = &[
     QUERY_ALERT,
     K8S_EXTENSION,
     FLUX,
+    FLEET,
+    FLEET_MEMBER,
+    FLEET_STRATEGY,
+    FLEET_AUTO_UPGRADE,
 ];
 
 /// The kinds the Terraform comparison must cover at the least.
@@ -800,6 +827,10 @@ const ACTIVITY_ALERT: &str = "Microsoft.Insights/activityLogAlerts";
 const QUERY_ALERT: &str = "Microsoft.Insights/scheduledQueryRules";
 const K8S_EXTENSION: &str = "Microsoft.KubernetesConfiguration/extensions";
 const FLUX: &str = "Microsoft.KubernetesConfiguration/fluxConfigurations";
+const FLEET: &str = "Microsoft.ContainerService/fleets";
+const FLEET_MEMBER: &str = "Microsoft.ContainerService/fleets/members";
+const FLEET_STRATEGY: &str = "Microsoft.ContainerService/fleets/updateStrategies";
+const FLEET_AUTO_UPGRADE: &str = "Microsoft.ContainerService/fleets/autoUpgradeProfiles";
 /// The monitoring kinds, which the azurerm flavour carries as `azapi_resource`s.
 const AZAPI: &str = "azapi_resource";
 
@@ -823,6 +854,8 @@ const TF_LAW: &str = "azurerm_log_analytics_workspace";
 const TF_RCG: &str = "azurerm_firewall_policy_rule_collection_group";
 const TF_EXTENSION: &str = "azurerm_kubernetes_cluster_extension";
 const TF_FLUX: &str = "azurerm_kubernetes_flux_configuration";
+const TF_FLEET_MEMBER: &str = "azurerm_kubernetes_fleet_member";
+const TF_FLEET_STRATEGY: &str = "azurerm_kubernetes_fleet_update_strategy";
 
 /// The taint azurerm spells as `only_critical_addons_enabled` on the default pool.
 const CRITICAL_ONLY: &str = "CriticalAddonsOnly=true:NoSchedule";
@@ -1706,7 +1739,54 @@ const SETTINGS: &[Setting] = &[
         "properties/kustomizations/cluster/syncIntervalInSeconds",
         at(TF_FLUX, "kustomizations[0].sync_interval_in_seconds"),
     ),
+    // Fleet Manager: each cluster's update group, and the order the groups update in.
+    s(
+        "fleet update group",
+        FLEET_MEMBER,
+        "properties/group",
+        at(TF_FLEET_MEMBER, "group"),
+    ),
+    Setting {
+        arm: arm_stages,
+        ..s(
+            "fleet update stages",
+            FLEET_STRATEGY,
+            "properties/strategy/stages",
+            atn(TF_FLEET_STRATEGY, "stage", tf_stages),
+        )
+    },
 ];
+
+/// A strategy's stages as `name(group, group) wait` lines, in order.
+fn stages(stages: Option<&Value>, groups: &str, wait: &str) -> Option<Value> {
+    let lines: Vec<String> = stages?
+        .as_array()?
+        .iter()
+        .map(|st| {
+            let gs: Vec<&str> = st[groups]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(|g| g["name"].as_str())
+                .collect();
+            format!(
+                "{}({}) {}",
+                st["name"].as_str().unwrap_or_default(),
+                gs.join(", "),
+                st[wait]
+            )
+        })
+        .collect();
+    Some(json!(lines))
+}
+
+fn arm_stages(v: Option<&Value>) -> Option<Value> {
+    stages(v, "groups", "afterStageWaitInSeconds")
+}
+
+fn tf_stages(v: Option<&Value>) -> Option<Value> {
+    stages(v, "group", "after_stage_wait_in_seconds")
+}
 
 // Normalisations: each maps a spelling to the one compared.
 
@@ -2557,5 +2637,65 @@ fn a_terraform_difference_is_reported_by_setting_resource_and_formats() {
                 assert_eq!(values.1, "<missing>", "{d}");
             }
         }
+    }
+}
+
+fn fleet_wait_dropped(doc: &mut Value) {
+    each_block(doc, "azurerm_kubernetes_fleet_update_strategy", |b| {
+        if let Some(stage) = b["stage"].as_array_mut().and_then(|s| s.first_mut()) {
+            stage
+                .as_object_mut()
+                .unwrap()
+                .remove("after_stage_wait_in_seconds");
+        }
+    });
+}
+
+fn fleet_member_regrouped(doc: &mut Value) {
+    each_block(doc, "azurerm_kubernetes_fleet_member", |b| {
+        if b["name"] == json!("staging") {
+            b["group"] = json!("prod");
+        }
+    });
+}
+
+/// The Fleet Manager rows can fail: a stage that no longer waits, or a cluster moved to another
+/// update group in Terraform, is reported on the setting, the resource and the formats.
+#[test]
+fn a_fleet_difference_is_reported() {
+    let profile = "prod-fleet.json";
+    assert_eq!(
+        differences(profile, &formats(profile)),
+        [],
+        "{profile} starts out equal"
+    );
+    let cases: [GitopsCase; 2] = [
+        (
+            fleet_wait_dropped,
+            "fleet update stages",
+            "fleet-contoso/tiers",
+        ),
+        (
+            fleet_member_regrouped,
+            "fleet update group",
+            "fleet-contoso/staging",
+        ),
+    ];
+    for (change, setting, resource) in cases {
+        let diffs = differences(profile, &mutated(profile, change));
+        let got: Vec<(String, String)> = diffs
+            .iter()
+            .map(|d| match d {
+                Diff::Setting {
+                    setting, resource, ..
+                } => (setting.clone(), resource.clone()),
+                Diff::Kind { .. } => panic!("only settings differ: {d}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(setting.to_string(), resource.to_string())],
+            "{diffs:#?}"
+        );
     }
 }

@@ -121,6 +121,24 @@ fn every_ir_property_is_translated_or_listed_as_not_expressible() {
         .unwrap(),
     ));
     estates.push((
+        "prod-fleet".into(),
+        aks_harden::load_file(std::path::Path::new("tests/fixtures/valid/prod-fleet.json"))
+            .unwrap(),
+    ));
+    // Kubernetes releases through the fleet too, from a management subscription.
+    estates.push((
+        "prod-fleet-kubernetes".into(),
+        load_str(
+            "fleet-kubernetes.json",
+            r#"{"extends": "prod",
+                "spokeDefaults": {"cluster": {"kubernetesVersion": null}},
+                "fleet": {"subscriptionId": "00000000-0000-0000-0000-0000000000f1",
+                          "autoUpgrade": {"kubernetes": "Rapid", "nodeImage": true}}}"#,
+            Syntax::Json,
+        )
+        .unwrap(),
+    ));
+    estates.push((
         "prod-two-spokes".into(),
         aks_harden::load_file(std::path::Path::new(
             "tests/fixtures/valid/prod-two-spokes.json",

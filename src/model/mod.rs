@@ -6,9 +6,9 @@ mod cidr;
 
 pub use crate::posture::{Tier, Waiver};
 pub use crate::profile::{
-    BastionSku, ClusterTier, FirewallMode, FirewallSku, KeyVaultSku, NetworkPolicy, NetworkRule,
-    NodeOsChannel, OsDiskType, OsSku, PaasAccess, PodSecurityLevel, PolicyEffect, PoolMode,
-    UpgradeChannel, WafMode,
+    BastionSku, ClusterTier, FirewallMode, FirewallSku, FleetChannel, KeyVaultSku, NetworkPolicy,
+    NetworkRule, NodeOsChannel, OsDiskType, OsSku, PaasAccess, PodSecurityLevel, PolicyEffect,
+    PoolMode, UpgradeChannel, WafMode,
 };
 pub use cidr::{Cidr, CidrError};
 use indexmap::IndexMap;
@@ -41,6 +41,38 @@ pub struct Estate {
     pub waivers: Vec<Waiver>,
     /// Email alert receivers, `(name, address)`, sorted by name.
     pub alert_emails: Vec<(String, String)>,
+    /// Azure Kubernetes Fleet Manager, when the estate has a fleet.
+    pub fleet: Option<Fleet>,
+}
+
+/// Azure Kubernetes Fleet Manager for the estate's clusters, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fleet {
+    /// Fleet name.
+    pub name: String,
+    /// Its resource group.
+    pub resource_group: String,
+    /// The management subscription, when the estate names one (else the connectivity one).
+    pub subscription_id: Option<String>,
+    /// The update strategy's name.
+    pub strategy_name: String,
+    /// Its stages in order, each with at least one group that has members.
+    pub stages: Vec<FleetStage>,
+    /// Fleet-driven Kubernetes upgrades, when on.
+    pub kubernetes: Option<FleetChannel>,
+    /// Fleet-driven node image upgrades.
+    pub node_image: bool,
+}
+
+/// A stage of the fleet's update strategy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetStage {
+    /// Stage name.
+    pub name: String,
+    /// Update groups, updated in parallel.
+    pub groups: Vec<String>,
+    /// Seconds to wait after the stage.
+    pub after_wait_seconds: Option<u32>,
 }
 
 /// Defender plans.
@@ -266,6 +298,8 @@ pub struct Spoke {
     pub namespaces: Vec<Namespace>,
     /// The Azure Monitor workspace refuses public queries and has a private endpoint.
     pub private_monitoring: bool,
+    /// The fleet update group the cluster joins, when the estate has a fleet.
+    pub update_group: Option<String>,
 }
 
 /// A managed namespace.

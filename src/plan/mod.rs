@@ -5,6 +5,7 @@
 
 mod access;
 mod cluster;
+mod fleet;
 mod gitops;
 mod hub;
 mod ingress;
@@ -42,6 +43,19 @@ pub fn plan(estate: &Estate) -> Template {
             value: None,
         },
     );
+    if let Some(f) = &estate.fleet {
+        if let Some(id) = &f.subscription_id {
+            params.insert(
+                fleet::SUB_PARAM.into(),
+                Parameter {
+                    ptype: ParamType::String,
+                    description: "Management subscription of the Kubernetes fleet".into(),
+                    default: Some(Expr::DeploymentSubscriptionId.into()),
+                    value: Some(id.into()),
+                },
+            );
+        }
+    }
     for s in &estate.spokes {
         params.insert(
             spoke_sub_param(s),
@@ -70,6 +84,7 @@ pub fn plan(estate: &Estate) -> Template {
     for s in &estate.spokes {
         deployments.push(spoke::resource_groups(estate, s));
     }
+    deployments.extend(fleet::resource_groups(estate));
     deployments.push(hub::hub(estate));
     for s in &estate.spokes {
         deployments.push(spoke::identity(estate, s));
@@ -87,6 +102,7 @@ pub fn plan(estate: &Estate) -> Template {
         deployments.extend(ingress::ingress(estate, s));
         deployments.extend(gitops::gitops(estate, s));
     }
+    deployments.extend(fleet::fleet(estate));
     for d in &mut deployments {
         d.parameters = used_params(d, &params);
     }

@@ -59,6 +59,70 @@ pub struct EstateFile {
     /// Who is told when an alert fires: the receivers of every action group the estate plans.
     #[serde(default)]
     pub alerts: Alerts,
+    /// Staged upgrades across the estate's clusters with Azure Kubernetes Fleet Manager: a fleet
+    /// (without a hub cluster) that every cluster joins, in the update group of its tier, and an
+    /// update strategy whose stages run dev, then staging, then prod. Absent: no fleet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Fleet>,
+}
+
+/// Azure Kubernetes Fleet Manager: one fleet for the estate's clusters and the order they take
+/// updates in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fleet {
+    /// The management subscription the fleet lives in. Absent: the connectivity subscription
+    /// (the hub's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// The update strategy's stages, run one after the other; the groups of a stage update in
+    /// parallel. Absent: `dev`, then `staging`, then `prod`, each stage the update group of the
+    /// same name, a day's wait after dev and after staging; stages without clusters are left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<FleetStage>>,
+    /// Fleet-driven auto-upgrade: new Kubernetes and node image releases start update runs that
+    /// follow the strategy. What the fleet upgrades, the clusters' own channels no longer do.
+    /// Absent: the clusters keep their own channels, and the strategy serves update runs started
+    /// by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_upgrade: Option<FleetAutoUpgrade>,
+}
+
+/// One stage of the fleet's update strategy.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetStage {
+    /// Stage name: lowercase letters, digits and hyphens, e.g. `staging`.
+    pub name: String,
+    /// The update groups the stage updates in parallel. Absent: the group named like the stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    /// Seconds to wait after the stage before the next one starts (0 to 604800, a week).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_stage_wait_seconds: Option<u32>,
+}
+
+/// What the fleet upgrades by itself, through its update strategy.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetAutoUpgrade {
+    /// Kubernetes releases: `Stable` (the newest patch of minor N-1) or `Rapid` (of the newest
+    /// minor), with one node image across the fleet. The clusters' upgrade channel becomes
+    /// `none`, and a cluster may not pin `kubernetesVersion`: the fleet moves the minor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<FleetChannel>,
+    /// Weekly node images through the fleet. The clusters' node OS channel becomes `None`.
+    #[serde(default)]
+    pub node_image: bool,
+}
+
+/// A Kubernetes channel Azure Kubernetes Fleet Manager follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum FleetChannel {
+    /// The newest patch of minor N-1, where N is the newest minor AKS supports.
+    Stable,
+    /// The newest patch of the newest minor AKS supports.
+    Rapid,
 }
 
 /// Alert receivers.
@@ -246,6 +310,11 @@ pub struct Spoke {
     /// keeps the cluster in the state a Git repository declares. Absent: no Flux.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gitops: Option<GitOps>,
+    /// The fleet update group the cluster joins (lowercase letters, digits and hyphens), when
+    /// the estate has a `fleet`. Absent: its tier: the spoke's own name when it is `dev`,
+    /// `staging` or `prod`, else the estate's tier (`regulated` is `prod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_group: Option<String>,
 }
 
 /// Network access to a spoke's monitoring data.

@@ -3,6 +3,7 @@
 //! be globally unique get a deterministic suffix derived from the estate, never a random one.
 
 mod address;
+mod fleet;
 mod gitops;
 mod hub;
 mod ingress;
@@ -198,6 +199,7 @@ impl Validator {
         }
         self.address_plan(&plan);
         self.no_route_loop(&hub, &spokes);
+        let fleet = self.fleet(f, &mut spokes);
         let mut waivers = Vec::new();
         for (id, w) in sorted(&f.waivers) {
             let ptr = format!("/waivers/{}", esc(id));
@@ -289,6 +291,7 @@ impl Validator {
             locks: f.locks,
             waivers,
             alert_emails,
+            fleet,
         }
     }
 

@@ -150,6 +150,17 @@ pub const K8S_NAME: NameRule = NameRule {
         "lowercase letters, digits and hyphens",
     )
 };
+/// A fleet update stage or group.
+pub const FLEET_GROUP: NameRule = NameRule {
+    letter_first: true,
+    ..rule(
+        "fleet update stage or group",
+        1,
+        50,
+        lower_alnum_hyphen,
+        "lowercase letters, digits and hyphens",
+    )
+};
 /// A firewall rule name.
 pub const RULE: NameRule = rule(
     "firewall rule",

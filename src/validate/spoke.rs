@@ -627,6 +627,7 @@ impl Validator {
             ingress,
             namespaces,
             private_monitoring,
+            update_group: None,
         }
     }
 }

@@ -106,7 +106,7 @@ pub(super) const CONTROLS: &[Control] = &[
         section: SecuringACluster,
         topic: "Upgrading and mainting hosts, apparmor, linux capabilities filter, os security patching",
         title: "upgrade and node OS channels on, both maintenance windows, image cleaner",
-        demands: "`autoUpgradeProfile.upgradeChannel` is `patch` or `stable` (never `none`), `nodeOSUpgradeChannel` is `NodeImage` or `SecurityPatch`, and both planned maintenance windows exist (`aksManagedAutoUpgradeSchedule`, `aksManagedNodeOSUpgradeSchedule`). OS SKU AzureLinux or Ubuntu on every pool; image cleaner on.",
+        demands: "`autoUpgradeProfile.upgradeChannel` is `patch` or `stable` (never `none`), `nodeOSUpgradeChannel` is `NodeImage` or `SecurityPatch`, or the channel is off because the cluster is a member of an Azure Kubernetes Fleet Manager fleet whose enabled auto-upgrade profile upgrades the same (`Stable`, `Rapid` or `TargetKubernetesVersion` for Kubernetes, `NodeImage` for node images); and both planned maintenance windows exist (`aksManagedAutoUpgradeSchedule`, `aksManagedNodeOSUpgradeSchedule`). OS SKU AzureLinux or Ubuntu on every pool; image cleaner on.",
         why: "Most node compromises use known, already-patched vulnerabilities. Automatic channels keep Kubernetes and the node image current without a human remembering to; maintenance windows make the updates predictable so nobody is tempted to turn them off; the image cleaner removes vulnerable images that linger on nodes.",
         fix: "Set `autoUpgradeProfile.upgradeChannel: patch` and `nodeOSUpgradeChannel: NodeImage`, declare the maintenance configurations `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`, `osSKU: AzureLinux` on every pool and `securityProfile.imageCleaner.enabled: true`. Estate: `cluster.upgrades`.",
         checkov: &["CKV_AZURE_171"],
@@ -117,7 +117,11 @@ pub(super) const CONTROLS: &[Control] = &[
         ],
         cis: &[],
         live: Live::Partial,
-        estate_keys: &["/spokes/*/cluster/upgrades", "/spokes/*/cluster"],
+        estate_keys: &[
+            "/spokes/*/cluster/upgrades",
+            "/spokes/*/cluster",
+            "/fleet/autoUpgrade",
+        ],
         check: Check::Code(host_patching),
     },
     Control {
@@ -546,9 +550,97 @@ const UPGRADE_CHANNELS: &[Rule] = &[
     ),
 ];
 
+/// What fleets upgrade, by member cluster: the auto-upgrade profile (fleet and profile name)
+/// that upgrades its Kubernetes version, and the one that upgrades its node images. A profile
+/// that is `disabled` upgrades nothing.
+#[derive(Default, Clone)]
+struct FleetUpgrades {
+    kubernetes: Option<(String, String)>,
+    node_image: Option<(String, String)>,
+}
+
+fn fleet_upgrades(cx: &Cx) -> std::collections::BTreeMap<usize, FleetUpgrades> {
+    let mut out = std::collections::BTreeMap::new();
+    let fleets: Vec<usize> = cx.q.of_type(types::FLEET).map(|(i, _)| i).collect();
+    for f in fleets {
+        let fleet = cx.r(f).name.clone();
+        let mut up = FleetUpgrades::default();
+        for p in cx.q.named_under(types::FLEET_AUTO_UPGRADE, &fleet) {
+            let r = cx.r(p);
+            if r.get("properties.disabled").bool() == Some(true) {
+                continue;
+            }
+            let found = Some((fleet.clone(), last_segment(&r.name).to_string()));
+            match r.get("properties.channel").str() {
+                Some(ch)
+                    if ["Stable", "Rapid", "TargetKubernetesVersion"]
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(ch)) =>
+                {
+                    up.kubernetes = up.kubernetes.or(found);
+                }
+                Some(ch) if ch.eq_ignore_ascii_case("NodeImage") => {
+                    up.node_image = up.node_image.or(found);
+                }
+                _ => {}
+            }
+        }
+        for m in cx.q.named_under(types::FLEET_MEMBER, &fleet) {
+            let cluster = cx
+                .r(m)
+                .get("properties.clusterResourceId")
+                .str()
+                .and_then(|id| cx.q.find_id(id));
+            if let Some(c) = cluster {
+                out.insert(c, up.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A channel turned off on cluster `c` because a fleet upgrades what it would: a pass naming the
+/// fleet's profile. `false` when the channel is on, or no fleet takes its place.
+fn fleet_managed(
+    cx: &mut Cx,
+    c: usize,
+    path: &str,
+    off: &str,
+    by: Option<&(String, String)>,
+    what: &str,
+) -> bool {
+    let Some((fleet, profile)) = by else {
+        return false;
+    };
+    let is_off = cx
+        .r(c)
+        .get(path)
+        .str()
+        .is_some_and(|v| v.eq_ignore_ascii_case(off));
+    if is_off {
+        cx.pass(
+            Some(c),
+            path,
+            format!(
+                "`{off}`: fleet `{fleet}` upgrades {what} in stages (auto-upgrade profile `{profile}`)"
+            ),
+        );
+    }
+    is_off
+}
+
 fn host_patching(cx: &mut Cx) {
+    let fleets = fleet_upgrades(cx);
     for c in cx.clusters() {
-        cx.check_all(c, "", UPGRADE_CHANNELS);
+        let by = fleets.get(&c).cloned().unwrap_or_default();
+        for (rule, off, profile, what) in [
+            (&UPGRADE_CHANNELS[0], "none", &by.kubernetes, "Kubernetes"),
+            (&UPGRADE_CHANNELS[1], "None", &by.node_image, "node images"),
+        ] {
+            if !fleet_managed(cx, c, rule.path, off, profile.as_ref(), what) {
+                cx.check(c, rule);
+            }
+        }
         if cx.live() {
             cx.gap("maintenance windows are not in `az aks show`; see `az aks maintenanceconfiguration list`");
         } else {

@@ -160,6 +160,14 @@ pub(super) fn azurerm_resource(p: &Planned, r: &azurerm::ReadBack) -> Resource {
                 .unwrap_or_default();
             name = name.map(|n| format!("{REF}{}/{n}", parent.trim_start_matches(REF)));
         }
+        // A fleet's members and strategy are named under their fleet, as ARM names them.
+        "azurerm_kubernetes_fleet_member" | "azurerm_kubernetes_fleet_update_strategy" => {
+            let parent = ["kubernetes_fleet_id", "kubernetes_fleet_manager_id"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Json::as_str))
+                .unwrap_or_default();
+            name = name.map(|n| format!("{REF}{}/{n}", parent.trim_start_matches(REF)));
+        }
         "azurerm_role_assignment" => {
             scope = v.get("scope").and_then(Json::as_str).map(str::to_string);
         }

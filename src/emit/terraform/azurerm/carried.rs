@@ -1,7 +1,8 @@
 //! Kinds carried as `azapi_resource`s, with the ARM body property for property and references
 //! resolved to the azurerm resources they name:
 //!
-//! - AKS managed namespaces, which azurerm 4.x has no resource for;
+//! - AKS managed namespaces and Fleet Manager's auto-upgrade profiles, which azurerm 4.x has no
+//!   resource for;
 //! - the monitoring kinds: the Azure Monitor workspace, data collection endpoints, rules and
 //!   associations, Prometheus rule groups, action groups and alerts. azurerm has resources for
 //!   them, but they split the ARM body into blocks whose shapes lag the API (a data collection

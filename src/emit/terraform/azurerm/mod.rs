@@ -25,9 +25,10 @@
 //!   `azurerm_kubernetes_cluster_node_pool` has it. On the default pool it also carries taints
 //!   other than `CriticalAddonsOnly`, which `default_node_pool` cannot take.
 //!
-//! AKS managed namespaces and the monitoring kinds (Azure Monitor workspace, data collection
-//! endpoints, rules and associations, Prometheus rule groups, action groups, activity log and log
-//! alerts) are `azapi_resource`s that carry the ARM body; `carried` says why.
+//! AKS managed namespaces, Fleet Manager's auto-upgrade profiles and the monitoring kinds (Azure
+//! Monitor workspace, data collection endpoints, rules and associations, Prometheus rule groups,
+//! action groups, activity log and log alerts) are `azapi_resource`s that carry the ARM body;
+//! `carried` says why.
 //!
 //! Translations that are not one-to-one:
 //!
@@ -53,14 +54,16 @@
 //! The code: this module holds the driver (`render`, [`untranslated`]), the recording reader,
 //! the translation state and [`NOT_EXPRESSIBLE`]; one table, `KINDS`, maps each ARM type to its
 //! azurerm resource type and its translator, which lives in the module of its family (`network`,
-//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`, `gitops`). A kind that only copies
-//! properties is a table of attributes (`Flat`); references between resources are resolved in
-//! `refs`, the `depends_on` the references do not carry are added in `order`.
+//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`, `gitops`,
+//! `fleet`). A kind that only copies properties is a table of attributes (`Flat`); references
+//! between resources are resolved in `refs`, the `depends_on` the references do not carry are
+//! added in `order`.
 
 mod carried;
 mod cluster;
 mod dns;
 mod firewall;
+mod fleet;
 mod gaps;
 mod gateway;
 mod gitops;
@@ -355,7 +358,28 @@ const KINDS: &[Kind] = &[
         "azurerm_kubernetes_flux_configuration",
         How::Fn(gitops::flux_configuration),
     ),
+    // fleet
+    Kind::new(
+        types::FLEET,
+        "azurerm_kubernetes_fleet_manager",
+        How::Flat(&[("location", "location", As::Value)]),
+    ),
+    Kind::new(
+        types::FLEET_MEMBER,
+        "azurerm_kubernetes_fleet_member",
+        How::Fn(fleet::member),
+    ),
+    Kind::new(
+        types::FLEET_STRATEGY,
+        "azurerm_kubernetes_fleet_update_strategy",
+        How::Fn(fleet::strategy),
+    ),
     // carried as azapi_resource
+    Kind::new(
+        types::FLEET_AUTO_UPGRADE,
+        "azapi_resource",
+        How::Fn(carried::resource),
+    ),
     Kind::new(
         types::AKS_NAMESPACE,
         "azapi_resource",
@@ -423,6 +447,7 @@ pub(crate) fn read_back() -> Vec<ReadBack> {
                 )],
                 (_, types::VNET) => vec![("", "", network::VNET)],
                 (_, types::ROLE) => vec![("", "properties", identity::ROLE_ASSIGNMENT)],
+                (_, types::FLEET_MEMBER) => vec![("", "properties", fleet::MEMBER)],
                 _ => Vec::new(),
             },
         })
