@@ -84,6 +84,7 @@ pub fn plan(estate: &Estate) -> Template {
     for s in &estate.spokes {
         deployments.push(spoke::resource_groups(estate, s));
     }
+    deployments.extend(spoke::subscriptions(estate));
     deployments.extend(fleet::resource_groups(estate));
     deployments.push(hub::hub(estate));
     for s in &estate.spokes {

@@ -53,9 +53,10 @@ pub(crate) fn subnet_id(s: &Spoke, role: SubnetRole) -> Expr {
     )
 }
 
-/// The spoke's resource groups, and the Defender plans of its subscription. Every spoke declares
-/// the plans for its own subscription parameter: two spokes may share a subscription (then the
-/// second declaration changes nothing) or not, and only the deployer knows which.
+/// The spoke's resource groups and, when the estate gives the spoke no subscription id, the
+/// subscription-level resources (Defender plans) of the subscription its parameter names: the
+/// deployer decides where that is, so the spoke declares them there. Spokes whose subscription
+/// the estate names get them from [`subscriptions`], once per subscription.
 pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
     let mut out = Vec::new();
     for (id, rg) in [
@@ -70,24 +71,8 @@ pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
             obj! { "location" => &estate.location, "tags" => tags(estate) },
         ));
     }
-    let Defender {
-        containers,
-        key_vaults,
-        arm,
-    } = estate.defender;
-    for (on, plan) in [
-        (containers, "Containers"),
-        (key_vaults, "KeyVaults"),
-        (arm, "Arm"),
-    ] {
-        if on {
-            out.push(res(
-                &format!("defender_{}", plan.to_lowercase()),
-                types::PRICING,
-                &[plan],
-                obj! { "properties" => obj! { "pricingTier" => "Standard" } },
-            ));
-        }
+    if s.subscription_id.is_none() {
+        out.extend(subscription_resources(estate));
     }
     Deployment {
         id: format!("{}-resource-groups", s.key),
@@ -98,6 +83,62 @@ pub(crate) fn resource_groups(estate: &Estate, s: &Spoke) -> Deployment {
         resources: out,
         depends_on: Vec::new(),
     }
+}
+
+/// What every workload subscription gets once: the estate's Defender plans.
+fn subscription_resources(estate: &Estate) -> Vec<Resource> {
+    let Defender {
+        containers,
+        key_vaults,
+        arm,
+    } = estate.defender;
+    [
+        (containers, "Containers"),
+        (key_vaults, "KeyVaults"),
+        (arm, "Arm"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, plan)| {
+        res(
+            &format!("defender_{}", plan.to_lowercase()),
+            types::PRICING,
+            &[plan],
+            obj! { "properties" => obj! { "pricingTier" => "Standard" } },
+        )
+    })
+    .collect()
+}
+
+/// One `subscription-<id>` deployment per subscription id the estate names, in id order, with
+/// that subscription's subscription-level resources: spokes that share a subscription declare
+/// them once, so Terraform never creates the same pricing twice. Named after the subscription,
+/// not a spoke, so adding or removing a spoke that shares it never moves them (a pricing
+/// Terraform destroys drops the plan to Free). Deployed through the first spoke in it.
+pub(crate) fn subscriptions(estate: &Estate) -> Vec<Deployment> {
+    let resources = subscription_resources(estate);
+    if resources.is_empty() {
+        return Vec::new();
+    }
+    // Subscription id (lower case) -> the first spoke in it, in key order.
+    let mut first: std::collections::BTreeMap<String, &Spoke> = std::collections::BTreeMap::new();
+    for s in &estate.spokes {
+        if let Some(id) = &s.subscription_id {
+            first.entry(id.to_ascii_lowercase()).or_insert(s);
+        }
+    }
+    first
+        .into_iter()
+        .map(|(id, s)| Deployment {
+            id: format!("subscription-{id}"),
+            scope: Scope::Subscription {
+                subscription: Some(Expr::param(spoke_sub_param(s))),
+            },
+            parameters: IndexMap::new(),
+            resources: resources.clone(),
+            depends_on: Vec::new(),
+        })
+        .collect()
 }
 
 /// Control-plane and kubelet identities, and the control plane's right to assign the kubelet one.

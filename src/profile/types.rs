@@ -48,7 +48,8 @@ pub struct EstateFile {
     /// lists spokes gets only those it names: a built-in profile's example spoke stays only when
     /// the estate names it (`"prod": {}` keeps it as the profile has it).
     pub spokes: IndexMap<String, Spoke>,
-    /// Microsoft Defender for Cloud plans enabled on every workload subscription.
+    /// Microsoft Defender for Cloud plans enabled on every workload subscription, declared once
+    /// per subscription: spokes that write the same `subscriptionId` share one declaration.
     pub defender: DefenderPlans,
     /// `CanNotDelete` locks on every resource group.
     #[serde(default)]
@@ -265,8 +266,10 @@ pub enum FirewallMode {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spoke {
-    /// Workload subscription id. Absent: a template parameter `<spoke>SubscriptionId` that
-    /// defaults to the deployment subscription.
+    /// Workload subscription id; spokes that write the same id share the subscription and its
+    /// subscription-level resources (Defender plans), declared once. Absent: a template parameter
+    /// `<spoke>SubscriptionId` that defaults to the deployment subscription, where the spoke
+    /// declares its subscription's Defender plans itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
     /// Spoke VNet address space (IPv4 CIDR).
