@@ -14,7 +14,8 @@
 //! Besides the built-in profiles, estates that switch on what no profile has are compared too:
 //! `prod-gitops.json` (the Flux extension, its configuration and their firewall rule) and
 //! `prod-fleet.json` (Fleet Manager: the fleet, its members, the staged update strategy and the
-//! auto-upgrade profile that follows it).
+//! auto-upgrade profile that follows it) and `prod-egress.json` (rules of one spoke, from that
+//! spoke's subnets only).
 
 #![allow(
     clippy::expect_used,
@@ -39,6 +40,7 @@ const PROFILES: &[&str] = &[
     "regulated",
     "prod-gitops.json",
     "prod-fleet.json",
+    "prod-egress.json",
 ];
 
 /// One resource as read back from a format: the ARM kind it is (or realises), the name every
@@ -1659,6 +1661,15 @@ const SETTINGS: &[Setting] = &[
             atn(TF_RCG, "application_rule_collection", tf_application_rules),
         )
     },
+    Setting {
+        arm: arm_network_rules,
+        ..s(
+            "firewall network rules",
+            RCG,
+            "properties/ruleCollections",
+            atn(TF_RCG, "network_rule_collection", tf_network_rules),
+        )
+    },
     // GitOps: the Flux extension and its configuration.
     s(
         "Flux extension type",
@@ -1944,6 +1955,78 @@ fn tf_application_rules(v: Option<&Value>) -> Option<Value> {
                 &r["source_addresses"],
                 &r["destination_fqdns"],
                 &r["destination_fqdn_tags"],
+            )
+        })
+        .collect();
+    out.sort();
+    Some(json!(out))
+}
+
+/// A network rule as `name: protocols: sources -> addresses | fqdns : ports`.
+fn network_rule(r: &Value, keys: [&str; 6]) -> String {
+    let list = |k: &str| {
+        r[k].as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or("<not a string>"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default()
+    };
+    format!(
+        "{}: {}: {} -> {} | {} : {}",
+        r[keys[0]].as_str().unwrap_or_default(),
+        list(keys[1]),
+        list(keys[2]),
+        list(keys[3]),
+        list(keys[4]),
+        list(keys[5])
+    )
+}
+
+/// ARM's rule collections' network rules, sorted.
+fn arm_network_rules(v: Option<&Value>) -> Option<Value> {
+    let mut out: Vec<String> = v?
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["rules"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["ruleType"] == json!("NetworkRule"))
+        .map(|r| {
+            network_rule(
+                &r,
+                [
+                    "name",
+                    "ipProtocols",
+                    "sourceAddresses",
+                    "destinationAddresses",
+                    "destinationFqdns",
+                    "destinationPorts",
+                ],
+            )
+        })
+        .collect();
+    out.sort();
+    Some(json!(out))
+}
+
+/// azurerm's `network_rule_collection` blocks, spelled as [`arm_network_rules`].
+fn tf_network_rules(v: Option<&Value>) -> Option<Value> {
+    let mut out: Vec<String> = v?
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["rule"].as_array().cloned().unwrap_or_default())
+        .map(|r| {
+            network_rule(
+                &r,
+                [
+                    "name",
+                    "protocols",
+                    "source_addresses",
+                    "destination_addresses",
+                    "destination_fqdns",
+                    "destination_ports",
+                ],
             )
         })
         .collect();

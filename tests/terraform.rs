@@ -121,6 +121,13 @@ fn every_ir_property_is_translated_or_listed_as_not_expressible() {
         .unwrap(),
     ));
     estates.push((
+        "prod-egress".into(),
+        aks_harden::load_file(std::path::Path::new(
+            "tests/fixtures/valid/prod-egress.json",
+        ))
+        .unwrap(),
+    ));
+    estates.push((
         "prod-fleet".into(),
         aks_harden::load_file(std::path::Path::new("tests/fixtures/valid/prod-fleet.json"))
             .unwrap(),

@@ -300,6 +300,25 @@ pub struct Spoke {
     pub private_monitoring: bool,
     /// The fleet update group the cluster joins, when the estate has a fleet.
     pub update_group: Option<String>,
+    /// The spoke's own HTTPS application rules: (rule name in the policy, FQDNs), by name.
+    pub egress_fqdns: Vec<(String, Vec<String>)>,
+    /// The spoke's own network rules, by name.
+    pub egress_network: Vec<EgressRule>,
+}
+
+/// A network rule whose source is one spoke's node subnets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EgressRule {
+    /// Rule name in the firewall policy.
+    pub name: String,
+    /// IP protocols as the firewall spells them (`TCP`, `UDP`, `ICMP`).
+    pub protocols: Vec<String>,
+    /// Destination addresses, CIDRs or service tags.
+    pub addresses: Vec<String>,
+    /// Destination FQDNs.
+    pub fqdns: Vec<String>,
+    /// Destination ports or ranges.
+    pub ports: Vec<String>,
 }
 
 /// A managed namespace.

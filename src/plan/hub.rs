@@ -5,7 +5,7 @@ use super::{
     diagnostics, id_ref, lock, res, rg_deployment, rid, rid_in, spoke_sub_param, tags, types,
 };
 use crate::ir::{Deployment, Resource, Scope, Target, Value};
-use crate::model::{Estate, FirewallMode, FirewallSku, PaasAccess, Spoke};
+use crate::model::{Estate, FirewallMode, FirewallSku, PaasAccess, Spoke, SubnetRole};
 use crate::obj;
 use indexmap::IndexMap;
 
@@ -301,6 +301,16 @@ fn node_sources(estate: &Estate) -> Vec<String> {
         .collect()
 }
 
+/// Source ranges of one spoke's node subnets, where its pods' traffic comes from: the sources of
+/// the rules the spoke asks for itself.
+fn spoke_nodes(s: &Spoke) -> Vec<String> {
+    s.subnets
+        .iter()
+        .filter(|n| matches!(n.role, SubnetRole::System | SubnetRole::User))
+        .map(|n| n.cidr.to_string())
+        .collect()
+}
+
 fn net_rule(
     name: &str,
     proto: &str,
@@ -375,6 +385,20 @@ fn rule_collections(estate: &Estate) -> Value {
             &["9000", "443"],
         ));
     }
+    for s in &estate.spokes {
+        let src = spoke_nodes(s);
+        for r in &s.egress_network {
+            net.push(obj! {
+                "ruleType" => "NetworkRule",
+                "name" => &r.name,
+                "ipProtocols" => r.protocols.clone(),
+                "sourceAddresses" => src.clone(),
+                "destinationAddresses" => (!r.addresses.is_empty()).then(|| r.addresses.clone()),
+                "destinationFqdns" => (!r.fqdns.is_empty()).then(|| r.fqdns.clone()),
+                "destinationPorts" => r.ports.clone(),
+            });
+        }
+    }
     if estate.spokes.iter().any(|s| s.cluster.container_insights) {
         net.push(net_rule(
             "azure-monitor",
@@ -439,6 +463,12 @@ fn rule_collections(estate: &Estate) -> Value {
     for s in &estate.spokes {
         if let Some((name, sources, fqdns)) = super::gitops::egress(estate, s) {
             app.push(app_rule(&name, &sources, &fqdns, None));
+        }
+    }
+    for s in &estate.spokes {
+        let src = spoke_nodes(s);
+        for (name, fqdns) in &s.egress_fqdns {
+            app.push(app_rule(name, &src, fqdns, None));
         }
     }
     if let Some(o) = &estate.hub.operations {

@@ -313,11 +313,60 @@ pub struct Spoke {
     /// keeps the cluster in the state a Git repository declares. Absent: no Flux.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gitops: Option<GitOps>,
+    /// What this spoke's nodes may reach beyond what every spoke needs: hub firewall rules whose
+    /// source is this spoke's node subnets only. Hub-wide allowances stay in
+    /// `hub.firewall.extraFqdns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<Egress>,
     /// The fleet update group the cluster joins (lowercase letters, digits and hyphens), when
     /// the estate has a `fleet`. Absent: its tier: the spoke's own name when it is `dev`,
     /// `staging` or `prod`, else the estate's tier (`regulated` is `prod`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_group: Option<String>,
+}
+
+/// A spoke's own egress through the hub firewall. Each rule is named `spoke-<spoke>-<name>` in
+/// the firewall policy, and its source is the spoke's system and user node subnets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Egress {
+    /// Application rules allowing HTTPS (443) to FQDNs, keyed by rule name, as
+    /// `hub.firewall.extraFqdns` but for this spoke alone.
+    #[serde(default)]
+    pub fqdns: IndexMap<String, Vec<String>>,
+    /// Network rules keyed by rule name: protocols, destinations and ports.
+    #[serde(default)]
+    pub network: IndexMap<String, EgressNetworkRule>,
+}
+
+/// A network rule from a spoke's node subnets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EgressNetworkRule {
+    /// IP protocols.
+    pub protocols: Vec<EgressProtocol>,
+    /// Destination IPv4 addresses or CIDRs, or Azure service tags (`Storage.westeurope`).
+    #[serde(default)]
+    pub destination_addresses: Vec<String>,
+    /// Destination FQDNs, resolved by the firewall's DNS proxy (which must be on).
+    #[serde(default)]
+    pub destination_fqdns: Vec<String>,
+    /// Destination ports or port ranges (`587`, `8000-8080`).
+    pub ports: Vec<String>,
+}
+
+/// An IP protocol of a firewall network rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum EgressProtocol {
+    /// TCP.
+    #[serde(rename = "TCP")]
+    Tcp,
+    /// UDP.
+    #[serde(rename = "UDP")]
+    Udp,
+    /// ICMP.
+    #[serde(rename = "ICMP")]
+    Icmp,
 }
 
 /// Network access to a spoke's monitoring data.

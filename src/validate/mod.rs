@@ -3,6 +3,7 @@
 //! be globally unique get a deterministic suffix derived from the estate, never a random one.
 
 mod address;
+mod egress;
 mod fleet;
 mod gitops;
 mod hub;

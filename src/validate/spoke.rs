@@ -540,6 +540,7 @@ impl Validator {
         let ingress = self.ingress(f, key, s, &subnets, &kv_name);
         let namespaces = self.namespaces(s, &p, &workloads);
         let gitops = self.gitops(s, &p);
+        let (egress_fqdns, egress_network) = self.egress(f, key, s, &p);
         let private_monitoring = self.private_monitoring(s, &p);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
@@ -628,6 +629,8 @@ impl Validator {
             namespaces,
             private_monitoring,
             update_group: None,
+            egress_fqdns,
+            egress_network,
         }
     }
 }
