@@ -201,6 +201,8 @@ impl Validator {
         self.address_plan(&plan);
         self.no_route_loop(&hub, &spokes);
         let fleet = self.fleet(f, &mut spokes);
+        let mut hub = hub;
+        no_zones_without_zones(&f.location, &mut hub, &mut spokes);
         let mut waivers = Vec::new();
         for (id, w) in sorted(&f.waivers) {
             let ptr = format!("/waivers/{}", esc(id));
@@ -374,6 +376,28 @@ impl Validator {
             duration_hours: w.duration_hours,
             utc_offset: w.utc_offset.clone(),
         }
+    }
+}
+
+/// In a region without availability zones (`azure::regions`), nothing asks for zones: the
+/// firewall, its public IPs and the Application Gateways (which take the firewall's zones), node
+/// pools, and registries (zone redundancy), whatever the profile or estate wrote for a region
+/// that has them. Azure refuses zones where the region has none.
+fn no_zones_without_zones(location: &str, hub: &mut model::Hub, spokes: &mut [model::Spoke]) {
+    if crate::azure::regions::region(location).is_none()
+        || crate::azure::regions::has_zones(location)
+    {
+        return;
+    }
+    hub.firewall.zones.clear();
+    for s in spokes {
+        for p in &mut s.cluster.pools {
+            p.zones.clear();
+        }
+        if let Some(i) = &mut s.ingress {
+            i.zones.clear();
+        }
+        s.registry.zone_redundancy = false;
     }
 }
 
