@@ -898,15 +898,12 @@ fn public_access(n: &Net, t: &mut Trace, r: usize, s: usize, seen: Seen) {
             let fw = &n.firewalls[f];
             let mut verdict = Tri::No;
             for rule in res.get(&format!("{acl}.ipRules")).array() {
-                let v = look(rule, "value")
-                    .value()
-                    .or_else(|| look(rule, "ipAddressOrRange").value());
-                let text = match v {
-                    Some(Json::String(s)) => s.clone(),
-                    Some(other) => crate::audit::input::as_unknown(other)
-                        .unwrap_or_default()
-                        .to_string(),
-                    None => continue,
+                let text = match (look(rule, "value"), look(rule, "ipAddressOrRange")) {
+                    (Look::Value(Json::String(s)), _) | (_, Look::Value(Json::String(s))) => {
+                        s.clone()
+                    }
+                    (Look::Unknown(u), _) | (_, Look::Unknown(u)) => u.to_string(),
+                    _ => continue,
                 };
                 let lower = text.to_ascii_lowercase();
                 if fw
