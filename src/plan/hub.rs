@@ -418,6 +418,26 @@ fn rule_collections(estate: &Estate) -> Value {
             None,
         ));
     }
+    // Registries reached through the firewall (no private endpoint): their login server and
+    // data endpoint, from the nodes of their own spoke.
+    for s in estate
+        .spokes
+        .iter()
+        .filter(|s| s.paas_access == PaasAccess::ServiceEndpoints)
+    {
+        let acr = &s.registry.name;
+        let src: Vec<String> = s
+            .subnets
+            .iter()
+            .filter(|n| n.role.routed())
+            .map(|n| n.cidr.to_string())
+            .collect();
+        let f = vec![
+            format!("{acr}.azurecr.io"),
+            format!("{acr}.{}.data.azurecr.io", estate.location),
+        ];
+        app.push(app_rule(&format!("registry-{}", s.key), &src, &f, None));
+    }
     for (name, fqdns) in &fw.extra_fqdns {
         app.push(app_rule(name, &src, fqdns, None));
     }
