@@ -597,7 +597,7 @@ fn arrive(n: &Net, t: &mut Trace, s: usize, src: &Addr, d: &Dest, conn: Conn, ch
             match c.hop {
                 NextHop::Appliance(_, ip) => t.block(
                     Step::Return,
-                    format!("replies from {} to {back} take {}: they go to {ip} while requests came directly, and the firewall drops the unsolicited half (asymmetric routing)", n.subnet_label(ds), c.text),
+                    format!("{} sends the replies from {} to {back} to {ip} while the requests came directly: the firewall sees half of each connection and drops it (asymmetric routing)", c.text, n.subnet_label(ds)),
                     at,
                 ),
                 NextHop::None => t.block(Step::Return, format!("replies from {} are dropped: {}", n.subnet_label(ds), c.text), at),
