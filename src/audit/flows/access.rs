@@ -259,6 +259,36 @@ pub(crate) const IDENTITY_OPERATOR: Need = Need {
     ],
 };
 
+/// A role assignment, read once: its role and who it names.
+#[derive(Debug, Clone)]
+pub(crate) struct Assignment {
+    pub res: usize,
+    pub principal: Principal,
+}
+
+/// The role assignments of the input with a principal, by lower-case role definition id.
+pub(crate) fn assignments(n: &Net) -> std::collections::BTreeMap<String, Vec<Assignment>> {
+    let mut out: std::collections::BTreeMap<String, Vec<Assignment>> =
+        std::collections::BTreeMap::new();
+    for (a, ra) in n.q.of_type(types::ROLE) {
+        let Some(role) = ra
+            .get("properties.roleDefinitionId")
+            .str()
+            .map(|s| super::net::short(s).to_ascii_lowercase())
+        else {
+            continue;
+        };
+        let Some(p) = principal(ra.get("properties.principalId")) else {
+            continue;
+        };
+        out.entry(role).or_default().push(Assignment {
+            res: a,
+            principal: p,
+        });
+    }
+    out
+}
+
 /// Add the hop for whether one of `who` holds `need` on `t`.
 pub(crate) fn holds(n: &Net, tr: &mut Trace, who: &[Principal], need: Need, t: &Target) {
     let names: Vec<String> = who.iter().map(Principal::describe).collect();
@@ -272,20 +302,23 @@ pub(crate) fn holds(n: &Net, tr: &mut Trace, who: &[Principal], need: Need, t: &
         return;
     }
     let mut unknown: Option<(usize, String)> = None;
-    for (a, ra) in n.q.of_type(types::ROLE) {
-        let role = ra
-            .get("properties.roleDefinitionId")
-            .str()
-            .map(|s| super::net::short(s).to_ascii_lowercase());
-        let Some(role) = role else {
-            continue;
-        };
-        if !need.accepted.contains(&role.as_str()) {
+    let mut candidates: Vec<&Assignment> = need
+        .accepted
+        .iter()
+        .filter_map(|r| n.assignments.get(*r))
+        .flatten()
+        .collect();
+    candidates.sort_by_key(|x| x.res);
+    for Assignment {
+        res: a,
+        principal: p,
+    } in candidates
+    {
+        let (a, p) = (*a, p.clone());
+        if !who.contains(&p) && !matches!(p, Principal::Other(_)) {
             continue;
         }
-        let Some(p) = principal(ra.get("properties.principalId")) else {
-            continue;
-        };
+        let ra = n.r(a);
         let rg = ra.resource_group.as_ref();
         let scope = ra.scope.as_deref();
         if scope.is_some_and(crate::audit::expr::is_expression) {

@@ -13,7 +13,7 @@ use crate::audit::input::{Look, look, parse_id};
 use crate::azure::{policies, roles, subnets, types};
 use crate::posture::ControlId;
 use serde_json::Value as Json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use FlowKind::{Forbidden, Required};
 
@@ -1039,7 +1039,7 @@ fn resolve_api(n: &Net, t: &mut Trace, c: &Cluster, vnet: usize, name: &Name) {
     resolve(n, t, vnet, name);
 }
 
-fn operator_flows(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
+fn operator_flows(n: &Net, c: &Cluster, used: &BTreeSet<usize>, out: &mut Vec<Flow>) {
     if let Some(u) = &c.private_unknown {
         out.push(undecided("operator-api-bastion", c, u));
         out.push(undecided("operator-api-operations", c, u));
@@ -1141,7 +1141,6 @@ fn operator_flows(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
         .filter_map(|(_, s)| s.map(|s| n.subnets[s].vnet))
         .collect();
     hubs.extend((0..n.firewalls.len()).filter_map(|f| n.firewall_vnet(f)));
-    let used = used_subnets(n);
     let op_subnets: Vec<usize> = (0..n.subnets.len())
         .filter(|s| {
             hubs.contains(&n.subnets[*s].vnet)
@@ -2126,9 +2125,32 @@ fn ingress_paths(n: &Net, r: Cidr, what: &str, f: &mut Flow) {
     }
 }
 
-fn internal_lb_policy(n: &Net, c: &Cluster) -> Option<(usize, bool)> {
+/// The internal-load-balancer policy assignments of the input, by the resource they are
+/// assigned to (read once: a 50-spoke estate has hundreds of assignments).
+fn ilb_assignments(n: &Net) -> BTreeMap<usize, Vec<usize>> {
+    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (a, p) in n.q.of_type(types::POLICY) {
+        let ilb = p
+            .get("properties.policyDefinitionId")
+            .str()
+            .is_some_and(|d| {
+                d.to_ascii_lowercase()
+                    .ends_with(policies::INTERNAL_LOAD_BALANCERS)
+            });
+        if let (true, Some(t)) = (ilb, p.scope.as_deref().and_then(|s| n.q.find_id(s))) {
+            out.entry(t).or_default().push(a);
+        }
+    }
+    out
+}
+
+fn internal_lb_policy(
+    n: &Net,
+    c: &Cluster,
+    ilb: &BTreeMap<usize, Vec<usize>>,
+) -> Option<(usize, bool)> {
     let mut found = None;
-    for a in n.q.attached(types::POLICY, c.res) {
+    for &a in ilb.get(&c.res).map_or(&[][..], Vec::as_slice) {
         let p = n.r(a);
         if p.get("properties.policyDefinitionId")
             .str()
@@ -2152,18 +2174,18 @@ fn internal_lb_policy(n: &Net, c: &Cluster) -> Option<(usize, bool)> {
     found
 }
 
-fn internet_nodes(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
+fn internet_nodes(n: &Net, c: &Cluster, ilb: &BTreeMap<usize, Vec<usize>>, out: &mut Vec<Flow>) {
     let mut f = new_flow("internet-nodes", &c.name);
-    let ilb = internal_lb_policy(n, c);
+    let ilb = internal_lb_policy(n, c, ilb);
     for (s, pools) in &c.nodes {
         let Some(r) = range(n, *s) else { continue };
         let dst = Addr::Range(r);
+        let public: Vec<&String> = pools.iter().filter(|p| pool_public_ip(n, c, p)).collect();
         for port in [22_u16, 443, 10250] {
             let mut t = Trace::new(format!(
                 "internet → nodes in {} (TCP {port})",
                 n.subnet_label(*s)
             ));
-            let public: Vec<&String> = pools.iter().filter(|p| pool_public_ip(n, c, p)).collect();
             if public.is_empty() {
                 t.block(
                     Step::Source,
@@ -2735,18 +2757,15 @@ fn ssh_rdp(n: &Net, out: &mut Vec<Flow>) {
                 let mut others = 0;
                 for &d in dests.iter().filter(|d| **d != s) {
                     let Some(r) = range(n, d) else { continue };
-                    let mut t = Trace::new(format!(
-                        "{} → {} (TCP {port})",
-                        n.subnet_label(s),
-                        n.subnet_label(d)
-                    ));
+                    // Labelled only if shown: most destinations are judged and dropped.
+                    let mut t = Trace::new(String::new());
                     let dest = Dest {
                         addr: Addr::Range(r),
                         subnet: Some(d),
                         pe: None,
                     };
                     deliver(n, &mut t, s, &dest, Conn::tcp(port), &Egress::default());
-                    let p = t.done();
+                    let mut p = t.done();
                     let worse = match (&shown, p.reach()) {
                         (None, _) => true,
                         (Some(old), Reach::Reaches) => old.reach() != Reach::Reaches,
@@ -2757,6 +2776,8 @@ fn ssh_rdp(n: &Net, out: &mut Vec<Flow>) {
                         if shown.is_some() {
                             others += 1;
                         }
+                        p.label =
+                            format!("{} → {} (TCP {port})", n.subnet_label(s), n.subnet_label(d));
                         shown = Some(p);
                     } else {
                         others += 1;
@@ -2786,8 +2807,10 @@ pub(crate) fn flows(n: &Net) -> Vec<Flow> {
     let all = clusters(n);
     let single = all.len() == 1;
     let mut out = Vec::new();
+    let used = used_subnets(n);
+    let ilb = ilb_assignments(n);
     for c in &all {
-        operator_flows(n, c, &mut out);
+        operator_flows(n, c, &used, &mut out);
         nodes_api(n, c, &mut out);
         kubelet_registry(n, c, single, &mut out);
         nodes_egress(n, c, &mut out);
@@ -2795,7 +2818,7 @@ pub(crate) fn flows(n: &Net) -> Vec<Flow> {
         monitoring(n, c, &mut out);
         permissions(n, c, single, &mut out);
         internet_api(n, c, &mut out);
-        internet_nodes(n, c, &mut out);
+        internet_nodes(n, c, &ilb, &mut out);
         nodes_internet_direct(n, c, &mut out);
         pod_paas(n, c, single, &mut out);
     }

@@ -153,8 +153,10 @@ pub(crate) fn resolver(n: &Net, t: &mut Trace, vnet: usize) -> Option<usize> {
 }
 
 fn under(name: &str, zone: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n == zone || n.ends_with(&format!(".{zone}"))
+    let (n, z) = (name.as_bytes(), zone.as_bytes());
+    n.len() >= z.len()
+        && n[n.len() - z.len()..].eq_ignore_ascii_case(z)
+        && (n.len() == z.len() || n[n.len() - z.len() - 1] == b'.')
 }
 
 /// Resolve `name` from a host in `vnet`; adds the hops.

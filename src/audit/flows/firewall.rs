@@ -413,6 +413,9 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
     let mut maybes: Vec<(&FwRule, String)> = Vec::new();
     for rule in &policy.rules {
         let m = rule_matches(policy, rule, src, dst, conn);
+        if m == Tri::No {
+            continue;
+        }
         let desc = format!(
             "firewall `{fw_name}` policy `{}`: {} rule `{}` in collection `{}` (priority {}) of group `{}` (priority {}) {} {src} → {} {}",
             policy.name,

@@ -291,8 +291,25 @@ impl Trace {
     }
 }
 
-/// A route candidate: prefix, whether user-defined, next hop, how traces name it, where it is.
-type Cand = (Cidr, bool, NextHop, String, Option<(usize, String)>);
+/// Where a route candidate comes from.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// The i-th user-defined route of the subnet's table.
+    User(usize),
+    Vnet,
+    Peer(usize),
+    Default,
+    Reserved,
+}
+
+/// A route candidate.
+#[derive(Debug, Clone)]
+struct Cand {
+    prefix: Cidr,
+    user: bool,
+    hop: NextHop,
+    origin: Origin,
+}
 
 /// The chosen route.
 #[derive(Debug, Clone)]
@@ -319,6 +336,16 @@ pub(crate) struct Net<'a> {
     pub pes: Vec<Pe>,
     /// Firewall policies by resource index.
     pub policies: BTreeMap<usize, super::firewall::Policy>,
+    /// Peerings by (from VNet, to VNet).
+    peering_at: BTreeMap<(usize, usize), usize>,
+    /// VNets connected to each VNet by peering, sorted.
+    peer_list: Vec<Vec<usize>>,
+    /// The `VirtualNetwork` tag as each subnet's NSG sees it.
+    tags: Vec<VnetTag>,
+    /// How traces name each subnet: `vnet/subnet (10.1.0.0/24)`.
+    labels: Vec<String>,
+    /// Role assignments by role definition id.
+    pub assignments: BTreeMap<String, Vec<super::access::Assignment>>,
     /// Subnets by (lower-case VNet name, lower-case subnet name).
     subnet_at: BTreeMap<(String, String), usize>,
     vnet_at: BTreeMap<String, usize>,
@@ -400,18 +427,34 @@ impl<'a> Net<'a> {
             links: BTreeMap::new(),
             pes: Vec::new(),
             policies: BTreeMap::new(),
+            peering_at: BTreeMap::new(),
+            peer_list: Vec::new(),
+            tags: Vec::new(),
+            assignments: BTreeMap::new(),
+            labels: Vec::new(),
             subnet_at: BTreeMap::new(),
             vnet_at: BTreeMap::new(),
         };
         n.build_vnets();
         n.build_subnets();
         n.build_peerings();
+        n.index_peerings();
         n.build_nsgs();
         n.build_routes();
         n.build_firewalls();
         n.build_dns();
         n.build_pes();
         n.policies = super::firewall::policies(&n);
+        n.tags = (0..n.subnets.len()).map(|s| n.compute_tag(s)).collect();
+        n.assignments = super::access::assignments(&n);
+        n.labels = n
+            .subnets
+            .iter()
+            .map(|sn| match &sn.range {
+                Ok(r) => format!("`{}/{}` ({r})", n.vnets[sn.vnet].name, sn.name),
+                Err(_) => format!("`{}/{}`", n.vnets[sn.vnet].name, sn.name),
+            })
+            .collect();
         n
     }
 
@@ -633,30 +676,34 @@ impl<'a> Net<'a> {
         }
     }
 
+    fn index_peerings(&mut self) {
+        for (i, p) in self.peerings.iter().enumerate() {
+            if let Some(to) = p.to {
+                self.peering_at.entry((p.from, to)).or_insert(i);
+            }
+        }
+        let mut list = vec![Vec::new(); self.vnets.len()];
+        for &(a, b) in self.peering_at.keys() {
+            if a != b && self.peering_at.contains_key(&(b, a)) {
+                list[a].push(b);
+            }
+        }
+        self.peer_list = list;
+    }
+
     /// The peering from `a` to `b`.
     pub fn peering(&self, a: usize, b: usize) -> Option<&Peering> {
-        self.peerings
-            .iter()
-            .find(|p| p.from == a && p.to == Some(b))
+        self.peering_at.get(&(a, b)).map(|&i| &self.peerings[i])
     }
 
     /// Whether `a` and `b` are peered both ways (the peering is connected).
     pub fn connected(&self, a: usize, b: usize) -> bool {
-        a != b && self.peering(a, b).is_some() && self.peering(b, a).is_some()
+        a != b && self.peering_at.contains_key(&(a, b)) && self.peering_at.contains_key(&(b, a))
     }
 
     /// VNets connected to `a` by peering.
-    pub fn peers(&self, a: usize) -> Vec<usize> {
-        let mut out: Vec<usize> = self
-            .peerings
-            .iter()
-            .filter(|p| p.from == a)
-            .filter_map(|p| p.to)
-            .filter(|&b| self.connected(a, b))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+    pub fn peers(&self, a: usize) -> &[usize] {
+        self.peer_list.get(a).map_or(&[], Vec::as_slice)
     }
 
     fn build_nsgs(&mut self) {
@@ -988,12 +1035,8 @@ impl<'a> Net<'a> {
     }
 
     /// How traces name a subnet: `vnet/subnet (10.1.0.0/24)`.
-    pub fn subnet_label(&self, s: usize) -> String {
-        let sn = &self.subnets[s];
-        match &sn.range {
-            Ok(r) => format!("`{}/{}` ({r})", self.vnets[sn.vnet].name, sn.name),
-            Err(_) => format!("`{}/{}`", self.vnets[sn.vnet].name, sn.name),
-        }
+    pub fn subnet_label(&self, s: usize) -> &str {
+        &self.labels[s]
     }
 
     /// The resource and property path of a subnet, for hop locations.
@@ -1003,10 +1046,14 @@ impl<'a> Net<'a> {
     }
 
     /// The `VirtualNetwork` service tag as an NSG on subnet `s` sees it.
-    pub fn vnet_tag(&self, s: usize) -> VnetTag {
+    pub fn vnet_tag(&self, s: usize) -> &VnetTag {
+        &self.tags[s]
+    }
+
+    fn compute_tag(&self, s: usize) -> VnetTag {
         let sn = &self.subnets[s];
         let mut ranges: Vec<Cidr> = self.vnets[sn.vnet].ranges.clone().unwrap_or_default();
-        for p in self.peers(sn.vnet) {
+        for &p in self.peers(sn.vnet) {
             let access = self.peering(sn.vnet, p).map(|x| x.access.clone());
             if access != Some(Tri::No) {
                 ranges.extend(self.vnets[p].ranges.clone().unwrap_or_default());
@@ -1091,10 +1138,13 @@ impl<'a> Net<'a> {
             }
             let m = match &rule.unknown {
                 Some(u) => Tri::Maybe(u.clone()),
-                None => Tri::any(rule.src.iter().map(|p| prefix_matches(p, src, Some(&tag)))).and(
-                    Tri::any(rule.dst.iter().map(|p| prefix_matches(p, dst, Some(&tag)))),
+                None => Tri::any(rule.src.iter().map(|p| prefix_matches(p, src, Some(tag)))).and(
+                    Tri::any(rule.dst.iter().map(|p| prefix_matches(p, dst, Some(tag)))),
                 ),
             };
+            if m == Tri::No {
+                continue;
+            }
             let desc = format!(
                 "NSG `{nsg_name}` {} rule `{}` (priority {}{}) {} {} {} → {}",
                 dir,
@@ -1161,27 +1211,20 @@ impl<'a> Net<'a> {
         let vnet = &self.vnets[sn.vnet];
         let ranges = vnet
             .ranges
-            .clone()
+            .as_ref()
             .map_err(|u| format!("the address space of `{}` is `{u}`", vnet.name))?;
         let user_default = udrs
             .iter()
             .any(|u| u.prefix == RoutePrefix::Cidr(Cidr::ANY));
-        // (prefix, is user, hop, text, at)
         let mut cands: Vec<Cand> = Vec::new();
-        for u in &udrs {
+        for (i, u) in udrs.iter().enumerate() {
             match &u.prefix {
-                RoutePrefix::Cidr(c) => cands.push((
-                    *c,
-                    true,
-                    u.hop.clone(),
-                    format!(
-                        "route table `{}` route `{}` ({c} → {})",
-                        self.r(u.table).name,
-                        u.name,
-                        u.hop.describe()
-                    ),
-                    Some((u.res, u.path.clone())),
-                )),
+                RoutePrefix::Cidr(c) => cands.push(Cand {
+                    prefix: *c,
+                    user: true,
+                    hop: u.hop.clone(),
+                    origin: Origin::User(i),
+                }),
                 RoutePrefix::Tag(tag) => {
                     if dst.is_public() {
                         match prefix_matches(tag, dst, None) {
@@ -1212,48 +1255,73 @@ impl<'a> Net<'a> {
                 }
             }
         }
-        for r in &ranges {
-            cands.push((
-                *r,
-                false,
-                NextHop::VnetLocal,
-                format!("system route {r} → VnetLocal (`{}`)", vnet.name),
-                None,
-            ));
+        for r in ranges {
+            cands.push(Cand {
+                prefix: *r,
+                user: false,
+                hop: NextHop::VnetLocal,
+                origin: Origin::Vnet,
+            });
         }
-        for p in self.peers(sn.vnet) {
-            for r in self.vnets[p].ranges.clone().unwrap_or_default() {
-                cands.push((
-                    r,
-                    false,
-                    NextHop::Peering(p),
-                    format!("system route {r} → VNetPeering (`{}`)", self.vnets[p].name),
-                    None,
-                ));
+        for &p in self.peers(sn.vnet) {
+            for r in self.vnets[p].ranges.as_ref().map_or(&[][..], Vec::as_slice) {
+                cands.push(Cand {
+                    prefix: *r,
+                    user: false,
+                    hop: NextHop::Peering(p),
+                    origin: Origin::Peer(p),
+                });
             }
         }
-        cands.push((
-            Cidr::ANY,
-            false,
-            NextHop::Internet,
-            "system route 0.0.0.0/0 → Internet".into(),
-            None,
-        ));
+        cands.push(Cand {
+            prefix: Cidr::ANY,
+            user: false,
+            hop: NextHop::Internet,
+            origin: Origin::Default,
+        });
         if !user_default {
             for p in RESERVED_NONE {
                 if let Some(c) = Cidr::parse(p) {
                     if !ranges.iter().any(|r| r.contains(c)) {
-                        cands.push((
-                            c,
-                            false,
-                            NextHop::None,
-                            format!("system route {c} → None (reserved private space)"),
-                            None,
-                        ));
+                        cands.push(Cand {
+                            prefix: c,
+                            user: false,
+                            hop: NextHop::None,
+                            origin: Origin::Reserved,
+                        });
                     }
                 }
             }
         }
+        let text = |c: &Cand| -> String {
+            match c.origin {
+                Origin::User(i) => {
+                    let u = udrs[i];
+                    format!(
+                        "route table `{}` route `{}` ({} → {})",
+                        self.r(u.table).name,
+                        u.name,
+                        c.prefix,
+                        u.hop.describe()
+                    )
+                }
+                Origin::Vnet => format!("system route {} → VnetLocal (`{}`)", c.prefix, vnet.name),
+                Origin::Peer(p) => format!(
+                    "system route {} → VNetPeering (`{}`)",
+                    c.prefix, self.vnets[p].name
+                ),
+                Origin::Default => "system route 0.0.0.0/0 → Internet".into(),
+                Origin::Reserved => {
+                    format!("system route {} → None (reserved private space)", c.prefix)
+                }
+            }
+        };
+        let at = |c: &Cand| -> Option<(usize, String)> {
+            match c.origin {
+                Origin::User(i) => Some((udrs[i].res, udrs[i].path.clone())),
+                _ => None,
+            }
+        };
         // A service endpoint sends the service's public addresses straight to it.
         if let Addr::Service(svc) = dst {
             if let Some(provider) = svc.tag.and_then(endpoint_provider) {
@@ -1285,22 +1353,25 @@ impl<'a> Net<'a> {
                 if pe_vnet == sn.vnet || self.connected(sn.vnet, pe_vnet) {
                     let pe_space = self.vnets[pe_vnet].ranges.clone().unwrap_or_default();
                     let overriding = if self.subnets[pes].pe_rt {
-                        cands.iter().find(|(p, user, ..)| {
-                            *user
-                                && p.len > 0
-                                && p.contains(c)
-                                && pe_space.iter().any(|v| p.len <= v.len && p.contains(*v))
+                        cands.iter().find(|k| {
+                            k.user
+                                && k.prefix.len > 0
+                                && k.prefix.contains(c)
+                                && pe_space
+                                    .iter()
+                                    .any(|v| k.prefix.len <= v.len && k.prefix.contains(*v))
                         })
                     } else {
                         None
                     };
                     return Ok(match overriding {
-                        Some((_, _, hop, text, at)) => Chosen {
-                            hop: hop.clone(),
+                        Some(k) => Chosen {
+                            hop: k.hop.clone(),
                             text: format!(
-                                "{text}, which overrides the private endpoint's /32 route (network policies for route tables are on in its subnet)"
+                                "{}, which overrides the private endpoint's /32 route (network policies for route tables are on in its subnet)",
+                                text(k)
                             ),
-                            at: at.clone(),
+                            at: at(k),
                         },
                         None => Chosen {
                             hop: NextHop::Endpoint(pe),
@@ -1317,34 +1388,36 @@ impl<'a> Net<'a> {
         let best = match target {
             Some(c) => cands
                 .iter()
-                .filter(|(p, ..)| p.contains(c))
-                .max_by_key(|(p, user, ..)| (p.len, *user)),
+                .filter(|k| k.prefix.contains(c))
+                .max_by_key(|k| (k.prefix.len, k.user)),
             None => cands
                 .iter()
-                .filter(|(p, ..)| p.len == 0)
-                .max_by_key(|(p, user, ..)| (p.len, *user)),
+                .filter(|k| k.prefix.len == 0)
+                .max_by_key(|k| (k.prefix.len, k.user)),
         };
-        let Some((prefix, _, hop, txt, at)) = best else {
+        let Some(best) = best else {
             return Err("no route matches".into());
         };
         // A more specific route covering part of the destination makes the choice uncertain.
-        let partial = cands.iter().find(|(p, _, h, ..)| {
-            p.len > prefix.len
+        let partial = cands.iter().find(|k| {
+            k.prefix.len > best.prefix.len
                 && match target {
-                    Some(c) => p.overlaps(c) && !p.contains(c),
-                    None => !p.is_private() && *h != *hop,
+                    Some(c) => k.prefix.overlaps(c) && !k.prefix.contains(c),
+                    None => !k.prefix.is_private() && k.hop != best.hop,
                 }
         });
-        if let Some((_, _, _, ptxt, _)) = partial {
+        if let Some(k) = partial {
             return Err(format!(
-                "{ptxt} covers part of {} and {txt} the rest",
-                dst.describe()
+                "{} covers part of {} and {} the rest",
+                text(k),
+                dst.describe(),
+                text(best)
             ));
         }
         Ok(Chosen {
-            hop: hop.clone(),
-            text: format!("{txt}, longest prefix for {}", dst.describe()),
-            at: at.clone(),
+            hop: best.hop.clone(),
+            text: format!("{}, longest prefix for {}", text(best), dst.describe()),
+            at: at(best),
         })
     }
 
