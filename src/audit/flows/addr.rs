@@ -97,29 +97,40 @@ impl Cidr {
 
     /// Whether the range is RFC 1918 or RFC 6598 space, which Azure routes to `None` by default.
     pub fn is_private(self) -> bool {
-        RESERVED_NONE
-            .iter()
-            .filter_map(|p| Cidr::parse(p))
-            .any(|p| p.contains(self))
+        PRIVATE.iter().any(|p| p.contains(self))
     }
 
     /// Whether no public IP address Azure allocates can lie in this range: private space,
     /// loopback, link-local, or the documentation ranges of RFC 5737.
     pub fn is_never_azure_public(self) -> bool {
-        self.is_private()
-            || [
-                "127.0.0.0/8",
-                "169.254.0.0/16",
-                "192.0.2.0/24",
-                "198.51.100.0/24",
-                "203.0.113.0/24",
-                "0.0.0.0/8",
-            ]
-            .iter()
-            .filter_map(|p| Cidr::parse(p))
-            .any(|p| p.contains(self))
+        self.is_private() || NEVER_PUBLIC.iter().any(|p| p.contains(self))
     }
 }
+
+const fn v4(a: u32, b: u32, c: u32, d: u32, len: u8) -> Cidr {
+    Cidr {
+        base: (a << 24) | (b << 16) | (c << 8) | d,
+        len,
+    }
+}
+
+/// [`RESERVED_NONE`], parsed.
+const PRIVATE: [Cidr; 4] = [
+    v4(10, 0, 0, 0, 8),
+    v4(172, 16, 0, 0, 12),
+    v4(192, 168, 0, 0, 16),
+    v4(100, 64, 0, 0, 10),
+];
+
+/// Loopback, link-local, "this network" and the documentation ranges of RFC 5737.
+const NEVER_PUBLIC: [Cidr; 6] = [
+    v4(127, 0, 0, 0, 8),
+    v4(169, 254, 0, 0, 16),
+    v4(192, 0, 2, 0, 24),
+    v4(198, 51, 100, 0, 24),
+    v4(203, 0, 113, 0, 24),
+    v4(0, 0, 0, 0, 8),
+];
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -413,6 +424,9 @@ mod tests {
                 .is_never_azure_public()
         );
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
+        for (p, c) in RESERVED_NONE.iter().zip(PRIVATE) {
+            assert_eq!(Cidr::parse(p), Some(c));
+        }
     }
 
     #[test]

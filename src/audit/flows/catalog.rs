@@ -2058,7 +2058,7 @@ fn kms_key(n: &Net, l: Look<'_>) -> Option<Target> {
     Target::id(n, &format!("{}/{vault}/keys/{key}", types::KV))
 }
 
-fn internet_api(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
+fn internet_api(n: &Net, c: &Cluster, ingress: &[Ingress], out: &mut Vec<Flow>) {
     if let Some(u) = &c.private_unknown {
         out.push(undecided("internet-api", c, u));
         return;
@@ -2082,17 +2082,40 @@ fn internet_api(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
     }
     f.paths.push(t.done());
     if let Some(r) = c.api_subnet.and_then(|s| range(n, s)) {
-        ingress_paths(n, r, &format!("the API server of `{}`", c.name), &mut f);
+        ingress_paths(
+            ingress,
+            r,
+            &format!("the API server of `{}`", c.name),
+            &mut f,
+        );
     }
     out.push(f);
 }
 
-/// Open paths from the internet into `r` through an Application Gateway backend or a DNAT rule.
-fn ingress_paths(n: &Net, r: Cidr, what: &str, f: &mut Flow) {
-    for (desc, res, path) in dnat_into(n, r) {
-        let mut t = Trace::new(format!("internet → firewall DNAT → {what}"));
-        t.pass(Step::Firewall, desc, Some((res, &path)));
-        f.paths.push(t.done());
+/// Where the internet gets in other than by a public IP of the target itself: an Application
+/// Gateway backend or a firewall DNAT rule, with the address it forwards to.
+#[derive(Debug, Clone)]
+struct Ingress {
+    ip: Cidr,
+    via: String,
+    step: Step,
+    text: String,
+    res: usize,
+    path: String,
+}
+
+/// Every ingress point of the input, read once.
+fn ingress_points(n: &Net) -> Vec<Ingress> {
+    let mut out = Vec::new();
+    for (text, res, path, ip) in dnat_into(n, Cidr::ANY) {
+        out.push(Ingress {
+            ip,
+            via: "firewall DNAT".into(),
+            step: Step::Firewall,
+            text,
+            res,
+            path,
+        });
     }
     for (g, gw) in n.q.of_type(types::AGW) {
         for (pi, pool) in gw
@@ -2103,25 +2126,36 @@ fn ingress_paths(n: &Net, r: Cidr, what: &str, f: &mut Flow) {
         {
             for a in look(pool, "properties.backendAddresses").array() {
                 if let Some(ip) = look(a, "ipAddress").str().and_then(Cidr::parse) {
-                    if r.contains(ip) {
-                        let mut t = Trace::new(format!(
-                            "internet → Application Gateway `{}` → {what}",
+                    out.push(Ingress {
+                        ip,
+                        via: format!("Application Gateway `{}`", gw.name),
+                        step: Step::Gateway,
+                        text: format!(
+                            "backend pool `{}` of `{}` forwards to {ip}",
+                            look(pool, "name").str().unwrap_or("?"),
                             gw.name
-                        ));
-                        t.pass(
-                            Step::Gateway,
-                            format!(
-                                "backend pool `{}` of `{}` forwards to {ip}",
-                                look(pool, "name").str().unwrap_or("?"),
-                                gw.name
-                            ),
-                            Some((g, &format!("properties.backendAddressPools[{pi}]"))),
-                        );
-                        f.paths.push(t.done());
-                    }
+                        ),
+                        res: g,
+                        path: format!("properties.backendAddressPools[{pi}]"),
+                    });
                 }
             }
         }
+    }
+    out
+}
+
+/// Open paths from the internet into `r` through an Application Gateway backend or a DNAT rule.
+fn ingress_paths(ingress: &[Ingress], r: Cidr, what: &str, f: &mut Flow) {
+    for i in ingress.iter().filter(|i| r.overlaps(i.ip)) {
+        let mut t = Trace::new(format!("internet → {} → {what}", i.via));
+        t.hop(
+            i.step,
+            super::Effect::Passes,
+            i.text.clone(),
+            Some((i.res, &i.path)),
+        );
+        f.paths.push(t.done());
     }
 }
 
@@ -2174,7 +2208,13 @@ fn internal_lb_policy(
     found
 }
 
-fn internet_nodes(n: &Net, c: &Cluster, ilb: &BTreeMap<usize, Vec<usize>>, out: &mut Vec<Flow>) {
+fn internet_nodes(
+    n: &Net,
+    c: &Cluster,
+    ilb: &BTreeMap<usize, Vec<usize>>,
+    ingress: &[Ingress],
+    out: &mut Vec<Flow>,
+) {
     let mut f = new_flow("internet-nodes", &c.name);
     let ilb = internal_lb_policy(n, c, ilb);
     for (s, pools) in &c.nodes {
@@ -2227,7 +2267,12 @@ fn internet_nodes(n: &Net, c: &Cluster, ilb: &BTreeMap<usize, Vec<usize>>, out: 
             n.nsg(&mut t, *s, true, &Addr::Internet, &dst, Conn::HTTPS);
         }
         f.paths.push(t.done());
-        ingress_paths(n, r, &format!("nodes in {}", n.subnet_label(*s)), &mut f);
+        ingress_paths(
+            ingress,
+            r,
+            &format!("nodes in {}", n.subnet_label(*s)),
+            &mut f,
+        );
     }
     if c.nodes.is_empty() {
         f.na = Some(unplaced(c));
@@ -2809,6 +2854,7 @@ pub(crate) fn flows(n: &Net) -> Vec<Flow> {
     let mut out = Vec::new();
     let used = used_subnets(n);
     let ilb = ilb_assignments(n);
+    let ingress = ingress_points(n);
     for c in &all {
         operator_flows(n, c, &used, &mut out);
         nodes_api(n, c, &mut out);
@@ -2817,8 +2863,8 @@ pub(crate) fn flows(n: &Net) -> Vec<Flow> {
         workload_vault(n, c, single, &mut out);
         monitoring(n, c, &mut out);
         permissions(n, c, single, &mut out);
-        internet_api(n, c, &mut out);
-        internet_nodes(n, c, &ilb, &mut out);
+        internet_api(n, c, &ingress, &mut out);
+        internet_nodes(n, c, &ilb, &ingress, &mut out);
         nodes_internet_direct(n, c, &mut out);
         pod_paas(n, c, single, &mut out);
     }

@@ -470,8 +470,8 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
 }
 
 /// DNAT rules of every policy that translate to an address inside `range`:
-/// (description, resource, path).
-pub(crate) fn dnat_into(n: &Net, range: Cidr) -> Vec<(String, usize, String)> {
+/// (description, resource, path, translated address).
+pub(crate) fn dnat_into(n: &Net, range: Cidr) -> Vec<(String, usize, String, Cidr)> {
     let mut out = Vec::new();
     for p in n.policies.values() {
         for r in p.rules.iter().filter(|r| r.kind == RuleKind::Nat) {
@@ -484,6 +484,7 @@ pub(crate) fn dnat_into(n: &Net, range: Cidr) -> Vec<(String, usize, String)> {
                         ),
                         r.res,
                         r.path.clone(),
+                        c,
                     ));
                 }
             }

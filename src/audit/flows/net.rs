@@ -711,8 +711,14 @@ impl<'a> Net<'a> {
             let mut rules = Vec::new();
             for (res, prefix, name) in self.q.children(nsg, "securityRules", types::NSG_RULE) {
                 let r = self.r(res);
-                let g = |k: &str| r.get(&format!("{prefix}.{k}"));
-                let mut unknown = None;
+                // Look the rule up once, then its properties within it.
+                let (props, whole) = match r.get(&prefix) {
+                    Look::Value(v) => (v, None),
+                    Look::Unknown(u) => (&Json::Null, Some(u.to_string())),
+                    Look::Missing => (&Json::Null, None),
+                };
+                let g = |k: &str| look(props, k);
+                let mut unknown = whole;
                 let list = |one: &str, many: &str, unknown: &mut Option<String>| -> Vec<String> {
                     let mut out = Vec::new();
                     match g(one) {
