@@ -4,8 +4,9 @@
 //!
 //! The file is valid as written except for the ids, which are placeholders such as
 //! `<prod-subscription-id>`: `aks-harden validate` names each one with its JSON pointer, and
-//! once they are GUIDs the estate renders. Extra spokes copy the profile's spoke with ranges of
-//! their own. Pure: the caller writes the text.
+//! once they are GUIDs the estate renders. Extra spokes are written like the profile's own: an
+//! address space of their own, the rest from the profile's spoke defaults. Pure: the caller
+//! writes the text.
 //!
 //! ```
 //! use aks_harden::init::{Starter, starter};
@@ -31,8 +32,9 @@ use std::fmt::Write;
 /// estate file.
 pub const SCHEMA_REF: &str = "./estate.schema.json";
 
-/// The most spokes a starter spells out: each gets a VNet `10.<n>.0.0/16` and pod and service
-/// ranges of its own from `10.244.0.0/16` up.
+/// The most spokes a starter spells out: each gets a VNet `10.<n>.0.0/16`; its subnets follow the
+/// profile's subnet layout, and its pod and service ranges are the profile's (Azure CNI Overlay
+/// lets clusters share them).
 pub const MAX_SPOKES: usize = 6;
 
 /// What the starter is made of.
@@ -182,7 +184,7 @@ fn document(s: &Starter) -> Result<Json, InitError> {
                 }
             }
         } else {
-            // A whole spoke, copied from the profile's, with ranges of its own.
+            // The profile's spoke, with ranges of its own.
             if let Json::Object(mut o) = template.clone() {
                 o.remove("subscriptionId");
                 for k in ["addressSpace", "subnets"] {
@@ -256,7 +258,7 @@ fn comment(pointer: &str) -> Option<&'static str> {
             "DECIDE: the workload subscription of this spoke (az account list -o table). Delete the\nline to make it a template parameter."
         }
         "/spokes/*/addressSpace" => {
-            "DECIDE: the spoke network and its subnets inside it. No overlap with the hub, the other\nspokes or the cluster ranges."
+            "DECIDE: the spoke network; its subnets follow the profile's subnetLayout. No overlap with\nthe hub, the other spokes or the cluster ranges."
         }
         "/spokes/*/cluster/network" => {
             "DECIDE: the cluster's pod and service ranges; outside every network, per spoke."

@@ -318,11 +318,22 @@ const DAY_TWO: &[(&str, Fx, Fx)] = &[
         Fx::Estate("namespace-guarded.json"),
         Fx::Estate("namespace-open.json"),
     ),
+    (
+        "PAAS-LOCKDOWN",
+        Fx::Profile("regulated"),
+        Fx::Estate("regulated-public-monitoring.json"),
+    ),
 ];
 
 /// The prod ARM template with every resource of `rtype` whose name contains `name` removed, as
 /// an external template: what an estate looks like after someone drops a resource by hand.
 fn prod_without(rtype: &str, name: &str) -> Report {
+    let estate = aks_harden::load_profile("prod").expect("prod");
+    template_without(&estate, rtype, name)
+}
+
+/// [`prod_without`] for any estate.
+fn template_without(estate: &aks_harden::Estate, rtype: &str, name: &str) -> Report {
     fn strip(v: &mut serde_json::Value, rtype: &str, name: &str) {
         match v {
             serde_json::Value::Object(o) => {
@@ -338,8 +349,7 @@ fn prod_without(rtype: &str, name: &str) -> Report {
             _ => {}
         }
     }
-    let estate = aks_harden::load_profile("prod").expect("prod");
-    let files = support::render(&estate, &[aks_harden::Format::Arm]).expect("renders");
+    let files = support::render(estate, &[aks_harden::Format::Arm]).expect("renders");
     let mut doc: serde_json::Value =
         serde_json::from_str(&files["arm/main.json"]).expect("ARM JSON");
     strip(&mut doc, rtype, name);
@@ -365,6 +375,57 @@ fn a_cluster_without_its_data_collection_rule_fails_log_audit() {
         "{}",
         explain(&r, "LOG-AUDIT")
     );
+}
+
+/// A workload namespace whose managed namespace (and with it the default-deny network policy) is
+/// removed from the template by hand fails NET-POLICY; the same estate as planned passes.
+#[test]
+fn a_workload_namespace_without_its_network_policy_fails_net_policy() {
+    let path = fixture("estates/namespace-guarded.json");
+    let estate = aks_harden::load_file(&path).expect("namespace-guarded.json");
+    let planned = run_audit(Fx::Estate("namespace-guarded.json"));
+    assert_eq!(result(&planned, "NET-POLICY").status, Status::Pass);
+    let r = template_without(
+        &estate,
+        "Microsoft.ContainerService/managedClusters/managedNamespaces",
+        "/orders",
+    );
+    let text = explain(&r, "NET-POLICY");
+    assert_eq!(result(&r, "NET-POLICY").status, Status::Fail, "{text}");
+    assert!(
+        text.contains("workload namespace `orders` is not a managed namespace"),
+        "{text}"
+    );
+}
+
+/// The regulated tier keeps its metrics off the public network: a regulated estate whose Azure
+/// Monitor workspace answers public queries fails PAAS-LOCKDOWN on that workspace alone; prod's
+/// public workspace is not judged.
+#[test]
+fn regulated_monitoring_must_be_private() {
+    let r = run_audit(Fx::Estate("regulated-public-monitoring.json"));
+    let res = result(&r, "PAAS-LOCKDOWN");
+    assert_eq!(res.status, Status::Fail, "{}", explain(&r, "PAAS-LOCKDOWN"));
+    let failed: Vec<String> = res
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| r.evidence(f))
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|e| e.contains("amw-contoso-prod")),
+        "{failed:?}"
+    );
+    assert!(failed.iter().any(|e| e.contains("no private endpoint")));
+    let r = run_audit(Fx::Profile("regulated"));
+    assert!(
+        explain(&r, "PAAS-LOCKDOWN").contains("pe-contoso-prod-prometheusMetrics"),
+        "{}",
+        explain(&r, "PAAS-LOCKDOWN")
+    );
+    let r = run_audit(Fx::Profile("prod"));
+    assert_eq!(result(&r, "PAAS-LOCKDOWN").status, Status::Pass);
+    assert!(!explain(&r, "PAAS-LOCKDOWN").contains("amw-"));
 }
 
 #[test]

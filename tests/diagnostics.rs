@@ -497,31 +497,52 @@ fn every_contradiction_the_user_causes_points_at_the_users_line() {
     }
 }
 
-/// A missing key's hint tells the truth about what the extended profile gives: a spoke the
-/// profile does not name inherits nothing from it, and the diagnostic points at the user's spoke.
+/// A missing key's hint tells the truth about where it could come from: a spoke gets what it
+/// writes and what `spokeDefaults` gives. A spoke that removes a default the profile gives is
+/// told so, at its own line.
 #[test]
-fn a_new_spokes_missing_keys_say_it_inherits_nothing() {
-    let text = r#"{ "extends": "prod", "spokes": { "s0000": { "subscriptionId": "00000000-0000-0000-0000-000000000001", "addressSpace": "10.2.0.0/16" } } }"#;
+fn a_spokes_missing_key_names_where_it_could_come_from() {
+    let text = r#"{ "extends": "prod", "spokes": { "s0000": { "subscriptionId": "00000000-0000-0000-0000-000000000001", "addressSpace": "10.2.0.0/16", "keyVault": null } } }"#;
     let diags = match load_str("fleet.json", text, Syntax::Json) {
         Err(Error::Invalid(d)) => d,
         other => panic!("accepted ({:?})", other.map(|e| e.name)),
     };
-    let missing: Vec<&Diagnostic> = diags
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    let d = &diags[0];
+    assert_eq!(d.code, Code::MissingKey);
+    assert_eq!(
+        (d.file.as_str(), d.pointer.as_str()),
+        ("fleet.json", "/spokes/s0000")
+    );
+    assert!(
+        d.hint
+            .contains("profile:prod gives every spoke \"keyVault\""),
+        "{}",
+        d.hint
+    );
+    assert!(d.hint.contains("null"), "{}", d.hint);
+    assert!(!d.hint.contains("extend a built-in profile"), "{}", d.hint);
+
+    // Without a profile: the spoke or the defaults could give it; neither does.
+    let text = r#"{ "description": "d", "name": "fab", "tier": "dev", "location": "westeurope",
+        "hub": { "addressSpace": "10.0.0.0/22", "subnets": { "firewall": "10.0.0.0/26" },
+                 "firewall": { "sku": "Standard", "threatIntelMode": "Deny", "dnsProxy": true } },
+        "defender": { "containers": false },
+        "spokeDefaults": { "paasAccess": "privateEndpoints" },
+        "spokes": { "a": { "addressSpace": "10.1.0.0/16" } } }"#;
+    let diags = match load_str("bare.json", text, Syntax::Json) {
+        Err(Error::Invalid(d)) => d,
+        other => panic!("accepted ({:?})", other.map(|e| e.name)),
+    };
+    let cluster = diags
         .iter()
-        .filter(|d| d.code == Code::MissingKey)
-        .collect();
-    assert!(!missing.is_empty(), "{diags:#?}");
-    for d in missing {
-        assert_eq!(
-            (d.file.as_str(), d.pointer.as_str()),
-            ("fleet.json", "/spokes/s0000")
-        );
-        assert!(d.hint.contains("inherits nothing"), "{}", d.hint);
-        assert!(!d.hint.contains("extend a built-in profile"), "{}", d.hint);
-        assert!(
-            d.hint.contains("aks-harden profiles show prod"),
-            "{}",
-            d.hint
-        );
-    }
+        .find(|d| d.code == Code::MissingKey && d.message.contains("\"cluster\""))
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_eq!(cluster.pointer, "/spokes/a");
+    assert!(
+        cluster.hint.contains("\"spokeDefaults\""),
+        "{}",
+        cluster.hint
+    );
+    assert!(cluster.hint.contains("at /spokes/a"), "{}", cluster.hint);
 }

@@ -10,6 +10,9 @@
 //! spelling maps to ARM's). Only the kinds in [`KINDS`] are compared for Terraform; every ARM kind
 //! a profile renders must be one of them, and every azurerm type must either realise one or be
 //! listed in [`TF_ONLY`] with the reason it has no ARM resource of its own.
+//!
+//! Besides the built-in profiles, estates that switch on what no profile has are compared too:
+//! `prod-gitops.json` (the Flux extension, its configuration and their firewall rule).
 
 #![allow(
     clippy::expect_used,
@@ -20,13 +23,14 @@
 mod support;
 
 use aks_harden::emit::terraform::azurerm::NOT_EXPRESSIBLE;
-use aks_harden::{Files, Format, load_profile};
+use aks_harden::{Estate, Files, Format, load_file, load_profile};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use support::render;
 
-const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated"];
+/// The built-in profiles, and estate files in `tests/fixtures/valid` (named with `.json`).
+const PROFILES: &[&str] = &["dev", "staging", "prod", "regulated", "prod-gitops.json"];
 
 /// One resource as read back from a format: the ARM kind it is (or realises), the name every
 /// format knows it by, its body in that format.
@@ -73,7 +77,7 @@ fn key_name(
 ) -> String {
     match rtype {
         ROLE => role_key(scope.unwrap_or_default(), role_definition),
-        DIAG => format!("{}:{full_name}", scope.unwrap_or_default()),
+        DIAG | K8S_EXTENSION | FLUX => format!("{}:{full_name}", scope.unwrap_or_default()),
         LOCK => format!("{}:{full_name}", scope.unwrap_or(resource_group)),
         _ => full_name.to_string(),
     }
@@ -383,6 +387,12 @@ const REALISES: &[Realises] = &[
     ),
     scoped("azurerm_role_assignment", ROLE, "scope"),
     scoped("azurerm_management_lock", LOCK, "scope"),
+    scoped(
+        "azurerm_kubernetes_cluster_extension",
+        K8S_EXTENSION,
+        "cluster_id",
+    ),
+    scoped("azurerm_kubernetes_flux_configuration", FLUX, "cluster_id"),
     rz("azurerm_resource_policy_assignment", POLICY),
     rz("azurerm_bastion_host", BASTION),
     rz("azurerm_application_gateway", AGW),
@@ -504,6 +514,8 @@ const KINDS: &[&str] = &[
     ACTION_GROUP,
     ACTIVITY_ALERT,
     QUERY_ALERT,
+    K8S_EXTENSION,
+    FLUX,
 ];
 
 /// The kinds the Terraform comparison must cover at the least.
@@ -786,6 +798,8 @@ const PROM_RULES: &str = "Microsoft.AlertsManagement/prometheusRuleGroups";
 const ACTION_GROUP: &str = "Microsoft.Insights/actionGroups";
 const ACTIVITY_ALERT: &str = "Microsoft.Insights/activityLogAlerts";
 const QUERY_ALERT: &str = "Microsoft.Insights/scheduledQueryRules";
+const K8S_EXTENSION: &str = "Microsoft.KubernetesConfiguration/extensions";
+const FLUX: &str = "Microsoft.KubernetesConfiguration/fluxConfigurations";
 /// The monitoring kinds, which the azurerm flavour carries as `azapi_resource`s.
 const AZAPI: &str = "azapi_resource";
 
@@ -806,6 +820,9 @@ const TF_NSG: &str = "azurerm_network_security_group";
 const TF_LINK: &str = "azurerm_private_dns_zone_virtual_network_link";
 const TF_POLICY: &str = "azurerm_resource_policy_assignment";
 const TF_LAW: &str = "azurerm_log_analytics_workspace";
+const TF_RCG: &str = "azurerm_firewall_policy_rule_collection_group";
+const TF_EXTENSION: &str = "azurerm_kubernetes_cluster_extension";
+const TF_FLUX: &str = "azurerm_kubernetes_flux_configuration";
 
 /// The taint azurerm spells as `only_critical_addons_enabled` on the default pool.
 const CRITICAL_ONLY: &str = "CriticalAddonsOnly=true:NoSchedule";
@@ -1388,6 +1405,12 @@ const SETTINGS: &[Setting] = &[
         at(AZAPI, "properties.dataFlows[0].destinations"),
     ),
     s(
+        "Azure Monitor workspace public access",
+        MONITOR_ACCOUNT,
+        "properties/publicNetworkAccess",
+        at(AZAPI, "properties.publicNetworkAccess"),
+    ),
+    s(
         "alert receivers",
         ACTION_GROUP,
         "properties/emailReceivers",
@@ -1592,6 +1615,97 @@ const SETTINGS: &[Setting] = &[
         "properties/registrationEnabled",
         at(TF_LINK, "registration_enabled"),
     ),
+    // Every application rule with its sources and destinations: the FQDN tag, the add-ons', the
+    // operators' and, with GitOps, Flux's.
+    Setting {
+        arm: arm_application_rules,
+        ..s(
+            "firewall application rules",
+            RCG,
+            "properties/ruleCollections",
+            atn(TF_RCG, "application_rule_collection", tf_application_rules),
+        )
+    },
+    // GitOps: the Flux extension and its configuration.
+    s(
+        "Flux extension type",
+        K8S_EXTENSION,
+        "properties/extensionType",
+        at(TF_EXTENSION, "extension_type"),
+    ),
+    s(
+        "Flux release namespace",
+        K8S_EXTENSION,
+        "properties/scope/cluster/releaseNamespace",
+        at(TF_EXTENSION, "release_namespace"),
+    ),
+    s(
+        "Flux release train",
+        K8S_EXTENSION,
+        "properties/releaseTrain",
+        at(TF_EXTENSION, "release_train"),
+    ),
+    // Not expressible: azurerm takes new minor versions unless `version` pins one.
+    s(
+        "Flux minor upgrades",
+        K8S_EXTENSION,
+        "properties/autoUpgradeMinorVersion",
+        Tf::Implied { via: TF_EXTENSION },
+    ),
+    s(
+        "GitOps scope",
+        FLUX,
+        "properties/scope",
+        at(TF_FLUX, "scope"),
+    ),
+    s(
+        "GitOps namespace",
+        FLUX,
+        "properties/namespace",
+        at(TF_FLUX, "namespace"),
+    ),
+    s(
+        "GitOps suspended",
+        FLUX,
+        "properties/suspend",
+        atn(TF_FLUX, "continuous_reconciliation_enabled", not),
+    ),
+    s(
+        "GitOps repository",
+        FLUX,
+        "properties/gitRepository/url",
+        at(TF_FLUX, "git_repository[0].url"),
+    ),
+    s(
+        "GitOps branch",
+        FLUX,
+        "properties/gitRepository/repositoryRef/branch",
+        at(TF_FLUX, "git_repository[0].reference_value"),
+    ),
+    s(
+        "GitOps credentials secret",
+        FLUX,
+        "properties/gitRepository/localAuthRef",
+        at(TF_FLUX, "git_repository[0].local_auth_reference"),
+    ),
+    s(
+        "GitOps path",
+        FLUX,
+        "properties/kustomizations/cluster/path",
+        at(TF_FLUX, "kustomizations[0].path"),
+    ),
+    s(
+        "GitOps prune",
+        FLUX,
+        "properties/kustomizations/cluster/prune",
+        at(TF_FLUX, "kustomizations[0].garbage_collection_enabled"),
+    ),
+    s(
+        "GitOps sync interval",
+        FLUX,
+        "properties/kustomizations/cluster/syncIntervalInSeconds",
+        at(TF_FLUX, "kustomizations[0].sync_interval_in_seconds"),
+    ),
 ];
 
 // Normalisations: each maps a spelling to the one compared.
@@ -1692,6 +1806,66 @@ fn tf_categories(v: Option<&Value>) -> Option<Value> {
     let mut out: Vec<String> = items
         .iter()
         .map(|x| category(&x["category"], &x["category_group"]))
+        .collect();
+    out.sort();
+    Some(json!(out))
+}
+
+/// One application rule as `name: sources -> FQDNs | FQDN tags`.
+fn application_rule(name: &Value, sources: &Value, fqdns: &Value, tags: &Value) -> String {
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or("<not a string>"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default()
+    };
+    format!(
+        "{}: {} -> {} | {}",
+        name.as_str().unwrap_or_default(),
+        list(sources),
+        list(fqdns),
+        list(tags)
+    )
+}
+
+/// ARM's rule collections' application rules, sorted.
+fn arm_application_rules(v: Option<&Value>) -> Option<Value> {
+    let mut out: Vec<String> = v?
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["rules"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["ruleType"] == json!("ApplicationRule"))
+        .map(|r| {
+            application_rule(
+                &r["name"],
+                &r["sourceAddresses"],
+                &r["targetFqdns"],
+                &r["fqdnTags"],
+            )
+        })
+        .collect();
+    out.sort();
+    Some(json!(out))
+}
+
+/// azurerm's `application_rule_collection` blocks, spelled as [`arm_application_rules`].
+fn tf_application_rules(v: Option<&Value>) -> Option<Value> {
+    let mut out: Vec<String> = v?
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["rule"].as_array().cloned().unwrap_or_default())
+        .map(|r| {
+            application_rule(
+                &r["name"],
+                &r["source_addresses"],
+                &r["destination_fqdns"],
+                &r["destination_fqdn_tags"],
+            )
+        })
         .collect();
     out.sort();
     Some(json!(out))
@@ -1859,8 +2033,20 @@ fn inventory(resources: &[Res]) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// A built-in profile, or an estate file of `tests/fixtures/valid`.
+fn estate(name: &str) -> Estate {
+    if std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        load_file(&support::root().join("tests/fixtures/valid").join(name)).unwrap()
+    } else {
+        load_profile(name).unwrap()
+    }
+}
+
 fn rendered(profile: &str) -> Files {
-    render(&load_profile(profile).unwrap(), Format::IMPLEMENTED).unwrap()
+    render(&estate(profile), Format::IMPLEMENTED).unwrap()
 }
 
 /// Every implemented format read back; ARM first.
@@ -2202,6 +2388,75 @@ fn node_pools_dropped(doc: &mut Value) {
                     .starts_with("${azurerm_kubernetes_cluster_node_pool.")
             });
         }
+    }
+}
+
+fn flux_branch_moved(doc: &mut Value) {
+    each_block(doc, "azurerm_kubernetes_flux_configuration", |b| {
+        b["git_repository"][0]["reference_value"] = json!("develop");
+    });
+}
+
+fn gitops_rule_widened(doc: &mut Value) {
+    each_block(doc, "azurerm_firewall_policy_rule_collection_group", |b| {
+        for c in b["application_rule_collection"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            for r in c["rule"].as_array_mut().into_iter().flatten() {
+                if r["name"] == json!("gitops-prod") {
+                    r["destination_fqdns"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(json!("*.blob.core.windows.net"));
+                }
+            }
+        }
+    });
+}
+
+/// A change to the Terraform, the setting it changes and the resource that carries it.
+type GitopsCase = (fn(&mut Value), &'static str, &'static str);
+
+/// The GitOps rows can fail: a branch or a firewall rule Terraform changes is reported on the
+/// setting, the resource and the formats.
+#[test]
+fn a_gitops_difference_is_reported() {
+    let profile = "prod-gitops.json";
+    assert_eq!(
+        differences(profile, &formats(profile)),
+        [],
+        "{profile} starts out equal"
+    );
+    let cases: [GitopsCase; 2] = [
+        (
+            flux_branch_moved,
+            "GitOps branch",
+            "aks-contoso-prod:cluster-config",
+        ),
+        (
+            gitops_rule_widened,
+            "firewall application rules",
+            "afwp-contoso-hub/aks-egress",
+        ),
+    ];
+    for (change, setting, resource) in cases {
+        let diffs = differences(profile, &mutated(profile, change));
+        let got: Vec<(String, String)> = diffs
+            .iter()
+            .map(|d| match d {
+                Diff::Setting {
+                    setting, resource, ..
+                } => (setting.clone(), resource.clone()),
+                Diff::Kind { .. } => panic!("only settings differ: {d}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(setting.to_string(), resource.to_string())],
+            "{diffs:#?}"
+        );
     }
 }
 

@@ -163,7 +163,9 @@ fn base_profile(name: &str) -> Json {
 /// The estate file for `g`: an override of its base profile that replaces the base's spokes.
 fn estate_json(g: &GenEstate) -> Json {
     let base = base_profile(g.base);
-    let template_spoke = base["spokes"]
+    // The profile's spoke resolved: its spoke defaults with its own entry over them.
+    let resolved = aks_harden::profile::resolve_builtin(g.base).expect("built-in");
+    let template_spoke = resolved.value["spokes"]
         .as_object()
         .and_then(|m| m.values().next())
         .cloned()
@@ -404,10 +406,12 @@ fn spoke_json(s: &GenSpoke, template: &Json, octet: u64, pod: u64, svc: u64) -> 
             .filter(|(_, v)| !v.is_null())
             .collect(),
     );
+    let prometheus = r.coin();
     c["addons"] = json!({
         "azurePolicy": r.coin(),
         "containerInsights": r.coin(),
         "secretsStoreCsi": r.coin(),
+        "managedPrometheus": prometheus,
     });
     let workload_identity = !s.workloads.is_empty() || r.coin();
     let kms = private_endpoints && r.coin();
@@ -450,6 +454,22 @@ fn spoke_json(s: &GenSpoke, template: &Json, octet: u64, pod: u64, svc: u64) -> 
         "softDeleteRetentionDays": r.range(7, 90),
     });
     spoke["logAnalytics"] = json!({ "retentionDays": r.range(30, 730) });
+    // Private monitoring needs managed Prometheus; GitOps syncs from a repository per spoke.
+    spoke["monitoring"] = if prometheus && r.coin() {
+        json!({ "private": true })
+    } else {
+        Json::Null
+    };
+    spoke["gitops"] = if r.coin() {
+        json!({
+            "url": format!("https://git.example.com/platform/{}", s.key),
+            "branch": "main",
+            "path": format!("./clusters/{}", s.key),
+            "prune": r.coin(),
+        })
+    } else {
+        Json::Null
+    };
     spoke
 }
 

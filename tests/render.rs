@@ -221,12 +221,12 @@ fn the_kubernetes_version_is_pinned_and_an_unsupported_one_refused() {
             .map(|(_, c)| c.as_str())
             .unwrap();
         assert!(
-            files["arm/main.json"].contains(r#""kubernetesVersion": "1.34""#),
+            files["arm/main.json"].contains(r#""kubernetesVersion": "1.35""#),
             "{name}"
         );
-        assert!(bicep.contains("kubernetesVersion: '1.34'"), "{name}");
+        assert!(bicep.contains("kubernetesVersion: '1.35'"), "{name}");
         assert!(
-            cluster.contains(r#""kubernetes_version": "1.34""#),
+            cluster.contains(r#""kubernetes_version": "1.35""#),
             "{name}"
         );
     }
@@ -258,8 +258,7 @@ fn maintenance_windows_are_staggered_by_tier() {
         "Sunday",
     ];
     let day = |profile: &str, window: &str| {
-        let e = profile::builtin(profile).unwrap();
-        let v: Value = serde_json::from_str(e).unwrap();
+        let v: Value = profile::resolve_builtin(profile).unwrap().value;
         let spokes = v["spokes"].as_object().unwrap();
         let (_, spoke) = spokes.iter().next().unwrap();
         let d = spoke["cluster"]["upgrades"][window]["dayOfWeek"]

@@ -56,7 +56,7 @@ const EXTRAS: &str = r#"{
     "prod": {
       "subscriptionId": "11111111-1111-1111-1111-111111111111",
       "cluster": {
-        "kubernetesVersion": "1.33",
+        "kubernetesVersion": "1.36",
         "entra": { "adminGroupObjectIds": ["22222222-2222-2222-2222-222222222222"] },
         "security": { "diskEncryptionSetId": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-prod" }
       }
@@ -112,6 +112,13 @@ fn every_ir_property_is_translated_or_listed_as_not_expressible() {
     estates.push((
         "extras".into(),
         load_str("extras.json", EXTRAS, Syntax::Json).unwrap(),
+    ));
+    estates.push((
+        "prod-gitops".into(),
+        aks_harden::load_file(std::path::Path::new(
+            "tests/fixtures/valid/prod-gitops.json",
+        ))
+        .unwrap(),
     ));
     estates.push((
         "prod-two-spokes".into(),

@@ -6,10 +6,12 @@
 pub const LTS_SINCE: (u32, u32) = (1, 27);
 
 /// The minor versions AKS supports in community support, oldest first: Microsoft's "Supported
-/// Kubernetes versions in AKS" release calendar as of the `managedClusters` API version this crate
-/// writes (2026-05-01). AKS supports three GA minors at a time (N-2); refresh this list when that
-/// API version moves. A Premium cluster may also run an older minor under long-term support.
-pub const SUPPORTED: &[&str] = &["1.33", "1.34", "1.35"];
+/// Kubernetes versions in AKS" release calendar as of December 2026. 1.34 reached its end of life
+/// in November 2026 (long-term support carries it to November 2027), 1.37 became generally
+/// available in October 2026, and 1.35 ends in March 2027. AKS supports three GA minors at a time
+/// (N-2); refresh this list with the calendar. A Premium cluster may also run an older minor under
+/// long-term support.
+pub const SUPPORTED: &[&str] = &["1.35", "1.36", "1.37"];
 
 /// `(major, minor)` of a version written `MAJOR.MINOR[.PATCH]`.
 pub fn minor(version: &str) -> Option<(u32, u32)> {
@@ -47,8 +49,10 @@ mod tests {
     #[test]
     fn supported_minors_are_sorted_and_lts_reaches_back() {
         assert!(SUPPORTED.windows(2).all(|w| minor(w[0]) < minor(w[1])));
-        assert!(supported("1.34", false));
-        assert!(supported("1.34.2", false));
+        assert!(supported("1.36", false));
+        assert!(supported("1.36.2", false));
+        assert!(!supported("1.34", false));
+        assert!(supported("1.34", true));
         assert!(!supported("1.30", false));
         assert!(supported("1.30", true));
         assert!(!supported("1.26", true));

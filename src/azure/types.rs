@@ -5,7 +5,9 @@
 //! newer than 2016-09-01 has the category groups and audit categories AKS uses, and the preview is
 //! what the Azure portal and Bicep's own samples emit. `diskEncryptionSets` is not in the local
 //! schema subset (the judges report it as unchecked); its properties follow Microsoft's template
-//! reference for its version.
+//! reference for its version. The `Microsoft.KubernetesConfiguration` types (the Flux extension
+//! and configuration) are published in the Bicep type data only: their versions are the newest
+//! stable ones there, and the ARM judge reports them as unchecked.
 
 /// `Microsoft.Authorization/locks`.
 pub const LOCK: &str = "Microsoft.Authorization/locks";
@@ -25,6 +27,10 @@ pub const AKS_POOL: &str = "Microsoft.ContainerService/managedClusters/agentPool
 pub const AKS_NAMESPACE: &str = "Microsoft.ContainerService/managedClusters/managedNamespaces";
 /// `Microsoft.ContainerService/managedClusters/maintenanceConfigurations`.
 pub const AKS_MAINT: &str = "Microsoft.ContainerService/managedClusters/maintenanceConfigurations";
+/// `Microsoft.KubernetesConfiguration/extensions` (a cluster extension: Flux).
+pub const K8S_EXTENSION: &str = "Microsoft.KubernetesConfiguration/extensions";
+/// `Microsoft.KubernetesConfiguration/fluxConfigurations`.
+pub const FLUX_CONFIG: &str = "Microsoft.KubernetesConfiguration/fluxConfigurations";
 /// `Microsoft.Insights/actionGroups`.
 pub const ACTION_GROUP: &str = "Microsoft.Insights/actionGroups";
 /// `Microsoft.Insights/activityLogAlerts`.
@@ -126,6 +132,8 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     (AKS_POOL, "2026-05-01"),
     (AKS_MAINT, "2026-05-01"),
     (AKS_NAMESPACE, "2026-05-01"),
+    (K8S_EXTENSION, "2025-03-01"),
+    (FLUX_CONFIG, "2025-04-01"),
     (DIAG, "2021-05-01-preview"),
     (ACTION_GROUP, "2023-01-01"),
     (ACTIVITY_ALERT, "2026-01-01"),

@@ -171,13 +171,53 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
             action: Some(ProfilesAction::Show { name }),
         } => match profile::resolve_builtin(&name) {
             Ok(r) => {
-                let _ = write!(out, "{}", crate::emit::pretty_json(&r.value));
+                let mut value = r.value;
+                if let Ok(estate) = crate::load_profile(&name) {
+                    with_subnets(&mut value, &estate);
+                }
+                let _ = write!(out, "{}", crate::emit::pretty_json(&value));
                 Exit::Success
             }
             Err(d) => report(&d, err),
         },
     };
     ExitCode::from(code)
+}
+
+/// Write every spoke's subnets into the resolved document, those its layout derives too, right
+/// after its address space: `profiles show` prints the spokes as they deploy.
+fn with_subnets(value: &mut serde_json::Value, estate: &Estate) {
+    let Some(spokes) = value
+        .get_mut("spokes")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for s in &estate.spokes {
+        let Some(serde_json::Value::Object(spoke)) = spokes.get_mut(&s.key) else {
+            continue;
+        };
+        let mut subnets = match spoke.remove("subnets") {
+            Some(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        for n in &s.subnets {
+            subnets
+                .entry(n.role.field())
+                .or_insert_with(|| n.cidr.to_string().into());
+        }
+        let rest = std::mem::take(spoke);
+        for (k, v) in rest {
+            let after_space = k == "addressSpace";
+            spoke.insert(k, v);
+            if after_space {
+                spoke.insert("subnets".into(), serde_json::Value::Object(subnets.clone()));
+            }
+        }
+        spoke
+            .entry("subnets")
+            .or_insert(serde_json::Value::Object(subnets));
+    }
 }
 
 /// Print every diagnostic and a closing count (`then` is appended to it); exit code 2.

@@ -55,9 +55,24 @@ impl Cidr {
         }
     }
 
+    /// The network `addr/len`, or `None` when `addr` has host bits set or `len` exceeds 32.
+    pub fn from_parts(addr: u32, len: u8) -> Option<Cidr> {
+        (len <= 32 && addr & mask(len) == addr).then_some(Cidr { addr, len })
+    }
+
     /// Prefix length.
     pub fn prefix_len(self) -> u8 {
         self.len
+    }
+
+    /// First address, as a number.
+    pub fn start(self) -> u32 {
+        self.addr
+    }
+
+    /// Last address, as a number.
+    pub fn end(self) -> u32 {
+        self.last()
     }
 
     /// Number of addresses.

@@ -187,6 +187,18 @@ impl SubnetRole {
         }
     }
 
+    /// The subnet's key in the estate's `subnets` and `subnetLayout`.
+    pub fn field(self) -> &'static str {
+        match self {
+            SubnetRole::System => "system",
+            SubnetRole::User => "user",
+            SubnetRole::ApiServer => "apiServer",
+            SubnetRole::PrivateEndpoints => "privateEndpoints",
+            SubnetRole::Ingress => "ingress",
+            SubnetRole::ApplicationGateway => "applicationGateway",
+        }
+    }
+
     /// Whether cluster traffic from this subnet is routed through the firewall.
     pub fn routed(self) -> bool {
         matches!(
@@ -252,6 +264,8 @@ pub struct Spoke {
     pub ingress: Option<Ingress>,
     /// Namespaces AKS creates with guardrails, by name: the estate's and the workloads'.
     pub namespaces: Vec<Namespace>,
+    /// The Azure Monitor workspace refuses public queries and has a private endpoint.
+    pub private_monitoring: bool,
 }
 
 /// A managed namespace.
@@ -364,6 +378,32 @@ pub struct Cluster {
     pub container_limits: (String, String),
     /// Istio revision, when the mesh is on.
     pub mesh_revision: Option<String>,
+    /// The Flux extension and its configuration, when GitOps is on.
+    pub gitops: Option<GitOps>,
+}
+
+/// GitOps with Flux on a cluster: one Git repository over HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitOps {
+    /// The repository's HTTPS URL.
+    pub url: String,
+    /// The host of the URL, which the firewall lets the nodes reach on 443.
+    pub host: String,
+    /// Branch.
+    pub branch: String,
+    /// Kustomization path in the repository.
+    pub path: String,
+    /// Prune what the repository no longer declares.
+    pub prune: bool,
+    /// Seconds between syncs.
+    pub sync_interval_seconds: u32,
+    /// Kubernetes secret with the repository's credentials, for a private repository.
+    pub credentials_secret: Option<String>,
+}
+
+impl GitOps {
+    /// The namespace the Flux extension runs in and its configuration lives in.
+    pub const NAMESPACE: &'static str = "flux-system";
 }
 
 /// Who holds the key that encrypts the nodes' OS disks.

@@ -74,11 +74,15 @@ fn pool_profile(s: &Spoke, p: &crate::model::NodePool) -> Value {
     }
 }
 
-/// The namespaces workload policies leave alone: AKS's own, and the mesh's when it is on.
+/// The namespaces workload policies leave alone: AKS's own, the mesh's when it is on, and Flux's
+/// when GitOps is on (its images come from MCR and its agent mounts a host path).
 fn excluded_namespaces(c: &crate::model::Cluster) -> Vec<&'static str> {
     let mut out = policies::SYSTEM_NAMESPACES.to_vec();
     if c.mesh_revision.is_some() {
         out.extend(policies::MESH_NAMESPACES);
+    }
+    if c.gitops.is_some() {
+        out.push(crate::model::GitOps::NAMESPACE);
     }
     out
 }
@@ -145,6 +149,16 @@ fn allowed_images(s: &Spoke, excluded: &[&str]) -> crate::ir::Resource {
         )],
         excluded,
     )
+}
+
+/// The namespaces the pod security initiative leaves alone: AKS's own, and Flux's controllers
+/// when GitOps is on.
+fn pod_security_excluded(c: &crate::model::Cluster) -> Vec<&'static str> {
+    let mut out = vec!["kube-system", "gatekeeper-system", "azure-arc"];
+    if c.gitops.is_some() {
+        out.push(crate::model::GitOps::NAMESPACE);
+    }
+    out
 }
 
 fn rule(r: NetworkRule) -> &'static str {
@@ -477,7 +491,7 @@ pub(crate) fn cluster(estate: &Estate, s: &Spoke) -> Deployment {
                     "enforcementMode" => "Default",
                     "parameters" => obj! {
                         "effect" => obj! { "value" => match c.pod_security_effect { PolicyEffect::Audit => "Audit", PolicyEffect::Deny => "Deny" } },
-                        "excludedNamespaces" => obj! { "value" => vec!["kube-system", "gatekeeper-system", "azure-arc"] },
+                        "excludedNamespaces" => obj! { "value" => pod_security_excluded(c) },
                     },
                 },
             },

@@ -9,20 +9,35 @@ use crate::model::{Estate, FirewallMode, FirewallSku, PaasAccess, Spoke};
 use crate::obj;
 use indexmap::IndexMap;
 
-/// Private DNS zones the hub hosts for spokes that use private endpoints.
+/// Private DNS zones the hub hosts: the vault's and the registry's for spokes that use private
+/// endpoints, the Azure Monitor workspace's for spokes whose monitoring is private.
 pub(crate) fn private_zones(estate: &Estate) -> Vec<String> {
+    let mut out = Vec::new();
     if estate
         .spokes
         .iter()
-        .all(|s| s.paas_access != PaasAccess::PrivateEndpoints)
+        .any(|s| s.paas_access == PaasAccess::PrivateEndpoints)
     {
-        return Vec::new();
+        out.extend([
+            "privatelink.vaultcore.azure.net".into(),
+            "privatelink.azurecr.io".into(),
+            format!("{}.data.privatelink.azurecr.io", estate.location),
+        ]);
     }
-    vec![
-        "privatelink.vaultcore.azure.net".into(),
-        "privatelink.azurecr.io".into(),
-        format!("{}.data.privatelink.azurecr.io", estate.location),
-    ]
+    if estate.spokes.iter().any(|s| s.private_monitoring) {
+        out.push(super::monitoring::prometheus_zone(estate));
+    }
+    out
+}
+
+/// Whether spoke `s` resolves through the hub zone `zone`: the monitoring zone where its
+/// monitoring is private, the others where it uses private endpoints.
+fn linked(estate: &Estate, s: &Spoke, zone: &str) -> bool {
+    if zone == super::monitoring::prometheus_zone(estate) {
+        s.private_monitoring
+    } else {
+        s.paas_access == PaasAccess::PrivateEndpoints
+    }
 }
 
 /// The symbolic id of a private DNS zone.
@@ -441,6 +456,11 @@ fn rule_collections(estate: &Estate) -> Value {
     for (name, fqdns) in &fw.extra_fqdns {
         app.push(app_rule(name, &src, fqdns, None));
     }
+    for s in &estate.spokes {
+        if let Some((name, sources, fqdns)) = super::gitops::egress(estate, s) {
+            app.push(app_rule(&name, &sources, &fqdns, None));
+        }
+    }
     if let Some(o) = &estate.hub.operations {
         // Runners and jump hosts sign in to Entra ID and drive Azure Resource Manager; the
         // clusters and private endpoints they reach stay inside the estate, through the peering.
@@ -496,8 +516,8 @@ pub(crate) fn links(estate: &Estate, s: &Spoke) -> Deployment {
             },
         },
     )];
-    if s.paas_access == PaasAccess::PrivateEndpoints {
-        for zone in private_zones(estate) {
+    for zone in private_zones(estate) {
+        if linked(estate, s, &zone) {
             out.push(res(
                 &format!("{}_{}", zone_id(&zone), s.key),
                 types::DNS_LINK,

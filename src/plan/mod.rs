@@ -5,6 +5,7 @@
 
 mod access;
 mod cluster;
+mod gitops;
 mod hub;
 mod ingress;
 mod monitoring;
@@ -84,6 +85,7 @@ pub fn plan(estate: &Estate) -> Template {
         deployments.extend(spoke::workloads(estate, s));
         deployments.extend(spoke::access(estate, s));
         deployments.extend(ingress::ingress(estate, s));
+        deployments.extend(gitops::gitops(estate, s));
     }
     for d in &mut deployments {
         d.parameters = used_params(d, &params);

@@ -6,6 +6,13 @@
 //! Order: `<spoke>-monitoring` (workspace, endpoint, rules, action group) before the cluster,
 //! whose deployment associates the rules with it; `<spoke>-alerts` after the cluster, because an
 //! alert's scope must exist when the alert is created.
+//!
+//! Private monitoring (`monitoring.private`) closes what Azure Monitor lets close without a
+//! Private Link Scope, whose type aks-harden cannot emit: the Azure Monitor workspace refuses
+//! public queries and gets a private endpoint (`prometheusMetrics`) in the spoke's private
+//! endpoint subnet, resolved through the hub's `privatelink.<region>.prometheus.monitor.azure.com`
+//! zone. The data collection endpoint and Log Analytics keep public network access: with it
+//! disabled they accept only what arrives through a Private Link Scope, and ingestion would stop.
 
 use super::spoke::workspace_id;
 use super::{res, rg_deployment, rid, rid_in, spoke_sub_param, tags, types};
@@ -60,6 +67,14 @@ pub(crate) fn names(estate: &Estate, s: &Spoke) -> Names {
         prometheus: format!("dcr-{base}-prometheus"),
         action_group: format!("ag-{base}"),
     }
+}
+
+/// The private DNS zone of Azure Monitor workspaces (`prometheusMetrics`) in the estate's region.
+pub(crate) fn prometheus_zone(estate: &Estate) -> String {
+    format!(
+        "privatelink.{}.prometheus.monitor.azure.com",
+        estate.location
+    )
 }
 
 /// The id of a resource in the spoke's shared resource group.
@@ -140,6 +155,7 @@ pub(crate) fn monitoring(estate: &Estate, s: &Spoke) -> Option<Deployment> {
             },
         ));
     }
+    let private = c.managed_prometheus && s.private_monitoring;
     if c.managed_prometheus {
         out.push(res(
             "monitor_workspace",
@@ -148,9 +164,12 @@ pub(crate) fn monitoring(estate: &Estate, s: &Spoke) -> Option<Deployment> {
             obj! {
                 "location" => loc,
                 "tags" => tags(estate),
-                "properties" => obj! { "publicNetworkAccess" => "Enabled" },
+                "properties" => obj! {
+                    "publicNetworkAccess" => if private { "Disabled" } else { "Enabled" },
+                },
             },
         ));
+
         out.push(res(
             "dce_prometheus",
             types::DCE,
@@ -212,6 +231,26 @@ pub(crate) fn monitoring(estate: &Estate, s: &Spoke) -> Option<Deployment> {
         out,
         vec![format!("{}-logs", s.key)],
     ))
+}
+
+/// The Azure Monitor workspace's private endpoint, when the spoke's monitoring is private:
+/// queries (Grafana, workbooks, the PromQL API) come from the estate's networks only. Declared
+/// in the spoke's shared deployment beside the vault's and the registry's, after the subnet and
+/// the hub zone exist.
+pub(crate) fn private_endpoint(estate: &Estate, s: &Spoke) -> Vec<Resource> {
+    if !(s.cluster.managed_prometheus && s.private_monitoring) {
+        return Vec::new();
+    }
+    let n = names(estate, s);
+    super::spoke::private_endpoint(
+        estate,
+        s,
+        "pe_monitor_workspace",
+        rid(types::MONITOR_ACCOUNT, &[&n.account]),
+        "prometheusMetrics",
+        &[prometheus_zone(estate)],
+        &[],
+    )
 }
 
 /// The cluster's `azureMonitorProfile`, when managed Prometheus is on.

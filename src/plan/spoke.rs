@@ -308,14 +308,14 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
 }
 
 /// A private endpoint for `target` with its DNS zone group.
-fn private_endpoint(
+pub(crate) fn private_endpoint(
     estate: &Estate,
     s: &Spoke,
     id: &str,
     target: Expr,
     group: &str,
     zones: &[String],
-    depends: &str,
+    depends: &[&str],
 ) -> Vec<Resource> {
     let name = format!("pe-{}-{}-{group}", estate.name, s.key);
     let mut pe = res(
@@ -337,7 +337,8 @@ fn private_endpoint(
             },
         },
     );
-    pe.depends_on.push(depends.to_string());
+    pe.depends_on
+        .extend(depends.iter().map(|d| (*d).to_string()));
     let configs: Vec<Value> = zones
         .iter()
         .map(|z| {
@@ -540,7 +541,7 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
             rid(types::KV, &[&kv.name]),
             "vault",
             &kv_zones,
-            "key_vault",
+            &["key_vault"],
         ));
         out.extend(private_endpoint(
             estate,
@@ -549,9 +550,12 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
             rid(types::ACR, &[&acr.name]),
             "registry",
             &acr_zones,
-            "registry",
+            &["registry"],
         ));
     }
+    let monitor_endpoint = super::monitoring::private_endpoint(estate, s);
+    let private_monitoring = !monitor_endpoint.is_empty();
+    out.extend(monitor_endpoint);
     out.push(diagnostics(
         "key_vault_diagnostics",
         &Target::new(types::KV, &[&kv.name]),
@@ -567,17 +571,21 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
         &["group:allLogs"],
     ));
     out.extend(lock(estate));
+    let mut depends = vec![
+        format!("{}-network", s.key),
+        format!("{}-identity", s.key),
+        format!("{}-logs", s.key),
+        "hub".into(),
+    ];
+    if private_monitoring {
+        depends.push(format!("{}-monitoring", s.key));
+    }
     rg_deployment(
         format!("{}-shared", s.key),
         Some(&spoke_sub_param(s)),
         &s.shared_rg,
         out,
-        vec![
-            format!("{}-network", s.key),
-            format!("{}-identity", s.key),
-            format!("{}-logs", s.key),
-            "hub".into(),
-        ],
+        depends,
     )
 }
 

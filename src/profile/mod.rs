@@ -70,17 +70,142 @@ pub struct Layer {
     pub value: Value,
 }
 
+impl Layer {
+    /// Whether the layer is a built-in profile, whose spokes are examples.
+    pub fn is_builtin(&self) -> bool {
+        self.file.starts_with("profile:")
+    }
+}
+
 /// An estate document with `extends` resolved: the merged value plus the layers it came from, so
 /// every diagnostic can name the file that holds the offending value.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// Base first, the user's file last.
     pub layers: Vec<Layer>,
-    /// The merged document.
+    /// The layers merged, spokes as written: `spokeDefaults` not yet applied.
+    pub merged: Value,
+    /// The merged document with `spokeDefaults` applied under every spoke.
     pub value: Value,
 }
 
+/// Merge the layers of a chain, base first. A built-in profile's spokes are examples: the first
+/// file of the user's that lists spokes keeps only the example spokes it names.
+pub fn merge_layers(layers: &[Layer]) -> Value {
+    let mut merged = Value::Object(serde_json::Map::new());
+    for (i, layer) in layers.iter().enumerate() {
+        if Some(i) == deciding_layer(layers) {
+            if let (Some(Value::Object(named)), Some(Value::Object(examples))) =
+                (layer.value.get("spokes"), merged.get_mut("spokes"))
+            {
+                examples.retain(|key, _| named.contains_key(key));
+            }
+        }
+        merge_patch(&mut merged, &layer.value);
+    }
+    merged
+}
+
+/// The first layer that is not a built-in profile and lists spokes: it decides which of the
+/// profile's example spokes stay.
+fn deciding_layer(layers: &[Layer]) -> Option<usize> {
+    layers
+        .iter()
+        .position(|l| !l.is_builtin() && matches!(l.value.get("spokes"), Some(Value::Object(_))))
+}
+
+/// Keys a resolved spoke shows first, so `profiles show` reads like a spoke entry.
+const SPOKE_FIRST: [&str; 3] = ["subscriptionId", "addressSpace", "subnets"];
+
+/// `merged` with every spoke resolved: the merged `spokeDefaults`, then each layer's entry for
+/// the spoke applied over it in turn (RFC 7386), so a `null` in a spoke removes a default.
+pub fn apply_spoke_defaults(layers: &[Layer], merged: &Value) -> Value {
+    let mut value = merged.clone();
+    let defaults = match merged.get("spokeDefaults") {
+        Some(Value::Object(d)) => d.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let decider = deciding_layer(layers);
+    let Some(Value::Object(spokes)) = value.get_mut("spokes") else {
+        return value;
+    };
+    for (key, spoke) in spokes.iter_mut() {
+        // The entries that make this spoke: what came after its last deletion or replacement.
+        let mut entries: Vec<&Value> = Vec::new();
+        for (i, layer) in layers.iter().enumerate() {
+            let dropped_example = layer.is_builtin()
+                && decider.is_some_and(|d| {
+                    d > i
+                        && layers[d]
+                            .value
+                            .get("spokes")
+                            .and_then(Value::as_object)
+                            .is_some_and(|named| !named.contains_key(key))
+                });
+            if dropped_example {
+                continue;
+            }
+            match layer.value.get("spokes") {
+                Some(Value::Object(m)) => match m.get(key) {
+                    Some(Value::Null) => entries.clear(),
+                    Some(v @ Value::Object(_)) => entries.push(v),
+                    Some(v) => {
+                        entries.clear();
+                        entries.push(v);
+                    }
+                    None => {}
+                },
+                Some(Value::Null) => entries.clear(),
+                _ => {}
+            }
+        }
+        if !spoke.is_object() {
+            continue;
+        }
+        let mut full = Value::Object(defaults.clone());
+        for e in entries {
+            merge_patch(&mut full, e);
+        }
+        if let Value::Object(mut rest) = full {
+            let mut ordered = serde_json::Map::new();
+            for k in SPOKE_FIRST {
+                if let Some(v) = rest.remove(k) {
+                    ordered.insert(k.to_string(), v);
+                }
+            }
+            ordered.extend(rest);
+            *spoke = Value::Object(ordered);
+        }
+    }
+    value
+}
+
 impl Resolved {
+    /// A resolved document from its layers, base first.
+    pub fn from_layers(layers: Vec<Layer>) -> Resolved {
+        let merged = merge_layers(&layers);
+        let value = apply_spoke_defaults(&layers, &merged);
+        Resolved {
+            layers,
+            merged,
+            value,
+        }
+    }
+
+    /// Where the value at `pointer` of the resolved document was written: a spoke's value that
+    /// the spoke did not write but `spokeDefaults` gave is at `/spokeDefaults/...`. A missing
+    /// value's pointer (an object that lacks a key) maps the same way, when the object came from
+    /// the defaults.
+    pub fn source(&self, pointer: &str) -> String {
+        if let Some(tail) = spoke_tail(pointer) {
+            let defaults = format!("/spokeDefaults{tail}");
+            if self.merged.pointer(pointer).is_none() && self.merged.pointer(&defaults).is_some() {
+                return defaults;
+            }
+        }
+        pointer.to_string()
+    }
+
     /// The file that provided the value at `pointer` (the topmost layer that has it, or the
     /// nearest parent it has).
     pub fn origin(&self, pointer: &str) -> &str {
@@ -99,28 +224,83 @@ impl Resolved {
         self.layers.last().map_or("", |l| l.file.as_str())
     }
 
-    /// Attribute diagnostics without a file to the layer holding their pointer.
+    /// Attribute diagnostics without a file to the layer holding their pointer. A problem in a
+    /// value `spokeDefaults` gave every spoke is reported once, at the default, with the number
+    /// of other spokes it affects.
     pub fn attribute(&self, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-        diags
-            .into_iter()
-            .map(|mut d| {
-                // Report a problem between two values where the user wrote one of them.
-                if let (Some(top), Some(other)) = (self.layers.last(), d.related.clone()) {
-                    if top.value.pointer(&d.pointer).is_none()
-                        && top.value.pointer(&other).is_some()
-                    {
-                        d.related = Some(std::mem::replace(&mut d.pointer, other));
-                    }
+        let mut out: Vec<Diagnostic> = Vec::new();
+        // Each problem at a default, with the spoke's name taken out of its message -> its index
+        // in `out` and how many more spokes repeat it.
+        let mut at_defaults: std::collections::BTreeMap<
+            (Code, String, String, String),
+            (usize, usize),
+        > = std::collections::BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for mut d in diags {
+            let spoke = d
+                .pointer
+                .strip_prefix("/spokes/")
+                .map(|rest| rest.split('/').next().unwrap_or(rest))
+                .map(|k| format!("{:?}", k.replace("~1", "/").replace("~0", "~")));
+            for written in [Some(d.pointer.clone()), d.related.clone()]
+                .into_iter()
+                .flatten()
+            {
+                let source = self.source(&written);
+                if source != written {
+                    // Hints name both places with "(at ...)": name where each was written.
+                    d.hint = d
+                        .hint
+                        .replace(&format!("(at {written})"), &format!("(at {source})"));
                 }
-                if d.file.is_empty() {
-                    let f = self.origin(&d.pointer).to_string();
-                    d.in_file(f)
-                } else {
-                    d
+            }
+            d.pointer = self.source(&d.pointer);
+            d.related = d.related.map(|r| self.source(&r));
+            // Report a problem between two values where the user wrote one of them.
+            if let (Some(top), Some(other)) = (self.layers.last(), d.related.clone()) {
+                if top.value.pointer(&d.pointer).is_none() && top.value.pointer(&other).is_some() {
+                    d.related = Some(std::mem::replace(&mut d.pointer, other));
                 }
-            })
-            .collect()
+            }
+            if d.file.is_empty() {
+                let f = self.origin(&d.pointer).to_string();
+                d = d.in_file(f);
+            }
+            if d.pointer.starts_with("/spokeDefaults") {
+                let message = match &spoke {
+                    Some(k) => d.message.replace(k.as_str(), "\"*\""),
+                    None => d.message.clone(),
+                };
+                let key = (d.code, d.file.clone(), d.pointer.clone(), message);
+                if let Some((_, repeats)) = at_defaults.get_mut(&key) {
+                    *repeats += 1;
+                    continue;
+                }
+                at_defaults.insert(key, (out.len(), 0));
+            } else if !seen.insert((d.code, d.file.clone(), d.pointer.clone(), d.message.clone())) {
+                continue;
+            }
+            out.push(d);
+        }
+        for (i, repeats) in at_defaults.into_values() {
+            if repeats > 0 {
+                let d = &mut out[i];
+                d.message = format!(
+                    "{} (and the same in {repeats} more spoke{} that take this default)",
+                    d.message,
+                    if repeats == 1 { "" } else { "s" }
+                );
+            }
+        }
+        out
     }
+}
+
+/// The part of a pointer below `/spokes/<key>`, starting with `/`; `None` for other pointers and
+/// for a spoke itself.
+fn spoke_tail(pointer: &str) -> Option<&str> {
+    let rest = pointer.strip_prefix("/spokes/")?;
+    rest.find('/').map(|i| &rest[i..])
 }
 
 /// Parse estate text (JSON or YAML) into a JSON value, enforcing size and depth limits.
@@ -517,14 +697,7 @@ fn resolve_value(
     let mut layers = Vec::new();
     collect_layers(file, value, base, &mut chain, &mut layers)?;
     layers.reverse();
-    let mut merged = Value::Object(serde_json::Map::new());
-    for layer in &layers {
-        merge_patch(&mut merged, &layer.value);
-    }
-    Ok(Resolved {
-        layers,
-        value: merged,
-    })
+    Ok(Resolved::from_layers(layers))
 }
 
 fn collect_layers(
@@ -687,7 +860,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// come back at once.
 pub fn to_estate_file(resolved: &Resolved) -> Result<EstateFile, Vec<Diagnostic>> {
     let base = &resolved.layers[..resolved.layers.len().saturating_sub(1)];
-    let diags = schema::check(&resolved.value, base);
+    let diags = schema::check(&resolved.value, base, Some(&resolved.merged));
     if !diags.is_empty() {
         return Err(resolved.attribute(diags));
     }
@@ -704,43 +877,70 @@ pub fn to_estate_file(resolved: &Resolved) -> Result<EstateFile, Vec<Diagnostic>
 /// After schema errors, a best-effort copy of the document that the schema accepts: unknown keys
 /// dropped, and wrongly typed values replaced by what the layers below give (or dropped). The
 /// semantic validator runs on it, so one run reports schema and semantic problems together.
-/// `None` when no such copy can be made.
+/// `None` when no such copy can be made. The diagnostics are attributed ones: their pointers
+/// name what the files wrote (a spoke's own value, or `spokeDefaults`).
 pub fn repair(resolved: &Resolved, diags: &[Diagnostic]) -> Option<EstateFile> {
     let mut doc = resolved.value.clone();
-    let mut below = Value::Object(serde_json::Map::new());
-    for layer in &resolved.layers[..resolved.layers.len().saturating_sub(1)] {
-        merge_patch(&mut below, &layer.value);
-    }
+    let below =
+        Resolved::from_layers(resolved.layers[..resolved.layers.len().saturating_sub(1)].to_vec())
+            .value;
+    let spokes: Vec<String> = doc
+        .get("spokes")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     for d in diags {
         if d.pointer.is_empty() {
             return None;
         }
         match d.code {
             Code::UnknownKey | Code::WrongType | Code::BadValue => {
-                let fallback = below.pointer(&d.pointer).cloned();
-                let (parent, key) = d.pointer.rsplit_once('/')?;
-                let key = key.replace("~1", "/").replace("~0", "~");
-                match doc.pointer_mut(parent) {
-                    Some(Value::Object(o)) => {
-                        match fallback {
-                            Some(v) if d.code != Code::UnknownKey => o.insert(key, v),
-                            _ => o.remove(&key),
-                        };
-                    }
-                    Some(Value::Array(a)) => {
-                        let i: usize = key.parse().ok()?;
-                        match fallback {
-                            Some(v) if i < a.len() => a[i] = v,
-                            _ => return None,
+                // What the layers below give, or for a spoke's own value, the default.
+                let fallback = below
+                    .pointer(&d.pointer)
+                    .or_else(|| {
+                        spoke_tail(&d.pointer)
+                            .and_then(|t| resolved.value.pointer(&format!("/spokeDefaults{t}")))
+                    })
+                    .cloned();
+                // A default is fixed where it is written and in every spoke that takes it.
+                let mut targets = vec![d.pointer.clone()];
+                if let Some(tail) = d.pointer.strip_prefix("/spokeDefaults") {
+                    for key in &spokes {
+                        let at = format!(
+                            "/spokes/{}{tail}",
+                            key.replace('~', "~0").replace('/', "~1")
+                        );
+                        if resolved.source(&at) == d.pointer && doc.pointer(&at).is_some() {
+                            targets.push(at);
                         }
                     }
-                    _ => return None,
+                }
+                for target in targets {
+                    let (parent, key) = target.rsplit_once('/')?;
+                    let key = key.replace("~1", "/").replace("~0", "~");
+                    match doc.pointer_mut(parent) {
+                        Some(Value::Object(o)) => {
+                            match fallback.clone() {
+                                Some(v) if d.code != Code::UnknownKey => o.insert(key, v),
+                                _ => o.remove(&key),
+                            };
+                        }
+                        Some(Value::Array(a)) => {
+                            let i: usize = key.parse().ok()?;
+                            match fallback.clone() {
+                                Some(v) if i < a.len() => a[i] = v,
+                                _ => return None,
+                            }
+                        }
+                        _ => return None,
+                    }
                 }
             }
             _ => return None,
         }
     }
-    if !schema::check(&doc, &[]).is_empty() {
+    if !schema::check(&doc, &[], None).is_empty() {
         return None;
     }
     serde_json::from_value(doc).ok()

@@ -14,8 +14,104 @@ pub fn estate_schema() -> &'static Value {
         let schema = schemars::schema_for!(EstateFile);
         let mut v = serde_json::to_value(&schema).unwrap_or(Value::Null);
         bound_integers(&mut v);
+        add_spoke_defaults(&mut v);
         v
     })
+}
+
+/// The schema of `spokeDefaults`: a reference to the definition [`add_spoke_defaults`] writes.
+pub(crate) fn spoke_defaults_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "$ref": "#/$defs/SpokeDefaults" })
+}
+
+/// Define `SpokeDefaults`: a spoke in which every key, at every depth, may be left out (each
+/// spoke completes it), without `addressSpace` (every spoke needs its own). Definitions the spoke
+/// reaches that require keys get a `Partial` twin without `required`.
+fn add_spoke_defaults(schema: &mut Value) {
+    let Some(Value::Object(defs)) = schema.get_mut("$defs") else {
+        return;
+    };
+    // Definitions reachable from Spoke, in a stable order.
+    let mut reach: Vec<String> = vec!["Spoke".to_string()];
+    let mut i = 0;
+    while i < reach.len() {
+        let mut refs = Vec::new();
+        if let Some(d) = defs.get(&reach[i]) {
+            collect_refs(d, &mut refs);
+        }
+        for r in refs {
+            if !reach.contains(&r) {
+                reach.push(r);
+            }
+        }
+        i += 1;
+    }
+    let partial: Vec<String> = reach
+        .iter()
+        .filter(|n| defs.get(*n).is_some_and(|d| d.get("required").is_some()))
+        .cloned()
+        .collect();
+    let rename = |name: &str| {
+        if name == "Spoke" {
+            "SpokeDefaults".to_string()
+        } else {
+            format!("Partial{name}")
+        }
+    };
+    for name in &partial {
+        let Some(mut d) = defs.get(name).cloned() else {
+            continue;
+        };
+        if let Value::Object(o) = &mut d {
+            o.remove("required");
+            if name == "Spoke" {
+                o.insert(
+                    "description".into(),
+                    Value::from(
+                        "Settings every spoke gets; each spoke is merged over them. Any key may be left out.",
+                    ),
+                );
+                if let Some(Value::Object(props)) = o.get_mut("properties") {
+                    props.remove("addressSpace");
+                }
+            }
+        }
+        retarget_refs(&mut d, &partial, &rename);
+        defs.insert(rename(name), d);
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                if let Some(name) = r.strip_prefix("#/$defs/") {
+                    out.push(name.to_string());
+                }
+            }
+            o.values().for_each(|c| collect_refs(c, out));
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_refs(c, out)),
+        _ => {}
+    }
+}
+
+fn retarget_refs(v: &mut Value, partial: &[String], rename: &dyn Fn(&str) -> String) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(r)) = o.get_mut("$ref") {
+                if let Some(name) = r.strip_prefix("#/$defs/") {
+                    if partial.iter().any(|p| p == name) {
+                        *r = format!("#/$defs/{}", rename(name));
+                    }
+                }
+            }
+            o.values_mut()
+                .for_each(|c| retarget_refs(c, partial, rename));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| retarget_refs(c, partial, rename)),
+        _ => {}
+    }
 }
 
 /// schemars writes `u32` fields as `format: uint32` with a minimum only; give them their maximum
@@ -48,9 +144,9 @@ fn validator() -> Option<&'static jsonschema::Validator> {
 }
 
 /// Every schema problem in `doc`, in document order.
-/// `base` holds the layers the document extends, nearest last: a missing key's hint then says
-/// what they do and do not give.
-pub(crate) fn check(doc: &Value, base: &[super::Layer]) -> Vec<Diagnostic> {
+/// `base` holds the layers the document extends, nearest last, and `merged` the document before
+/// `spokeDefaults` applied: a missing key's hint then says what they do and do not give.
+pub(crate) fn check(doc: &Value, base: &[super::Layer], merged: Option<&Value>) -> Vec<Diagnostic> {
     let Some(validator) = validator() else {
         return vec![Diagnostic::error(
             Code::WrongType,
@@ -86,7 +182,7 @@ pub(crate) fn check(doc: &Value, base: &[super::Layer]) -> Vec<Diagnostic> {
                     Code::MissingKey,
                     at.clone(),
                     format!("missing required key {name:?}"),
-                    missing_key_hint(name, &at, base),
+                    missing_key_hint(name, &at, base, merged),
                 ));
             }
             ValidationErrorKind::Type { kind } => {
@@ -305,51 +401,71 @@ fn levenshtein(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// What to do about a missing key, truthful about what the extended layer gives: a spoke the
-/// base does not name inherits nothing from the base's spokes.
-fn missing_key_hint(name: &str, at: &str, base: &[super::Layer]) -> String {
+/// What to do about a missing key, truthful about where it could come from: a spoke gets what it
+/// writes and what `spokeDefaults` gives, nothing from the other spokes.
+fn missing_key_hint(name: &str, at: &str, base: &[super::Layer], merged: Option<&Value>) -> String {
+    if let Some(rest) = at.strip_prefix("/spokes/") {
+        let (key, tail) = rest.split_once('/').map_or((rest, ""), |(k, t)| (k, t));
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!("/{tail}")
+        };
+        let own = format!("{at}/{}", escape(name));
+        let default = format!("/spokeDefaults{tail}/{}", escape(name));
+        if let Some(l) = base
+            .iter()
+            .rev()
+            .find(|l| l.value.pointer(&default).is_some() || l.value.pointer(&own).is_some())
+        {
+            let how = if l.value.pointer(&own).is_some() {
+                "sets"
+            } else {
+                "gives every spoke"
+            };
+            return format!(
+                "{} {how} {name:?}, but a later file removes it with null (RFC 7386 merge): give it a value at {at} or drop the null",
+                l.file
+            );
+        }
+        if name == "addressSpace" && tail.is_empty() {
+            return format!(
+                "give spoke {key:?} an address space of its own, e.g. \"addressSpace\": \"10.2.0.0/16\"; its subnets then follow the subnet layout"
+            );
+        }
+        // The object lacking the key came from the defaults, not from the spoke.
+        let from_defaults = !tail.is_empty() && merged.is_some_and(|m| m.pointer(at).is_none());
+        let place = format!("/spokeDefaults{tail}");
+        let chain = base
+            .last()
+            .map_or(String::new(), |l| format!(", nor does {}", l.file));
+        return if from_defaults {
+            format!(
+                "add {name:?} at {place}, which every spoke gets, or to each spoke that needs it{chain}"
+            )
+        } else {
+            format!(
+                "add {name:?} at {at}, or at {place} so that every spoke gets it: neither this spoke nor \"spokeDefaults\" sets it{chain}"
+            )
+        };
+    }
     let Some(nearest) = base.last() else {
         return format!(
             "add {name:?}, or extend a built-in profile that sets it (\"extends\": \"prod\")"
         );
     };
-    let new_spoke = at
-        .strip_prefix("/spokes/")
-        .map(|rest| rest.split('/').next().unwrap_or_default())
-        .filter(|key| {
-            base.iter()
-                .all(|l| l.value.pointer(&format!("/spokes/{key}")).is_none())
-        });
-    match new_spoke {
-        Some(key) => {
-            let example = base.iter().find_map(|l| {
-                let profile = l.file.strip_prefix("profile:")?;
-                let spoke = l.value.get("spokes")?.as_object()?.keys().next()?.clone();
-                Some(format!(
-                    "; `aks-harden profiles show {profile}` prints its spoke {spoke:?} to copy from"
-                ))
-            });
-            format!(
-                "add {name:?} at {at}: spoke {key:?} is not one of {}'s spokes, so it inherits nothing from them{}",
-                nearest.file,
-                example.unwrap_or_default()
-            )
-        }
-        None => {
-            let path = format!("{at}/{name}");
-            let place = if at.is_empty() {
-                "at the top level".to_string()
-            } else {
-                format!("at {at}")
-            };
-            match base.iter().rev().find(|l| l.value.pointer(&path).is_some()) {
-                Some(l) => format!(
-                    "{} sets {name:?}, but this file removes it with null (RFC 7386 merge): give it a value {place} or drop the null",
-                    l.file
-                ),
-                None => format!("add {name:?} {place}: {} does not set it", nearest.file),
-            }
-        }
+    let path = format!("{at}/{name}");
+    let place = if at.is_empty() {
+        "at the top level".to_string()
+    } else {
+        format!("at {at}")
+    };
+    match base.iter().rev().find(|l| l.value.pointer(&path).is_some()) {
+        Some(l) => format!(
+            "{} sets {name:?}, but this file removes it with null (RFC 7386 merge): give it a value {place} or drop the null",
+            l.file
+        ),
+        None => format!("add {name:?} {place}: {} does not set it", nearest.file),
     }
 }
 
@@ -361,7 +477,7 @@ mod tests {
     #[test]
     fn wrong_type_names_the_expected_types() {
         let message = |doc, pointer: &str| {
-            check(&doc, &[])
+            check(&doc, &[], None)
                 .into_iter()
                 .find(|d| d.pointer == pointer)
                 .map(|d| d.message)

@@ -37,7 +37,16 @@ pub struct EstateFile {
     pub tags: IndexMap<String, String>,
     /// The connectivity hub: network, firewall and shared private DNS.
     pub hub: Hub,
-    /// Workload spokes keyed by environment name (lowercase letters and digits).
+    /// Settings every spoke gets: each spoke is merged over them with the same JSON Merge Patch
+    /// rules as `extends` (objects merge, `null` deletes, anything else replaces), so a spoke
+    /// writes only what differs, often just its `subscriptionId` and `addressSpace`. Takes every
+    /// spoke key except `addressSpace`, which each spoke gives itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::profile::schema::spoke_defaults_schema")]
+    pub spoke_defaults: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Workload spokes keyed by environment name (lowercase letters and digits). An estate that
+    /// lists spokes gets only those it names: a built-in profile's example spoke stays only when
+    /// the estate names it (`"prod": {}` keeps it as the profile has it).
     pub spokes: IndexMap<String, Spoke>,
     /// Microsoft Defender for Cloud plans enabled on every workload subscription.
     pub defender: DefenderPlans,
@@ -198,8 +207,16 @@ pub struct Spoke {
     pub subscription_id: Option<String>,
     /// Spoke VNet address space (IPv4 CIDR).
     pub address_space: String,
-    /// Spoke subnets by role.
+    /// Spoke subnets by role. A subnet not written here is derived from `addressSpace` by
+    /// `subnetLayout`; a subnet written here wins.
+    #[serde(default)]
     pub subnets: SpokeSubnets,
+    /// Where each subnet lies inside `addressSpace`, for the subnets not written in `subnets`:
+    /// an offset into the address space and a prefix length, written like a CIDR. With
+    /// `"user": "0.0.4.0/22"`, a spoke `10.7.0.0/16` gets the user subnet `10.7.4.0/22`. Usually
+    /// given once, in `spokeDefaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_layout: Option<SubnetLayout>,
     /// How Key Vault and ACR are reached from the spoke.
     pub paas_access: PaasAccess,
     /// The AKS cluster.
@@ -222,6 +239,52 @@ pub struct Spoke {
     /// workload identity names is created too, with the defaults.
     #[serde(default)]
     pub namespaces: IndexMap<String, Namespace>,
+    /// Who may reach the spoke's monitoring data. Absent: Azure Monitor's public endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    /// GitOps with Flux: the `microsoft.flux` cluster extension and one Flux configuration that
+    /// keeps the cluster in the state a Git repository declares. Absent: no Flux.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitops: Option<GitOps>,
+}
+
+/// Network access to a spoke's monitoring data.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Monitoring {
+    /// Keep the Azure Monitor workspace (managed Prometheus) private: it refuses queries from
+    /// public networks and is reached through a private endpoint (`prometheusMetrics`) in the
+    /// spoke's private endpoint subnet, resolved through a private DNS zone in the hub. Needs
+    /// managed Prometheus. Ingestion (the data collection endpoint, Log Analytics) stays on
+    /// Azure Monitor's public endpoints behind the firewall: closing those takes an Azure
+    /// Monitor Private Link Scope.
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// A Flux configuration that syncs the cluster from a Git repository over HTTPS. The estate
+/// holds no credentials: a private repository's are a Kubernetes secret the estate names.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GitOps {
+    /// The repository's HTTPS URL, e.g. `https://github.com/contoso/platform`: no user name,
+    /// password or token in it, no port other than 443. The firewall lets the spoke's nodes
+    /// reach its host on 443.
+    pub url: String,
+    /// The branch Flux follows, e.g. `main`.
+    pub branch: String,
+    /// The folder in the repository Flux applies (a Kustomization), e.g. `./clusters/prod`.
+    pub path: String,
+    /// Remove from the cluster what is removed from the repository (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
+    /// Seconds between two syncs (60 to 86400, default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_interval_seconds: Option<u32>,
+    /// For a private repository: the name of a Kubernetes secret in `flux-system` that holds
+    /// its `username` and `password` (a token), created on the cluster, never in the estate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
 }
 
 /// How a spoke's workloads are exposed.
@@ -337,22 +400,54 @@ pub struct WorkloadIdentity {
     pub acr_pull: bool,
 }
 
-/// Spoke subnets by role.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+/// Spoke subnets by role. Each one not written here comes from the spoke's `subnetLayout`; the
+/// system, user, private endpoint and ingress subnets must come from one or the other.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpokeSubnets {
     /// System node pool subnet.
-    pub system: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// User node pool subnet.
-    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// API server VNet integration subnet, exactly /28; required when VNet integration is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_server: Option<String>,
     /// Private endpoint subnet.
-    pub private_endpoints: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoints: Option<String>,
     /// Internal ingress subnet: the internal load balancer in front of the ingress controller.
-    pub ingress: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<String>,
     /// Application Gateway subnet, for the gateway alone; required for an Application Gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_gateway: Option<String>,
+}
+
+/// Where each spoke subnet lies inside the spoke's address space: an offset from its first
+/// address and a prefix length, written like a CIDR (`0.0.4.0/22` is the /22 that starts 1,024
+/// addresses in). Subnets derive from the spoke's own address space only, so adding or removing
+/// a spoke never moves another spoke's ranges.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetLayout {
+    /// System node pool subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// User node pool subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// API server VNet integration subnet (a /28), used when VNet integration is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<String>,
+    /// Private endpoint subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_endpoints: Option<String>,
+    /// Internal ingress subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<String>,
+    /// Application Gateway subnet, used when the spoke has an Application Gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_gateway: Option<String>,
 }
@@ -371,7 +466,7 @@ pub enum PaasAccess {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cluster {
-    /// Pinned Kubernetes version (`1.34`): a minor AKS supports. With the `patch` channel the
+    /// Pinned Kubernetes version (`1.35`): a minor AKS supports. With the `patch` channel the
     /// cluster stays on that minor; absent lets the upgrade channel choose, so two deployments a
     /// month apart may differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -441,9 +536,12 @@ pub struct ClusterNetwork {
     /// Use Azure CNI powered by Cilium as the dataplane (needs policy `cilium`).
     #[serde(default)]
     pub cilium_dataplane: bool,
-    /// Pod CIDR (overlay); outside every VNet.
+    /// Pod CIDR (Azure CNI Overlay): private to the cluster, so clusters may share one; outside
+    /// every network the cluster reaches (its VNet, the hub, the other spokes) and apart from
+    /// `serviceCidr`.
     pub pod_cidr: String,
-    /// Service CIDR; outside every VNet.
+    /// Service CIDR: virtual and cluster-local, so clusters may share one; outside every network
+    /// the cluster reaches and apart from `podCidr`.
     pub service_cidr: String,
     /// Cluster DNS service address, inside `serviceCidr`.
     pub dns_service_ip: String,

@@ -82,7 +82,7 @@ impl Validator {
                 self.inside(&parent, s);
             }
         }
-        self.no_overlaps(&subnets);
+        self.no_overlaps(&subnets, space);
         let fwc = &h.firewall;
         if fwc.idps_mode.is_some() && fwc.sku == model::FirewallSku::Standard {
             self.contradiction(

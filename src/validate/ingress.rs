@@ -50,7 +50,7 @@ impl Validator {
                 cidr: space,
                 pointer: gw
                     .pointer
-                    .rsplit_once("/subnets")
+                    .rsplit_once("/subnet")
                     .map_or_else(|| gw.pointer.clone(), |(p, _)| format!("{p}/addressSpace")),
                 what: "the spoke address space".into(),
             };
@@ -73,7 +73,7 @@ impl Validator {
         }
         let p = format!("/spokes/{}", esc(key));
         let ip_ptr = format!("{p}/ingress");
-        if s.subnets.application_gateway.is_none() {
+        if !super::address::has_subnet(s, SubnetRole::ApplicationGateway) {
             self.err(
                 Code::MissingKey,
                 &format!("{p}/subnets"),

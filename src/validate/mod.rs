@@ -2,6 +2,8 @@
 //! Azure naming rules, ids, windows and settings that contradict each other. Names Azure needs to
 //! be globally unique get a deterministic suffix derived from the estate, never a random one.
 
+mod address;
+mod gitops;
 mod hub;
 mod ingress;
 pub mod names;
@@ -142,27 +144,6 @@ impl Validator {
         }
     }
 
-    fn no_overlaps(&mut self, ranges: &[Range]) {
-        for (i, a) in ranges.iter().enumerate() {
-            for b in &ranges[i + 1..] {
-                if a.cidr.overlaps(b.cidr) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            Code::CidrOverlap,
-                            &b.pointer,
-                            format!("{} {} and {} {} overlap", a.what, a.cidr, b.what, b.cidr),
-                            format!(
-                                "give {} (at {}) or {} (at {}) a range the other does not cover",
-                                a.what, a.pointer, b.what, b.pointer
-                            ),
-                        )
-                        .related_to(&a.pointer),
-                    );
-                }
-            }
-        }
-    }
-
     fn estate(&mut self, f: &EstateFile) -> model::Estate {
         self.name(&names::ESTATE, &f.name, "/name");
         if crate::azure::regions::region(&f.location).is_none() {
@@ -202,16 +183,20 @@ impl Validator {
                 "add at least one spoke, e.g. by extending a built-in profile".into(),
             );
         }
-        let mut ranges = vec![Range {
-            cidr: hub.address_space,
-            pointer: "/hub/addressSpace".into(),
-            what: "the hub address space".into(),
-        }];
+        let mut plan = address::AddressPlan::default();
+        // A hub range that does not parse is reported once, at /hub/addressSpace.
+        if Cidr::parse(&f.hub.address_space).is_ok() {
+            plan.networks.push(Range {
+                cidr: hub.address_space,
+                pointer: "/hub/addressSpace".into(),
+                what: "the hub address space".into(),
+            });
+        }
         let mut spokes = Vec::new();
         for (key, s) in sorted(&f.spokes) {
-            spokes.push(self.spoke(f, key, s, &mut ranges));
+            spokes.push(self.spoke(f, key, s, &mut plan));
         }
-        self.no_overlaps(&ranges);
+        self.address_plan(&plan);
         self.no_route_loop(&hub, &spokes);
         let mut waivers = Vec::new();
         for (id, w) in sorted(&f.waivers) {

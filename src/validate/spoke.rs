@@ -1,6 +1,7 @@
 //! A spoke: its address plan, cluster (network, API server, identity, security), node pools,
 //! shared services and workload identities.
 
+use super::address::{self, AddressPlan, ClusterRanges};
 use super::{Range, Validator, esc, names, sorted, suffix};
 use crate::azure::kubernetes;
 use crate::diag::Code;
@@ -15,7 +16,7 @@ impl Validator {
         f: &EstateFile,
         key: &str,
         s: &profile::Spoke,
-        all: &mut Vec<Range>,
+        plan: &mut AddressPlan,
     ) -> model::Spoke {
         let p = format!("/spokes/{}", esc(key));
         let e = &f.name;
@@ -34,7 +35,7 @@ impl Validator {
         let space = self.cidr(&s.address_space, &format!("{p}/addressSpace"));
         if let Some(c) = space {
             self.vnet_size(c, &format!("{p}/addressSpace"));
-            all.push(Range {
+            plan.networks.push(Range {
                 cidr: c,
                 pointer: format!("{p}/addressSpace"),
                 what: format!("spoke {key:?} address space"),
@@ -47,37 +48,21 @@ impl Validator {
             .ingress
             .as_ref()
             .is_some_and(|i| i.kind == profile::IngressKind::ApplicationGateway);
-        let roles: [(SubnetRole, &str, Option<&String>); 6] = [
-            (SubnetRole::System, "system", Some(&s.subnets.system)),
-            (SubnetRole::User, "user", Some(&s.subnets.user)),
-            (
-                SubnetRole::ApiServer,
-                "apiServer",
-                s.subnets.api_server.as_ref(),
-            ),
-            (
-                SubnetRole::PrivateEndpoints,
-                "privateEndpoints",
-                Some(&s.subnets.private_endpoints),
-            ),
-            (SubnetRole::Ingress, "ingress", Some(&s.subnets.ingress)),
-            (
-                SubnetRole::ApplicationGateway,
-                "applicationGateway",
-                s.subnets.application_gateway.as_ref().filter(|_| gateway),
-            ),
-        ];
+        // Subnets as written, or derived from the address space by the layout.
+        let wanted = self.spoke_subnets(&p, key, s, space, |role| match role {
+            SubnetRole::ApiServer => api_needed,
+            SubnetRole::ApplicationGateway => gateway,
+            _ => true,
+        });
         let mut subnets = Vec::new();
         let mut sranges = Vec::new();
-        for (role, field, value) in roles {
-            let Some(value) = value else { continue };
-            if role == SubnetRole::ApiServer && !api_needed {
-                continue;
-            }
-            let ptr = format!("{p}/subnets/{field}");
-            let Some(cidr) = self.cidr(value, &ptr) else {
-                continue;
-            };
+        for address::SpokeSubnet {
+            role,
+            field,
+            cidr,
+            pointer: ptr,
+        } in wanted
+        {
             if role == SubnetRole::ApiServer && cidr.prefix_len() != 28 {
                 self.err(
                     Code::SubnetSize,
@@ -119,12 +104,12 @@ impl Validator {
                 cidr,
             });
         }
-        if api_needed && s.subnets.api_server.is_none() {
+        if api_needed && !address::has_subnet(s, SubnetRole::ApiServer) {
             self.err(
                 Code::MissingKey,
                 &format!("{p}/subnets"),
                 "API server VNet integration needs an apiServer subnet".into(),
-                "add \"apiServer\": \"<a /28 inside the spoke>\" or turn vnetIntegration off"
+                "add \"apiServer\": \"<a /28 inside the spoke>\" to \"subnets\", or an apiServer entry to \"subnetLayout\", or turn vnetIntegration off"
                     .into(),
             );
         }
@@ -138,13 +123,16 @@ impl Validator {
                 self.inside(&parent, r);
             }
         }
-        self.no_overlaps(&sranges);
+        self.no_overlaps(&sranges, space);
 
-        // Cluster network ranges: outside every VNet and each other.
+        // Cluster network ranges: checked estate-wide in `address.rs`, by Azure's rules.
         let net = &c.network;
         let pod = self.cidr(&net.pod_cidr, &format!("{cp}/network/podCidr"));
         let svc = self.cidr(&net.service_cidr, &format!("{cp}/network/serviceCidr"));
         let dns = self.ip(&net.dns_service_ip, &format!("{cp}/network/dnsServiceIp"));
+        // The DNS service address lies in the service range and is not its first address, which
+        // Kubernetes gives the API server's service (Microsoft's "Azure CNI Overlay" page, IP
+        // address planning: learn.microsoft.com/azure/aks/concepts-network-azure-cni-overlay).
         if let (Some(svc), Some(dns)) = (svc, dns) {
             if !svc.contains_ip(dns) || dns == svc.network() {
                 self.err(
@@ -158,15 +146,18 @@ impl Validator {
                 );
             }
         }
-        for (c2, field) in [(pod, "podCidr"), (svc, "serviceCidr")] {
-            if let Some(c2) = c2 {
-                all.push(Range {
-                    cidr: c2,
-                    pointer: format!("{cp}/network/{field}"),
-                    what: format!("spoke {key:?} {field}"),
-                });
-            }
-        }
+        let range = |cidr: Option<Cidr>, field: &str| {
+            cidr.map(|cidr| Range {
+                cidr,
+                pointer: format!("{cp}/network/{field}"),
+                what: format!("spoke {key:?} {field}"),
+            })
+        };
+        plan.clusters.push(ClusterRanges {
+            pod: range(pod, "podCidr"),
+            service: range(svc, "serviceCidr"),
+            network: address::pod_network(net),
+        });
         if net.cilium_dataplane && net.policy != model::NetworkPolicy::Cilium {
             self.contradiction(
                 &format!("{cp}/network/ciliumDataplane"),
@@ -226,7 +217,7 @@ impl Validator {
                     Code::BadValue,
                     &format!("{cp}/kubernetesVersion"),
                     format!("{v:?} is not a Kubernetes version"),
-                    "write a version such as \"1.33\" or omit it to follow the upgrade channel"
+                    "write a version such as \"1.35\" or omit it to follow the upgrade channel"
                         .into(),
                 );
             }
@@ -548,6 +539,8 @@ impl Validator {
         }
         let ingress = self.ingress(f, key, s, &subnets, &kv_name);
         let namespaces = self.namespaces(s, &p, &workloads);
+        let gitops = self.gitops(s, &p);
+        let private_monitoring = self.private_monitoring(s, &p);
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
@@ -609,6 +602,7 @@ impl Validator {
                     |l| (l.cpu.clone(), l.memory.clone()),
                 ),
                 mesh_revision: c.service_mesh.as_ref().map(|m| m.revision.clone()),
+                gitops,
             },
             registry: model::Registry {
                 name: acr_name,
@@ -632,6 +626,7 @@ impl Validator {
             workloads,
             ingress,
             namespaces,
+            private_monitoring,
         }
     }
 }

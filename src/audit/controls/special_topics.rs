@@ -413,10 +413,14 @@ fn gov_locks_tags(cx: &mut Cx) {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
+        // Cluster extensions and Flux configurations take no tags either.
         let taggable = segs == 2
             && !matches!(
                 ns.as_str(),
-                "microsoft.authorization" | "microsoft.security" | "microsoft.insights"
+                "microsoft.authorization"
+                    | "microsoft.security"
+                    | "microsoft.insights"
+                    | "microsoft.kubernetesconfiguration"
             )
             && !r.is(types::DEPLOYMENT);
         if !taggable {

@@ -364,12 +364,20 @@ impl Report {
                         return Some(l);
                     }
                 }
-                // The most specific key the file has; the first of equals.
+                // The most specific key the file has; the first of equals. A spoke's setting
+                // may be written once for every spoke, under `spokeDefaults` (first, since `*`
+                // matches a spoke that may not write the setting).
                 let best = r
                     .control
                     .estate_keys
                     .iter()
-                    .filter_map(|k| estate_line(text, k))
+                    .flat_map(|k| {
+                        let default = k
+                            .strip_prefix("/spokes/*/")
+                            .map(|rest| format!("/spokeDefaults/{rest}"));
+                        [default, Some((*k).to_string())].into_iter().flatten()
+                    })
+                    .filter_map(|k| estate_line(text, &k))
                     .fold(None::<(u32, usize)>, |best, x| match best {
                         Some(b) if b.1 >= x.1 => Some(b),
                         _ => Some(x),

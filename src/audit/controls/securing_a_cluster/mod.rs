@@ -192,10 +192,10 @@ pub(super) const CONTROLS: &[Control] = &[
         severity: Medium,
         section: SecuringACluster,
         topic: "Service Endpoints for PaaS Service lockdown",
-        title: "Key Vault and ACR reachable only from the spoke",
-        demands: "Key Vault and ACR accept traffic only from the spoke: private endpoints with private DNS zone groups and `publicNetworkAccess: Disabled`. Service endpoints with network ACLs are the cheaper option a profile may choose, recorded as a waiver.",
-        why: "A vault or registry on a public endpoint is one leaked token away from exfiltration or image tampering from anywhere on the internet. Private endpoints take them off the internet entirely.",
-        fix: "Estate: `paasAccess: privateEndpoints`. Template: a `Microsoft.Network/privateEndpoints` for each vault (`vault`) and registry (`registry`) with a `privateDnsZoneGroups` child, and `publicNetworkAccess: Disabled` on both.",
+        title: "Key Vault and ACR reachable only from the spoke; in the regulated tier the Azure Monitor workspace too",
+        demands: "Key Vault and ACR accept traffic only from the spoke: private endpoints with private DNS zone groups and `publicNetworkAccess: Disabled`. Service endpoints with network ACLs are the cheaper option a profile may choose, recorded as a waiver. In the regulated tier every Azure Monitor workspace (`Microsoft.Monitor/accounts`) refuses public queries too: `publicNetworkAccess: Disabled` with a private endpoint (`prometheusMetrics`) and its private DNS zone group.",
+        why: "A vault or registry on a public endpoint is one leaked token away from exfiltration or image tampering from anywhere on the internet. Private endpoints take them off the internet entirely. A regulated estate's metrics describe its workloads and traffic; a workspace that answers queries only through its private endpoint cannot be read from outside the estate's networks with a stolen token.",
+        fix: "Estate: `paasAccess: privateEndpoints`; in the regulated tier also `monitoring: {\"private\": true}` on every spoke. Template: a `Microsoft.Network/privateEndpoints` for each vault (`vault`), registry (`registry`) and, regulated, Azure Monitor workspace (`prometheusMetrics`) with a `privateDnsZoneGroups` child, and `publicNetworkAccess: Disabled` on each.",
         checkov: &[
             "CKV_AZURE_109",
             "CKV_AZURE_139",
@@ -205,7 +205,7 @@ pub(super) const CONTROLS: &[Control] = &[
         psrule: &[],
         cis: &[],
         live: Live::No,
-        estate_keys: &["/spokes/*/paasAccess"],
+        estate_keys: &["/spokes/*/paasAccess", "/spokes/*/monitoring"],
         check: Check::Code(paas_lockdown),
     },
     Control {
@@ -767,12 +767,22 @@ fn mesh_mtls(cx: &mut Cx) {
 }
 
 fn paas_lockdown(cx: &mut Cx) {
-    let targets = cx.q.of_types(&[types::KV, types::ACR]);
+    // The regulated tier keeps its monitoring data off the public network as well.
+    let kinds: &[&str] = if cx.tier() == Tier::Regulated {
+        &[types::KV, types::ACR, types::MONITOR_ACCOUNT]
+    } else {
+        &[types::KV, types::ACR]
+    };
+    let targets = cx.q.of_types(kinds);
     if targets.is_empty() {
         cx.na("no Key Vault or container registry in the input");
         return;
     }
     for t in targets {
+        if cx.r(t).is(types::MONITOR_ACCOUNT) {
+            private_monitor_workspace(cx, t);
+            continue;
+        }
         let is_vault = cx.r(t).is(types::KV);
         let pes = cx.q.private_endpoints_to(t);
         let pna = cx.r(t).get("properties.publicNetworkAccess");
@@ -835,4 +845,51 @@ fn paas_lockdown(cx: &mut Cx) {
             }
         }
     }
+}
+
+/// PAAS-LOCKDOWN, regulated: an Azure Monitor workspace answers queries only through its private
+/// endpoint. Its ingestion goes through data collection endpoints, which stay public until an
+/// Azure Monitor Private Link Scope carries them (see docs/controls.md).
+fn private_monitor_workspace(cx: &mut Cx, t: usize) {
+    let label = cx.r(t).label.clone();
+    match cx.q.private_endpoints_to(t).first() {
+        Some(&pe) if cx.q.has_zone_group(pe) => cx.pass(
+            Some(pe),
+            "properties.privateLinkServiceConnections",
+            format!(
+                "Azure Monitor workspace `{label}`: private endpoint `{}` with a private DNS zone group",
+                cx.r(pe).label
+            ),
+        ),
+        Some(&pe) => cx.fail(
+            Some(pe),
+            "privateDnsZoneGroups",
+            format!(
+                "private endpoint `{}` has no private DNS zone group: queries from the estate still resolve to the workspace's public endpoint",
+                cx.r(pe).label
+            ),
+        ),
+        None if cx
+            .r(t)
+            .get("properties.publicNetworkAccess")
+            .str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("Disabled")) =>
+        {
+            cx.pass(
+                Some(t),
+                "properties.publicNetworkAccess",
+                format!("Azure Monitor workspace `{label}` refuses public queries (its private endpoint is not in the input)"),
+            );
+            return;
+        }
+        None => cx.fail(
+            Some(t),
+            "privateEndpoints",
+            format!("Azure Monitor workspace `{label}` has no private endpoint (`prometheusMetrics`): the regulated tier keeps its metrics off the public network (estate: `monitoring.private`)"),
+        ),
+    }
+    cx.check(
+        t,
+        &Rule::one_of("properties.publicNetworkAccess", &["Disabled"]),
+    );
 }

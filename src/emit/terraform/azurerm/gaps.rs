@@ -92,6 +92,12 @@ pub const NOT_EXPRESSIBLE: &[Gap] = &[
         why: "enabled is Azure's default and azurerm never changes it",
     },
     Gap {
+        rtype: types::K8S_EXTENSION,
+        path: "properties.autoUpgradeMinorVersion",
+        only: Some("true"),
+        why: "azurerm_kubernetes_cluster_extension lets the extension take new minor versions unless `version` pins one, and aks-harden pins none",
+    },
+    Gap {
         rtype: types::DNS_ZONE,
         path: "location",
         only: Some("global"),

@@ -53,7 +53,7 @@
 //! The code: this module holds the driver (`render`, [`untranslated`]), the recording reader,
 //! the translation state and [`NOT_EXPRESSIBLE`]; one table, `KINDS`, maps each ARM type to its
 //! azurerm resource type and its translator, which lives in the module of its family (`network`,
-//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`). A kind that only copies
+//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`, `gitops`). A kind that only copies
 //! properties is a table of attributes (`Flat`); references between resources are resolved in
 //! `refs`, the `depends_on` the references do not carry are added in `order`.
 
@@ -63,6 +63,7 @@ mod dns;
 mod firewall;
 mod gaps;
 mod gateway;
+mod gitops;
 mod governance;
 mod identity;
 mod network;
@@ -343,6 +344,17 @@ const KINDS: &[Kind] = &[
     ])
     .output("id", "id", "resource id of cluster"),
     Kind::folded(types::AKS_MAINT, types::AKS),
+    // gitops
+    Kind::new(
+        types::K8S_EXTENSION,
+        "azurerm_kubernetes_cluster_extension",
+        How::Fn(gitops::extension),
+    ),
+    Kind::new(
+        types::FLUX_CONFIG,
+        "azurerm_kubernetes_flux_configuration",
+        How::Fn(gitops::flux_configuration),
+    ),
     // carried as azapi_resource
     Kind::new(
         types::AKS_NAMESPACE,
@@ -622,6 +634,8 @@ struct Item<'t> {
     r: &'t Resource,
     body: Value,
     seen: Seen,
+    /// The positions of the items of its deployment (itself included).
+    siblings: std::ops::Range<usize>,
 }
 
 impl<'t> Item<'t> {
@@ -651,6 +665,11 @@ impl<'t> Item<'t> {
         std::ptr::eq(self.d, x.d) && x.r.rtype == rtype && x.names().first() == self.names().first()
     }
 
+    /// The items of its deployment, the only ones [`Item::related`] can accept.
+    fn siblings<'i>(&self, items: &'i [Item<'t>]) -> &'i [Item<'t>] {
+        &items[self.siblings.clone()]
+    }
+
     /// A property of this resource left untranslated.
     fn untranslated(&self, path: &str, value: Option<String>, why: &str) -> Untranslated {
         Untranslated::new(self.d, self.r, path, value, why)
@@ -676,17 +695,19 @@ struct Tx<'a, 't> {
 }
 
 fn translate(t: &Template) -> Out {
-    let items: Vec<Item> = t
-        .resources()
-        .enumerate()
-        .map(|(index, (d, r))| Item {
-            index,
+    let mut items: Vec<Item> = Vec::new();
+    for d in &t.deployments {
+        let start = items.len();
+        let siblings = start..start + d.resources.len();
+        items.extend(d.resources.iter().enumerate().map(|(n, r)| Item {
+            index: start + n,
             d,
             r,
             body: Value::Object(r.body.clone()),
             seen: RefCell::new(BTreeSet::new()),
-        })
-        .collect();
+            siblings: siblings.clone(),
+        }));
+    }
     let mut tx = Tx {
         t,
         items: &items,
