@@ -394,7 +394,9 @@ fn rule_collections(estate: &Estate) -> Value {
         Some("AzureKubernetesService"),
     )];
     let list = |xs: &[&str]| xs.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
-    if has(|s| s.cluster.container_insights) {
+    // Container Insights and managed Prometheus both send through Azure Monitor's agent, which
+    // fetches its data collection rules from the handler endpoints and ingests on them.
+    if has(|s| s.cluster.container_insights || s.cluster.managed_prometheus) {
         let mut f = list(&[
             "*.ods.opinsights.azure.com",
             "*.oms.opinsights.azure.com",
