@@ -6,35 +6,18 @@
     reason = "the benchmark inputs are fixed and valid"
 )]
 
+#[path = "../examples/fleet.rs"]
+mod fleet;
+
 use aks_harden::posture::Date;
-use aks_harden::{Estate, Files, Format, Options, Syntax, emit, generate, load_str, plan, profile};
+use aks_harden::{Estate, Files, Format, Options, Syntax, emit, generate, load_str, plan};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use serde_json::{Value, json};
 use std::hint::black_box;
 
-/// `prod` with `n` spokes, each a copy of prod's spoke in its own /16 (10.(1+i).0.0/16) with its
-/// own pod range (100.(64+i).0.0/16) and service range (198.18.i.0/24).
+/// `prod` with `n` spokes, each a name and an address space over prod's spoke defaults: the
+/// fleet estates of `examples/fleet.rs`.
 fn many_spokes(n: usize) -> String {
-    let prod: Value = serde_json::from_str(profile::builtin("prod").unwrap()).unwrap();
-    let template = prod["spokes"]["prod"].clone();
-    let mut spokes = serde_json::Map::new();
-    spokes.insert("prod".into(), Value::Null);
-    for i in 0..n {
-        let mut s = template.clone();
-        let a = format!("10.{}", 1 + i);
-        s["addressSpace"] = json!(format!("{a}.0.0/16"));
-        s["subnets"] = json!({
-            "system": format!("{a}.0.0/24"), "user": format!("{a}.4.0/22"),
-            "apiServer": format!("{a}.8.0/28"), "privateEndpoints": format!("{a}.9.0/27"),
-            "ingress": format!("{a}.10.0/24"), "applicationGateway": format!("{a}.11.0/24"),
-        });
-        let net = &mut s["cluster"]["network"];
-        net["podCidr"] = json!(format!("100.{}.0.0/16", 64 + i));
-        net["serviceCidr"] = json!(format!("198.18.{i}.0/24"));
-        net["dnsServiceIp"] = json!(format!("198.18.{i}.10"));
-        spokes.insert(format!("s{i}"), s);
-    }
-    json!({ "extends": "prod", "spokes": spokes }).to_string()
+    fleet::estate(n)
 }
 
 /// Plan once and emit `formats`: the stages without the audit.

@@ -257,6 +257,14 @@ pub fn generate(estate: &Estate, options: &Options) -> Result<Generated, Error> 
     generate_from(estate, estate_source(estate), options)
 }
 
+/// The result of a thread that ran to its end; a panic there carries on here.
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match h.join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 /// [`generate`], with the report naming `source` (the estate file or built-in profile).
 pub fn generate_from(
     estate: &Estate,
@@ -264,8 +272,28 @@ pub fn generate_from(
     options: &Options,
 ) -> Result<Generated, Error> {
     let template = plan::plan(estate);
-    let input = audit::Input::from_ir(&template, context(estate), source);
-    let report = audit::audit(&input, options.today);
+    // ARM spells the plan once, for the audit and for `arm/main.json`. The audit and the
+    // emitters only read the plan, so they run side by side; a refused estate's renderings are
+    // dropped unseen.
+    let doc = emit::arm::template(&template);
+    let params = emit::arm::parameters(&template);
+    let (report, rendered) = std::thread::scope(|s| {
+        let formats: Vec<_> = options
+            .formats
+            .iter()
+            .map(|f| match f {
+                Format::Arm => s.spawn(|| Ok(emit::arm::files(&doc, &params))),
+                _ => s.spawn(|| emit::render(&template, *f, &options.emit)),
+            })
+            .collect();
+        let companions = s.spawn(|| emit::companions(&template));
+        let report = {
+            let input = audit::Input::from_arm(&doc, &params, context(estate), source);
+            audit::audit(&input, options.today)
+        };
+        let rendered: Vec<_> = formats.into_iter().map(join).collect();
+        (report, (join(companions), rendered))
+    });
     if options.gate == Gate::Enforce
         && estate.tier.gated()
         && !report.failures(Severity::High).is_empty()
@@ -275,9 +303,9 @@ pub fn generate_from(
             report: Box::new(report),
         });
     }
-    let mut files = emit::companions(&template);
-    for f in &options.formats {
-        files.extend(emit::render(&template, *f, &options.emit)?);
+    let (mut files, rendered) = rendered;
+    for r in rendered {
+        files.extend(r?);
     }
     Ok(Generated { files, report })
 }

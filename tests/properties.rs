@@ -9,7 +9,9 @@
 //!   literal resource ids;
 //! - every name satisfies Azure's naming rules, and no two resources of one type share a name in
 //!   one scope (nor two Key Vaults or registries anywhere);
-//! - every address range and address in the output lies inside its parent range.
+//! - every address range and address in the output lies inside its parent range;
+//! - every required flow passes and every forbidden one is blocked, unless one of the estate's
+//!   own relaxations (a public API server, service endpoints, forced tunnelling) explains it.
 //!
 //! 256 cases each (see [`config`]).
 
@@ -1099,6 +1101,49 @@ fn authorized_ranges(doc: &Json) -> Vec<Net> {
 }
 
 /// Fail the case (without a panic, so that shrinking stays quiet) when there are problems.
+/// Flows of a generated estate that neither pass nor are explained by one of its relaxations:
+/// a public API server (its nodes leave through the firewall, whose public IP the generated
+/// authorised ranges never hold, and the internet reaches it), PaaS reached over service
+/// endpoints or their public endpoint (pods reach it), and forced tunnelling (what lies beyond
+/// the firewall's upstream hop is not in the input).
+fn flow_problems(doc: &Json, flows: &[aks_harden::audit::flows::Flow]) -> Vec<String> {
+    use aks_harden::audit::flows::Verdict;
+    let spoke_of = |scope: &str| -> Option<&Json> {
+        doc["spokes"]
+            .as_object()?
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .find(|(k, _)| scope.ends_with(&format!("-{k}")))
+            .map(|(_, v)| v)
+    };
+    let mut out = Vec::new();
+    for f in flows {
+        let v = f.verdict();
+        if matches!(v, Verdict::Pass | Verdict::NotApplicable) {
+            continue;
+        }
+        let spoke = spoke_of(&f.scope);
+        let public = spoke.is_some_and(|s| s["cluster"]["apiServer"]["private"] == false);
+        let service_endpoints = spoke.is_some_and(|s| s["paasAccess"] == "serviceEndpoints");
+        let hop = f
+            .decisive()
+            .map(|(_, h)| h.text.clone())
+            .unwrap_or_default();
+        let explained = match (v, f.id) {
+            (Verdict::Fail, "nodes-api" | "internet-api") => public,
+            (Verdict::Fail, "pod-paas-public") => service_endpoints,
+            (Verdict::Unknown, _) => {
+                upstream(doc).is_some() && hop.contains("forwards internet traffic onward")
+            }
+            _ => false,
+        };
+        if !explained {
+            out.push(format!("{} ({}) is {}: {hop}", f.id, f.scope, v.as_str()));
+        }
+    }
+    out
+}
+
 fn none(what: &str, problems: &[String], doc: &Json) -> Result<(), TestCaseError> {
     if problems.is_empty() {
         return Ok(());
@@ -1151,6 +1196,16 @@ proptest! {
         let t = aks_harden::plan::plan(&load(&doc)?);
         none("names Azure refuses", &name_problems(&t), &doc)?;
         none("duplicate names", &uniqueness_problems(&t), &doc)?;
+    }
+
+    #[test]
+    fn every_flow_passes_unless_a_relaxation_explains_it(g in estate_strategy()) {
+        let doc = estate_json(&g);
+        let estate = load(&doc)?;
+        let input = aks_harden::audit_input(&estate, aks_harden::audit::Source::new("generated", "", None));
+        let flows = aks_harden::audit::flows::analyse(&input);
+        prop_assert!(flows.iter().any(|f| f.id == "spoke-to-spoke"));
+        none("flows that fail with no relaxation to explain it", &flow_problems(&doc, &flows), &doc)?;
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod controls;
 pub mod docs;
 pub(crate) mod eval;
 pub mod expr;
+pub mod flows;
 pub mod input;
 mod query;
 pub mod report;

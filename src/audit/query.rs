@@ -6,7 +6,7 @@
 
 use super::expr::is_expression;
 use super::input::{Input, Look, Place, Resource, look, parse_id};
-use crate::azure::{subnets, types};
+use crate::azure::{policies, subnets, types};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -114,6 +114,27 @@ pub(crate) struct Index<'a> {
     subnets: Vec<SubnetView>,
     /// (lower-case VNet, lower-case subnet) → the first subnet of that name in `subnets`.
     subnet_at: BTreeMap<(String, String), usize>,
+    /// Target → extension resources whose `scope` names it, in document order.
+    scoped_to: BTreeMap<usize, Vec<usize>>,
+    /// Extension resources whose `scope` is an expression naming nothing in the input, in
+    /// document order: the only ones [`Index::attached`] may still attach by their text.
+    scoped_elsewhere: Vec<usize>,
+    /// Target → private endpoints with a connection to it, in document order.
+    endpoints_to: BTreeMap<usize, Vec<usize>>,
+    /// Subscription → the first Defender for Containers plan on the Standard tier there.
+    containers_plans: BTreeMap<(u8, String), usize>,
+    /// Assignments of the allowed-images policy with their image pattern (lower case), in
+    /// document order.
+    allowed_images: Vec<(usize, String)>,
+}
+
+/// A subscription as a key that is equal exactly when [`Place::same`] says so.
+fn place_key(p: &Place) -> (u8, String) {
+    match p {
+        Place::Root => (0, String::new()),
+        Place::Known(s) => (1, s.to_ascii_lowercase()),
+        Place::Unknown(s) => (2, s.to_ascii_lowercase()),
+    }
 }
 
 impl<'a> Index<'a> {
@@ -135,9 +156,77 @@ impl<'a> Index<'a> {
             by_name,
             subnets: Vec::new(),
             subnet_at: BTreeMap::new(),
+            scoped_to: BTreeMap::new(),
+            scoped_elsewhere: Vec::new(),
+            endpoints_to: BTreeMap::new(),
+            containers_plans: BTreeMap::new(),
+            allowed_images: Vec::new(),
         };
         q.index_subnets();
+        q.index_references();
         q
+    }
+
+    /// Resolve once what extension resources attach to and what private endpoints connect to,
+    /// so that checks asking it per resource stay linear in the size of the input.
+    fn index_references(&mut self) {
+        let mut scoped_to: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut elsewhere = Vec::new();
+        for (i, r) in self.input.resources.iter().enumerate() {
+            if let Some(s) = &r.scope {
+                match self.find_id(s) {
+                    Some(target) => scoped_to.entry(target).or_default().push(i),
+                    None if is_expression(s) => elsewhere.push(i),
+                    None => {}
+                }
+            }
+        }
+        let mut endpoints_to: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, pe) in self.of_type(types::PE) {
+            let mut targets: Vec<usize> = [
+                "privateLinkServiceConnections",
+                "manualPrivateLinkServiceConnections",
+            ]
+            .iter()
+            .flat_map(|list| pe.get(&format!("properties.{list}")).array().iter())
+            .filter_map(|conn| {
+                look(conn, "properties.privateLinkServiceId")
+                    .str()
+                    .and_then(|id| self.find_id(id))
+            })
+            .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            for t in targets {
+                endpoints_to.entry(t).or_default().push(i);
+            }
+        }
+        let mut plans = BTreeMap::new();
+        for (i, p) in self.of_type(types::PRICING) {
+            if last_segment(&p.name).eq_ignore_ascii_case("Containers")
+                && p.get("properties.pricingTier")
+                    .str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("Standard"))
+            {
+                plans.entry(place_key(&p.subscription)).or_insert(i);
+            }
+        }
+        self.containers_plans = plans;
+        self.allowed_images = self
+            .of_type(types::POLICY)
+            .filter_map(|(i, a)| {
+                let def = a.get("properties.policyDefinitionId").str()?;
+                let regex = a
+                    .get("properties.parameters.allowedContainerImagesRegex.value")
+                    .str()?;
+                def.to_ascii_lowercase()
+                    .ends_with(policies::ALLOWED_IMAGES)
+                    .then(|| (i, regex.to_ascii_lowercase()))
+            })
+            .collect();
+        self.scoped_to = scoped_to;
+        self.scoped_elsewhere = elsewhere;
+        self.endpoints_to = endpoints_to;
     }
 
     fn index_subnets(&mut self) {
@@ -329,22 +418,28 @@ impl<'a> Index<'a> {
     /// Extension resources of `ext_type` attached to `target`, in document order.
     pub fn attached(&self, ext_type: &str, target: usize) -> Vec<usize> {
         let t = self.r(target);
+        let of_type = |i: &usize| self.r(*i).rtype.eq_ignore_ascii_case(ext_type);
         let mut out: Vec<usize> = self
-            .of_type(ext_type)
-            .filter(|(_, r)| match &r.scope {
-                Some(s) => match self.find_id(s) {
-                    Some(idx) => idx == target,
-                    None => {
-                        let l = s.to_ascii_lowercase();
-                        is_expression(s)
-                            && l.contains(&t.short_type().to_ascii_lowercase())
-                            && l.contains(&t.name.to_ascii_lowercase())
-                    }
-                },
-                None => false,
-            })
-            .map(|(i, _)| i)
+            .scoped_to
+            .get(&target)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
+            .filter(of_type)
             .collect();
+        out.extend(
+            self.scoped_elsewhere
+                .iter()
+                .copied()
+                .filter(of_type)
+                .filter(|&i| {
+                    self.r(i).scope.as_deref().is_some_and(|s| {
+                        let l = s.to_ascii_lowercase();
+                        l.contains(&t.short_type().to_ascii_lowercase())
+                            && l.contains(&t.name.to_ascii_lowercase())
+                    })
+                }),
+        );
         let legacy = format!("{}/providers/{}", t.rtype, last_segment(ext_type));
         out.extend(self.named_under(&legacy, &t.name));
         out.sort_unstable();
@@ -370,17 +465,16 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// The Defender for Containers plan that covers resource `r`'s subscription.
+    /// Assignments of the allowed-images policy with their image pattern (lower case).
+    pub fn allowed_images(&self) -> &[(usize, String)] {
+        &self.allowed_images
+    }
+
+    /// The Defender for Containers plan (Standard tier) on the subscription of `r`.
     pub fn defender_plan(&self, r: usize) -> Option<usize> {
-        let sub = &self.r(r).subscription;
-        self.of_type(types::PRICING).find_map(|(i, p)| {
-            (last_segment(&p.name).eq_ignore_ascii_case("Containers")
-                && p.get("properties.pricingTier")
-                    .str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("Standard"))
-                && p.subscription.same(sub))
-            .then_some(i)
-        })
+        self.containers_plans
+            .get(&place_key(&self.r(r).subscription))
+            .copied()
     }
 
     /// Role assignments attached to `target` whose role is `role` (a role definition id).
@@ -398,27 +492,7 @@ impl<'a> Index<'a> {
 
     /// Private endpoints that connect to `target`.
     pub fn private_endpoints_to(&self, target: usize) -> Vec<usize> {
-        self.of_type(types::PE)
-            .filter(|(_, pe)| {
-                [
-                    "privateLinkServiceConnections",
-                    "manualPrivateLinkServiceConnections",
-                ]
-                .iter()
-                .any(|list| {
-                    pe.get(&format!("properties.{list}"))
-                        .array()
-                        .iter()
-                        .any(|conn| {
-                            look(conn, "properties.privateLinkServiceId")
-                                .str()
-                                .and_then(|id| self.find_id(id))
-                                == Some(target)
-                        })
-                })
-            })
-            .map(|(i, _)| i)
-            .collect()
+        self.endpoints_to.get(&target).cloned().unwrap_or_default()
     }
 
     /// Whether a private endpoint has a private DNS zone group (inline or a child resource).

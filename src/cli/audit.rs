@@ -42,6 +42,10 @@ pub struct AuditArgs {
     /// The tier a template or live cluster is judged against (estates bring their own).
     #[arg(long, value_enum, conflicts_with_all = ["profile", "estate"])]
     pub tier: Option<TierArg>,
+    /// Print the flows instead of the controls: every required and forbidden flow with its
+    /// trace, hop by hop; exit 1 when one fails unwaived at or above --min-severity.
+    #[arg(long)]
+    pub flows: bool,
 }
 
 /// Report format on the command line.
@@ -205,6 +209,9 @@ pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         ReportFormatArg::Sarif => ReportFormat::Sarif,
         ReportFormatArg::Markdown => ReportFormat::Markdown,
     };
+    if args.flows {
+        return flows_cmd(&report, format, threshold, out, err);
+    }
     match audit::render(&report, format, threshold) {
         Ok(text) => {
             let _ = write!(out, "{text}");
@@ -231,6 +238,61 @@ pub fn audit_cmd(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
                 ids.join(", ")
             );
         }
+        Exit::Failed
+    }
+}
+
+/// The flows view: the table and every trace; exit 1 when a flow fails unwaived at or above
+/// `threshold`.
+fn flows_cmd(
+    report: &Report,
+    format: ReportFormat,
+    threshold: Severity,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    use crate::audit::flows::Verdict;
+    use crate::audit::report::flows as view;
+    let text = match format {
+        ReportFormat::Text => view::view(report),
+        ReportFormat::Json => crate::emit::pretty_json(&view::json(&report.flows, report)),
+        ReportFormat::Markdown => format!(
+            "# aks-harden flows: {}\n\n{}",
+            report.input.source.label,
+            view::markdown(&report.flows)
+        ),
+        ReportFormat::Sarif => match audit::render(report, format, threshold) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return Exit::Error;
+            }
+        },
+    };
+    let _ = write!(out, "{text}");
+    let failing: Vec<String> = report
+        .flows
+        .iter()
+        .filter(|f| f.verdict() == Verdict::Fail)
+        .filter(|f| {
+            report.results.iter().any(|r| {
+                r.control.id == f.control
+                    && r.outcome == Outcome::Fail
+                    && r.control.severity.at_least(threshold)
+            })
+        })
+        .map(|f| format!("{} ({})", f.id, f.scope))
+        .collect();
+    if failing.is_empty() {
+        Exit::Success
+    } else {
+        let _ = writeln!(
+            err,
+            "error: flow{} failing unwaived at or above {}: {}",
+            if failing.len() == 1 { "" } else { "s" },
+            threshold.as_str(),
+            failing.join(", ")
+        );
         Exit::Failed
     }
 }

@@ -16,12 +16,15 @@ const PARAMS_SCHEMA: &str =
 
 /// Render the template set: `arm/main.json` and `arm/main.parameters.json`.
 pub fn render(t: &Template) -> Files {
+    files(&template(t), &parameters(t))
+}
+
+/// The ARM files of a template and parameter file already spelt by [`template`] and
+/// [`parameters`].
+pub fn files(template: &Json, parameters: &Json) -> Files {
     let mut files = Files::new();
-    files.insert("arm/main.json".into(), super::pretty(&template(t)));
-    files.insert(
-        "arm/main.parameters.json".into(),
-        super::pretty(&parameters(t)),
-    );
+    files.insert("arm/main.json".into(), super::pretty(template));
+    files.insert("arm/main.parameters.json".into(), super::pretty(parameters));
     files
 }
 

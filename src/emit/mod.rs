@@ -176,6 +176,11 @@ pub fn companions(t: &Template) -> Files {
 
 /// JSON with two-space indentation, `\n` line endings and one trailing newline.
 pub(crate) fn pretty(v: &serde_json::Value) -> String {
+    pretty_of(v)
+}
+
+/// Anything serializable, printed as [`pretty`] prints its JSON value, without building one.
+pub(crate) fn pretty_of<T: serde::Serialize + ?Sized>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s

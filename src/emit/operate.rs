@@ -6,6 +6,7 @@
 use crate::azure::types;
 use crate::ir::{Deployment, Expr, Resource, Scope, Template, Value};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 
 /// The template, embedded.
 const TEMPLATE: &str = include_str!("../../templates/operate.md.hbs");
@@ -57,6 +58,10 @@ fn view(t: &Template) -> Json {
                     _ => Json::Null,
                 })
         });
+    // Looked up once per cluster: by id and by path, so a fleet stays linear.
+    let deployments: BTreeMap<&str, &Deployment> =
+        t.deployments.iter().map(|g| (g.id.as_str(), g)).collect();
+    let manifests: BTreeMap<&str, _> = t.manifests.iter().map(|m| (m.path.as_str(), m)).collect();
     let mut clusters = Vec::new();
     for (d, r) in t.resources().filter(|(_, r)| r.rtype == types::AKS) {
         let name = r.literal_name().unwrap_or_default();
@@ -70,10 +75,9 @@ fn view(t: &Template) -> Json {
             r.properties()
                 .and_then(|p| p.at("apiServerAccessProfile/privateDNSZone")),
         );
-        let gateway = t
-            .deployments
-            .iter()
-            .filter(|g| g.id == format!("{spoke}-ingress"))
+        let gateway = deployments
+            .get(format!("{spoke}-ingress").as_str())
+            .into_iter()
             .flat_map(|g| g.resources.iter().map(move |x| (g, x)))
             .find(|(_, x)| x.rtype == types::AGW)
             .map(|(g, x)| {
@@ -106,10 +110,8 @@ fn view(t: &Template) -> Json {
                         Value::Str(s) => Some(s.clone()),
                         _ => None,
                     });
-                let class = t
-                    .manifests
-                    .iter()
-                    .find(|m| m.path == format!("{spoke}/ingress-controller.yaml"))
+                let class = manifests
+                    .get(format!("{spoke}/ingress-controller.yaml").as_str())
                     .and_then(|m| m.objects.first())
                     .and_then(|o| o.pointer("/spec/ingressClassName"))
                     .cloned()

@@ -418,7 +418,9 @@ fn rule_collections(estate: &Estate) -> Value {
         Some("AzureKubernetesService"),
     )];
     let list = |xs: &[&str]| xs.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
-    if has(|s| s.cluster.container_insights) {
+    // Container Insights and managed Prometheus both send through Azure Monitor's agent, which
+    // fetches its data collection rules from the handler endpoints and ingests on them.
+    if has(|s| s.cluster.container_insights || s.cluster.managed_prometheus) {
         let mut f = list(&[
             "*.ods.opinsights.azure.com",
             "*.oms.opinsights.azure.com",
@@ -456,6 +458,26 @@ fn rule_collections(estate: &Estate) -> Value {
             &list(&["*.vault.azure.net"]),
             None,
         ));
+    }
+    // Registries reached through the firewall (no private endpoint): their login server and
+    // data endpoint, from the nodes of their own spoke.
+    for s in estate
+        .spokes
+        .iter()
+        .filter(|s| s.paas_access == PaasAccess::ServiceEndpoints)
+    {
+        let acr = &s.registry.name;
+        let src: Vec<String> = s
+            .subnets
+            .iter()
+            .filter(|n| n.role.routed())
+            .map(|n| n.cidr.to_string())
+            .collect();
+        let f = vec![
+            format!("{acr}.azurecr.io"),
+            format!("{acr}.{}.data.azurecr.io", estate.location),
+        ];
+        app.push(app_rule(&format!("registry-{}", s.key), &src, &f, None));
     }
     for (name, fqdns) in &fw.extra_fqdns {
         app.push(app_rule(name, &src, fqdns, None));

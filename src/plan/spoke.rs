@@ -248,9 +248,11 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
                     "addressPrefix" => n.cidr.to_string(),
                     "networkSecurityGroup" => id_ref(rid(types::NSG, &[&n.nsg_name])),
                     "routeTable" => n.role.routed().then(|| id_ref(rid(types::RT, &[&s.route_table_name]))),
+                    // Only Key Vault: a registry admits no virtual network rule, so an ACR
+                    // service endpoint would send pulls from the subnet's private address, which
+                    // the registry's IP rule (the firewall's public IP) refuses.
                     "serviceEndpoints" => (service_endpoints && node).then(|| vec![
                         obj! { "service" => "Microsoft.KeyVault", "locations" => vec![loc] },
-                        obj! { "service" => "Microsoft.ContainerRegistry", "locations" => vec![loc] },
                     ]),
                     "delegations" => (n.role == SubnetRole::ApiServer).then(|| vec![obj! {
                         "name" => "aks-apiserver",

@@ -253,15 +253,10 @@ fn image_admission(cx: &mut Cx, r: usize) {
         return;
     }
     let name = cx.r(r).name.to_ascii_lowercase();
-    let admits = cx.q.of_type(types::POLICY).find_map(|(i, a)| {
-        let def = a.get("properties.policyDefinitionId").str()?;
-        let regex = a
-            .get("properties.parameters.allowedContainerImagesRegex.value")
-            .str()?;
-        (def.to_ascii_lowercase().ends_with(policies::ALLOWED_IMAGES)
-            && regex.to_ascii_lowercase().contains(&name))
-        .then_some(i)
-    });
+    let admits =
+        cx.q.allowed_images()
+            .iter()
+            .find_map(|(i, regex)| regex.contains(&name).then_some(*i));
     match admits {
         Some(a) => cx.pass(
             Some(a),

@@ -379,6 +379,7 @@ fn id_least_privilege(cx: &mut Cx) {
         cx.na("no role assignments in the input");
         return;
     }
+    let mut byo_vnets: Option<BTreeSet<String>> = None;
     for a in assignments {
         let r = cx.r(a);
         let role = match r.get("properties.roleDefinitionId") {
@@ -432,7 +433,9 @@ fn id_least_privilege(cx: &mut Cx) {
         if let Some((t, name)) = &scope_target {
             if role == roles::NETWORK_CONTRIBUTOR
                 && t.eq_ignore_ascii_case(types::VNET)
-                && byo_zone_vnet(cx, name)
+                && byo_vnets
+                    .get_or_insert_with(|| byo_zone_vnets(cx))
+                    .contains(&name.to_ascii_lowercase())
             {
                 cx.pass(
                     Some(a),
@@ -635,22 +638,33 @@ fn node_sandbox(cx: &mut Cx) {
     }
 }
 
-/// Whether a cluster whose nodes live in VNet `vnet` keeps its API server's name in a private DNS
+/// The VNets (lower case) whose clusters keep their API server's name in a private DNS
 /// zone of its own (`privateDNSZone` a zone id): AKS then links the zone to that VNet, and the
 /// control plane needs Network Contributor on the VNet, as Microsoft's private cluster docs say.
-fn byo_zone_vnet(cx: &mut Cx, vnet: &str) -> bool {
-    let needle = format!("/virtualnetworks/{}/", vnet.to_ascii_lowercase());
-    cx.clusters().into_iter().any(|c| {
+fn byo_zone_vnets(cx: &mut Cx) -> BTreeSet<String> {
+    const NEEDLE: &str = "/virtualnetworks/";
+    let mut out = BTreeSet::new();
+    for c in cx.clusters() {
         let byo = cx
             .r(c)
             .get("properties.apiServerAccessProfile.privateDNSZone")
             .str()
             .is_some_and(|z| z.contains('/'));
-        byo && cx.pools(c).iter().any(|p| {
-            cx.r(p.res)
-                .get(&format!("{}.vnetSubnetID", p.prefix))
-                .str()
-                .is_some_and(|id| id.to_ascii_lowercase().contains(&needle))
-        })
-    })
+        if !byo {
+            continue;
+        }
+        for p in cx.pools(c) {
+            let Some(id) = cx.r(p.res).get(&format!("{}.vnetSubnetID", p.prefix)).str() else {
+                continue;
+            };
+            let id = id.to_ascii_lowercase();
+            for (at, _) in id.match_indices(NEEDLE) {
+                let rest = &id[at + NEEDLE.len()..];
+                if let Some((vnet, _)) = rest.split_once('/') {
+                    out.insert(vnet.to_string());
+                }
+            }
+        }
+    }
+    out
 }

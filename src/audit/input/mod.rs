@@ -160,9 +160,18 @@ impl Input {
     /// Audit planned resources: the IR as the ARM emitter spells it, with the estate's tier,
     /// waivers and tags from `context`. `source` names the estate file (or built-in profile).
     pub fn from_ir(template: &Template, context: Context, source: Source) -> Input {
-        let doc = arm::template(template);
-        let params = arm::parameters(template);
-        let (resources, notes) = flatten::flatten(&doc, &parameter_values(&params));
+        Input::from_arm(
+            &arm::template(template),
+            &arm::parameters(template),
+            context,
+            source,
+        )
+    }
+
+    /// [`Input::from_ir`] when the ARM emitter has already spelt the plan (`doc`, `params`):
+    /// `generate` spells it once for the audit and for `arm/main.json`.
+    pub fn from_arm(doc: &Json, params: &Json, context: Context, source: Source) -> Input {
+        let (resources, notes) = flatten::flatten(doc, &parameter_values(params));
         Input::new(Kind::Estate, source, context, resources, notes)
     }
 

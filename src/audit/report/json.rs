@@ -104,6 +104,7 @@ pub fn render(report: &Report, threshold: Severity) -> String {
         "date": report.date.to_string(),
         "summary": summary,
         "controls": controls,
+        "flows": super::flows::json(&report.flows, report),
         "notes": report.input.notes,
         "warnings": report.warnings,
     });

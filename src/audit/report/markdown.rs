@@ -140,6 +140,7 @@ pub fn view(report: &Report, threshold: Severity) -> Json {
         "summary": report.verdict(threshold),
         "mermaid": super::mermaid::render(&report.input),
         "sections": sections,
+        "flows": super::flows::markdown(&report.flows),
         "notes": report.input.notes.iter().map(|n| capped(n)).collect::<Vec<_>>(),
         "cap_note": if cut { CAP_NOTE } else { "" },
         "warnings": report.warnings,

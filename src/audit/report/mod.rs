@@ -3,6 +3,7 @@
 //! from the input (evidence, waiver reasons, notes) is cut at [`CAP`] characters; the JSON report
 //! keeps the whole value beside the cut one.
 
+pub mod flows;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
@@ -185,11 +186,23 @@ pub struct Report {
     pub results: Vec<ControlResult>,
     /// Waivers that are not right (unneeded, expired, for unknown controls).
     pub warnings: Vec<String>,
+    /// The required and forbidden flows traced through the estate; a failing one is also a
+    /// finding of the control it serves.
+    pub flows: Vec<crate::audit::flows::Flow>,
 }
 
 /// Judge `input` against the catalogue; waivers expire after `today`.
 pub fn audit(input: &Input, today: Date) -> Report {
-    let evaluated = eval::evaluate(input);
+    let mut evaluated = eval::evaluate(input);
+    let traced = crate::audit::flows::analyse(input);
+    for f in &traced {
+        if let (Some(finding), Some(n)) = (
+            flows::finding(f),
+            CONTROLS.iter().position(|c| c.id == f.control),
+        ) {
+            evaluated[n].push(finding);
+        }
+    }
     let mut warnings = Vec::new();
     let mut results = Vec::new();
     for (c, findings) in CONTROLS.iter().zip(evaluated) {
@@ -257,6 +270,7 @@ pub fn audit(input: &Input, today: Date) -> Report {
         date: today,
         results,
         warnings,
+        flows: traced,
     }
 }
 

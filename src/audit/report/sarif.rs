@@ -115,6 +115,13 @@ pub fn render(report: &Report) -> String {
                 "properties": {"outcome": r.outcome.key()},
             });
             let evidence = report.evidence(f);
+            if let Some(flow) = report.flows.iter().find(|x| {
+                x.control == r.control.id && f.message.starts_with(&super::flows::finding_prefix(x))
+            }) {
+                let mut trace = String::new();
+                super::flows::trace(&mut trace, flow, false);
+                result["properties"]["trace"] = json!(trace.lines().collect::<Vec<_>>());
+            }
             if is_capped(&evidence) {
                 result["properties"]["fullEvidence"] = json!(evidence);
             }

@@ -47,6 +47,23 @@ pub fn render(report: &Report, threshold: Severity) -> String {
                 .as_ref()
                 .is_some_and(|w| is_capped(&w.waiver.reason));
     }
+    if !report.flows.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{} (`--flows` prints every trace):",
+            super::flows::summary(&report.flows)
+        );
+        s.push_str(&super::flows::table(&report.flows));
+        for f in report.flows.iter().filter(|f| {
+            matches!(
+                f.verdict(),
+                crate::audit::flows::Verdict::Fail | crate::audit::flows::Verdict::Unknown
+            )
+        }) {
+            s.push('\n');
+            super::flows::trace(&mut s, f, false);
+        }
+    }
     if !report.input.notes.is_empty() {
         let _ = writeln!(s, "\nnotes on the input:");
         for n in &report.input.notes {

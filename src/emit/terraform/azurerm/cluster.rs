@@ -317,7 +317,11 @@ pub(super) const WINDOWS: [(&str, &str); 2] = [
 /// The cluster's maintenance configurations, as its `maintenance_window_*` blocks.
 fn maintenance_windows(tx: &mut Tx, it: &Item, b: &mut B) {
     let items = tx.items;
-    for m in items.iter().filter(|x| it.related(x, types::AKS_MAINT)) {
+    for m in it
+        .siblings(items)
+        .iter()
+        .filter(|x| it.related(x, types::AKS_MAINT))
+    {
         let Some(&(_, attr)) = WINDOWS.iter().find(|(n, _)| *n == m.name()) else {
             tx.err(
                 m,

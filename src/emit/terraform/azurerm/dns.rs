@@ -57,7 +57,8 @@ pub(super) fn private_endpoint(tx: &mut Tx, it: &Item) {
         b.put("private_service_connection", Some(json!([cb.json()])));
     }
     let items = tx.items;
-    let groups: Vec<&Item> = items
+    let groups: Vec<&Item> = it
+        .siblings(items)
         .iter()
         .filter(|x| it.related(x, types::PE_DNS))
         .collect();

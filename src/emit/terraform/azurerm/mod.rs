@@ -659,6 +659,8 @@ struct Item<'t> {
     r: &'t Resource,
     body: Value,
     seen: Seen,
+    /// The positions of the items of its deployment (itself included).
+    siblings: std::ops::Range<usize>,
 }
 
 impl<'t> Item<'t> {
@@ -688,6 +690,11 @@ impl<'t> Item<'t> {
         std::ptr::eq(self.d, x.d) && x.r.rtype == rtype && x.names().first() == self.names().first()
     }
 
+    /// The items of its deployment, the only ones [`Item::related`] can accept.
+    fn siblings<'i>(&self, items: &'i [Item<'t>]) -> &'i [Item<'t>] {
+        &items[self.siblings.clone()]
+    }
+
     /// A property of this resource left untranslated.
     fn untranslated(&self, path: &str, value: Option<String>, why: &str) -> Untranslated {
         Untranslated::new(self.d, self.r, path, value, why)
@@ -713,17 +720,19 @@ struct Tx<'a, 't> {
 }
 
 fn translate(t: &Template) -> Out {
-    let items: Vec<Item> = t
-        .resources()
-        .enumerate()
-        .map(|(index, (d, r))| Item {
-            index,
+    let mut items: Vec<Item> = Vec::new();
+    for d in &t.deployments {
+        let start = items.len();
+        let siblings = start..start + d.resources.len();
+        items.extend(d.resources.iter().enumerate().map(|(n, r)| Item {
+            index: start + n,
             d,
             r,
             body: Value::Object(r.body.clone()),
             seen: RefCell::new(BTreeSet::new()),
-        })
-        .collect();
+            siblings: siblings.clone(),
+        }));
+    }
     let mut tx = Tx {
         t,
         items: &items,

@@ -5,13 +5,25 @@
 
 use super::{Tx, primary};
 use crate::azure::types;
+use crate::ir::Deployment;
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 
 impl Tx<'_, '_> {
     /// `depends_on` for IR dependencies that no reference carries, and a cluster's wait for the
     /// grants and private endpoints of the deployments it depends on.
     pub(super) fn dependencies(&mut self) {
         let items = self.items;
+        // Items by (deployment, IR id), the first of each, and items by deployment id: looked
+        // up per dependency, so ordering a fleet stays linear in its size.
+        let mut by_id: BTreeMap<(*const Deployment, &str), usize> = BTreeMap::new();
+        let mut by_deployment: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (j, x) in items.iter().enumerate() {
+            by_id
+                .entry((std::ptr::from_ref(x.d), x.r.id.as_str()))
+                .or_insert(j);
+            by_deployment.entry(x.d.id.as_str()).or_default().push(j);
+        }
         for (i, it) in items.iter().enumerate() {
             let Some(me) = primary(items, i) else {
                 continue;
@@ -34,9 +46,7 @@ impl Tx<'_, '_> {
             // Candidates: (address, already carried by a reference).
             let mut cands: Vec<(String, bool)> = Vec::new();
             for dep in &it.r.depends_on {
-                let found = (0..items.len())
-                    .find(|&j| std::ptr::eq(items[j].d, it.d) && &items[j].r.id == dep);
-                if let Some(j) = found {
+                if let Some(&j) = by_id.get(&(std::ptr::from_ref(it.d), dep.as_str())) {
                     if let Some(a) = primary(items, j).filter(|a| *a != me) {
                         cands.push((a.whole(), carried(j)));
                     }
@@ -46,10 +56,17 @@ impl Tx<'_, '_> {
                 // What AKS checks when it creates the cluster and no reference carries: its
                 // identities' roles, the private endpoints, the peering to the hub, and the
                 // subnets' route table and NSG (egress through the firewall).
-                for (j, x) in items.iter().enumerate() {
-                    if !it.d.depends_on.contains(&x.d.id) {
-                        continue;
-                    }
+                let mut waits: Vec<usize> =
+                    it.d.depends_on
+                        .iter()
+                        .filter_map(|d| by_deployment.get(d.as_str()))
+                        .flatten()
+                        .copied()
+                        .collect();
+                waits.sort_unstable();
+                waits.dedup();
+                for j in waits {
+                    let x = &items[j];
                     match x.r.rtype.as_str() {
                         types::ROLE | types::PE | types::PEERING => {
                             if let Some(a) = primary(items, j) {

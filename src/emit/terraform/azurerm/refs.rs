@@ -70,7 +70,10 @@ pub(super) fn primary(items: &[Item], i: usize) -> Option<Addr> {
     let it = &items[i];
     let k = kind(&it.r.rtype)?;
     if let How::Into(host) = k.how {
-        let j = items.iter().position(|x| it.related(x, host))?;
+        let j = it.siblings.start
+            + it.siblings(items)
+                .iter()
+                .position(|x| it.related(x, host))?;
         return primary(items, j);
     }
     Some(Addr {

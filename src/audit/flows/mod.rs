@@ -1,0 +1,303 @@
+//! The estate as a system: a network and access model built once from the ARM-shaped resources
+//! (so it works on planned estates, any ARM template and a Terraform plan alike), and flows
+//! traced through it hop by hop.
+//!
+//! ```text
+//! resources ──index──▶ Net (VNets, subnets, routes, NSGs, peerings, firewalls and their
+//!   policies, private endpoints, private DNS zones and links, role assignments)
+//!   ──flows──▶ required flows (must succeed) and forbidden flows (must be blocked),
+//!              each a set of paths, each path a list of hops naming the element it crossed
+//! ```
+//!
+//! A hop passes, blocks or is unknown. A path is blocked as soon as one hop blocks; a path
+//! with an unknown hop and no block is unknown. A required flow passes when every path gets
+//! through; a forbidden flow passes when every path is blocked. What the model cannot know (an
+//! address behind an expression, the ranges of a service tag, a DNS server outside the input) is
+//! unknown, never a pass. A failing required flow or an open forbidden flow becomes a finding of
+//! the control it serves, with that control's severity, so the audit gate refuses it.
+//!
+//! The rules encoded, and what the model deliberately leaves out, are in `docs/flows.md`.
+
+mod access;
+pub(crate) mod addr;
+mod catalog;
+mod dns;
+mod firewall;
+mod net;
+
+use super::input::{Input, Kind as InputKind};
+use super::query::Index;
+use crate::posture::ControlId;
+
+/// Whether a flow must succeed or must be blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FlowKind {
+    /// It must succeed: the estate does not work without it.
+    Required,
+    /// It must be blocked: the estate is not safe with it.
+    Forbidden,
+}
+
+impl FlowKind {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowKind::Required => "required",
+            FlowKind::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// What a flow comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// A required flow gets through, or a forbidden flow is blocked.
+    Pass,
+    /// A required flow is blocked, or a forbidden flow gets through.
+    Fail,
+    /// The model cannot tell.
+    Unknown,
+    /// Nothing in the input the flow applies to.
+    NotApplicable,
+}
+
+impl Verdict {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Unknown => "unknown",
+            Verdict::NotApplicable => "n/a",
+        }
+    }
+}
+
+/// What a hop of a trace is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Name resolution.
+    Resolve,
+    /// Where the flow starts.
+    Source,
+    /// A network security group's rules.
+    Nsg,
+    /// The route chosen.
+    Route,
+    /// A virtual network peering.
+    Peering,
+    /// Azure Firewall's rules.
+    Firewall,
+    /// How traffic leaves for the internet.
+    Egress,
+    /// The way replies come back.
+    Return,
+    /// An Application Gateway and its WAF.
+    Gateway,
+    /// A setting of the cluster the flow depends on.
+    Cluster,
+    /// A role assignment.
+    Permission,
+    /// Where the flow ends.
+    Destination,
+}
+
+impl Step {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Resolve => "resolve",
+            Step::Source => "source",
+            Step::Nsg => "nsg",
+            Step::Route => "route",
+            Step::Peering => "peering",
+            Step::Firewall => "firewall",
+            Step::Egress => "egress",
+            Step::Return => "return",
+            Step::Gateway => "gateway",
+            Step::Cluster => "cluster",
+            Step::Permission => "permission",
+            Step::Destination => "destination",
+        }
+    }
+}
+
+/// What a hop does to the traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// It lets it through.
+    Passes,
+    /// It stops it.
+    Blocks,
+    /// The model cannot tell.
+    Unknown,
+}
+
+impl Effect {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Passes => "passes",
+            Effect::Blocks => "blocks",
+            Effect::Unknown => "unknown",
+        }
+    }
+}
+
+/// One hop of a trace: the element crossed and what it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// What kind of hop it is.
+    pub step: Step,
+    /// What it did.
+    pub effect: Effect,
+    /// The element and its decision, in words: resource names, rule names and priorities.
+    pub text: String,
+    /// The resource that decided (index into [`Input::resources`]).
+    pub resource: Option<usize>,
+    /// The property path of the deciding element in that resource.
+    pub path: String,
+}
+
+/// Whether a path gets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every hop lets it through.
+    Reaches,
+    /// A hop stops it.
+    Blocked,
+    /// No hop stops it, and some hop cannot be judged.
+    Unknown,
+}
+
+/// One way traffic can take, hop by hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+    /// What the path is (`snet-system → mcr.microsoft.com:443`).
+    pub label: String,
+    /// The hops, in order; a path ends at the hop that blocks it.
+    pub hops: Vec<Hop>,
+    /// Set when the trace could not go on (a route the model cannot choose).
+    pub stuck: bool,
+}
+
+impl Path {
+    /// Whether the path gets through.
+    pub fn reach(&self) -> Reach {
+        if self.hops.iter().any(|h| h.effect == Effect::Blocks) {
+            Reach::Blocked
+        } else if self.stuck || self.hops.iter().any(|h| h.effect == Effect::Unknown) {
+            Reach::Unknown
+        } else {
+            Reach::Reaches
+        }
+    }
+
+    /// The hop that decides the path: the one that blocks it, else the first unknown one, else
+    /// the last.
+    pub fn decisive(&self) -> Option<&Hop> {
+        self.hops
+            .iter()
+            .find(|h| h.effect == Effect::Blocks)
+            .or_else(|| self.hops.iter().find(|h| h.effect == Effect::Unknown))
+            .or_else(|| self.hops.last())
+    }
+}
+
+/// A required or forbidden flow, with its paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flow {
+    /// A stable id (`nodes-egress`), the same for every estate.
+    pub id: &'static str,
+    /// What it is, in words.
+    pub name: String,
+    /// What it is about: the cluster, spoke, gateway or VNet.
+    pub scope: String,
+    /// Required or forbidden.
+    pub kind: FlowKind,
+    /// The control it serves: a failure is a finding of that control, at its severity.
+    pub control: ControlId,
+    /// The paths; empty when nothing in the input applies.
+    pub paths: Vec<Path>,
+    /// Why the flow does not apply, when it does not.
+    pub na: Option<String>,
+}
+
+impl Flow {
+    /// What the flow comes to.
+    pub fn verdict(&self) -> Verdict {
+        if self.paths.is_empty() {
+            return Verdict::NotApplicable;
+        }
+        let any = |r: Reach| self.paths.iter().any(|p| p.reach() == r);
+        let bad = match self.kind {
+            FlowKind::Required => Reach::Blocked,
+            FlowKind::Forbidden => Reach::Reaches,
+        };
+        if any(bad) {
+            Verdict::Fail
+        } else if any(Reach::Unknown) {
+            Verdict::Unknown
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// The path and hop that decide the verdict: for a failure, the blocking hop of a required
+    /// flow or the last hop of an open forbidden path; for unknown, the first unknown hop; for a
+    /// pass, the blocking hop of a forbidden flow's first path (or the last hop of a required one).
+    pub fn decisive(&self) -> Option<(&Path, &Hop)> {
+        let want = match (self.verdict(), self.kind) {
+            (Verdict::Fail, FlowKind::Required) | (Verdict::Pass, FlowKind::Forbidden) => {
+                Reach::Blocked
+            }
+            (Verdict::Fail, FlowKind::Forbidden) | (Verdict::Pass, FlowKind::Required) => {
+                Reach::Reaches
+            }
+            (Verdict::Unknown, _) => Reach::Unknown,
+            (Verdict::NotApplicable, _) => return None,
+        };
+        let p = self.paths.iter().find(|p| p.reach() == want)?;
+        Some((p, p.decisive()?))
+    }
+
+    /// One line: the verdict in words with the deciding element.
+    pub fn summary(&self) -> String {
+        let v = self.verdict();
+        let head = match (self.kind, v) {
+            (FlowKind::Required, Verdict::Pass) | (FlowKind::Forbidden, Verdict::Fail) => {
+                "gets through"
+            }
+            (FlowKind::Required, Verdict::Fail) | (FlowKind::Forbidden, Verdict::Pass) => {
+                "is blocked"
+            }
+            (_, Verdict::Unknown) => "cannot be judged",
+            (_, Verdict::NotApplicable) => "does not apply",
+        };
+        match (self.decisive(), &self.na) {
+            (_, Some(why)) if v == Verdict::NotApplicable => format!("{head}: {why}"),
+            (Some((p, h)), _) if v != Verdict::Pass || self.kind == FlowKind::Forbidden => {
+                format!("{head} ({}): {}", p.label, h.text)
+            }
+            _ => format!(
+                "{head} ({} path{})",
+                self.paths.len(),
+                if self.paths.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
+/// Build the model of `input` and trace every flow it holds. A live cluster's JSON holds no
+/// network, so it has no flows.
+pub fn analyse(input: &Input) -> Vec<Flow> {
+    if input.kind == InputKind::Live {
+        return Vec::new();
+    }
+    let index = Index::new(input);
+    let model = net::Net::build(input, &index);
+    catalog::flows(&model)
+}
+
+/// Every flow id with what it checks and the control it serves, in report order.
+pub const FLOW_IDS: &[(&str, FlowKind, ControlId, &str)] = catalog::IDS;
