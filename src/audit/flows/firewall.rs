@@ -6,7 +6,7 @@
 
 use super::Step;
 use super::addr::{Addr, Cidr, Tri, fqdn_matches, port_in, prefix_matches};
-use super::net::{Conn, Net, Ref, Trace};
+use super::net::{Conn, FirstMatch, Net, Ordered, Ref, Trace};
 use crate::audit::input::{Look, as_unknown, look};
 use crate::azure::types;
 use serde_json::Value as Json;
@@ -410,7 +410,7 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
             return;
         }
     };
-    let mut maybes: Vec<(&FwRule, String)> = Vec::new();
+    let mut walk = FirstMatch::new(Step::Firewall, "is processed before");
     for rule in &policy.rules {
         let m = rule_matches(policy, rule, src, dst, conn);
         if m == Tri::No {
@@ -433,24 +433,14 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
             dst.describe(),
             conn.describe(),
         );
-        match m {
-            Tri::No => {}
-            Tri::Maybe(why) => maybes.push((rule, format!("{desc}? {why}"))),
-            Tri::Yes => {
-                let at = Some((rule.res, rule.path.as_str()));
-                if let Some((m, why)) = maybes.iter().find(|(m, _)| m.allow != rule.allow) {
-                    t.unknown(
-                        Step::Firewall,
-                        format!("{why}; it is processed before rule `{}`", rule.name),
-                        Some((m.res, m.path.as_str())),
-                    );
-                } else if rule.allow {
-                    t.pass(Step::Firewall, desc, at);
-                } else {
-                    t.block(Step::Firewall, desc, at);
-                }
-                return;
-            }
+        let ordered = Ordered {
+            allow: rule.allow,
+            res: rule.res,
+            path: &rule.path,
+            name: &rule.name,
+        };
+        if walk.rule(t, m, ordered, desc) {
+            return;
         }
     }
     let none = format!(
@@ -459,11 +449,11 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
         dst.describe(),
         conn.describe()
     );
-    match maybes.iter().find(|(m, _)| m.allow) {
+    match walk.may_allow() {
         Some((m, why)) => t.unknown(
             Step::Firewall,
             format!("{why}; otherwise {none}"),
-            Some((m.res, m.path.as_str())),
+            Some((m.res, m.path)),
         ),
         None => t.block(Step::Firewall, none, Some((policy.res, "properties"))),
     }

@@ -226,6 +226,70 @@ impl Conn {
     }
 }
 
+/// A rule that ordered, first-match evaluation (NSG rules by priority, firewall rules by
+/// collection) judges: what it does and where it is.
+pub(crate) struct Ordered<'r> {
+    pub allow: bool,
+    pub res: usize,
+    pub path: &'r str,
+    pub name: &'r str,
+}
+
+/// Rules walked in order, first match wins: rules that may match (their match is unknown) are
+/// remembered, and the first that certainly matches decides unless one of those would have
+/// decided otherwise before it.
+pub(crate) struct FirstMatch<'r> {
+    step: Step,
+    /// How a rule that may match stands to the deciding rule ("is processed before", "comes
+    /// before").
+    before: &'static str,
+    maybes: Vec<(Ordered<'r>, String)>,
+}
+
+impl<'r> FirstMatch<'r> {
+    pub fn new(step: Step, before: &'static str) -> FirstMatch<'r> {
+        FirstMatch {
+            step,
+            before,
+            maybes: Vec::new(),
+        }
+    }
+
+    /// Judge one rule whose match is `m`; true once a rule has decided (the hop is in `t`).
+    pub fn rule(&mut self, t: &mut Trace, m: Tri, rule: Ordered<'r>, desc: String) -> bool {
+        match m {
+            Tri::No => false,
+            Tri::Maybe(why) => {
+                self.maybes.push((rule, format!("{desc}? {why}")));
+                false
+            }
+            Tri::Yes => {
+                let at = Some((rule.res, rule.path));
+                if let Some((m, why)) = self.maybes.iter().find(|(m, _)| m.allow != rule.allow) {
+                    t.unknown(
+                        self.step,
+                        format!("{why}; it {} rule `{}`", self.before, rule.name),
+                        Some((m.res, m.path)),
+                    );
+                } else if rule.allow {
+                    t.pass(self.step, desc, at);
+                } else {
+                    t.block(self.step, desc, at);
+                }
+                true
+            }
+        }
+    }
+
+    /// The first rule that may allow, with why it may: what leaves "no rule allows" unsure.
+    pub fn may_allow(&self) -> Option<(&Ordered<'r>, &str)> {
+        self.maybes
+            .iter()
+            .find(|(m, _)| m.allow)
+            .map(|(m, why)| (m, why.as_str()))
+    }
+}
+
 /// A trace under construction.
 #[derive(Debug, Clone)]
 pub(crate) struct Trace {

@@ -1,6 +1,6 @@
 //! NSG evaluation: the rules of a subnet's NSG, with the default rules, in priority order.
 
-use super::{Conn, Net, NsgRule, Ref, Trace};
+use super::{Conn, FirstMatch, Net, Ordered, Ref, Trace};
 use crate::audit::flows::Step;
 use crate::audit::flows::addr::{Addr, Tri, port_in, prefix_matches};
 use crate::azure::subnets;
@@ -60,7 +60,7 @@ impl Net<'_> {
         };
         let tag = self.vnet_tag(s);
         let nsg_name = self.r(nsg).name.clone();
-        let mut maybes: Vec<(&NsgRule, String)> = Vec::new();
+        let mut walk = FirstMatch::new(Step::Nsg, "comes before");
         for rule in self.nsg_rules.get(&nsg).map_or(&[][..], Vec::as_slice) {
             if rule.inbound != inbound {
                 continue;
@@ -97,24 +97,14 @@ impl Net<'_> {
                 conn.describe(),
                 dst.describe(),
             );
-            match m {
-                Tri::No => {}
-                Tri::Maybe(why) => maybes.push((rule, format!("{desc}? {why}"))),
-                Tri::Yes => {
-                    let at = Some((rule.res, rule.path.as_str()));
-                    if let Some((m, why)) = maybes.iter().find(|(m, _)| m.allow != rule.allow) {
-                        t.unknown(
-                            Step::Nsg,
-                            format!("{why}; it comes before rule `{}`", rule.name),
-                            Some((m.res, m.path.as_str())),
-                        );
-                    } else if rule.allow {
-                        t.pass(Step::Nsg, desc, at);
-                    } else {
-                        t.block(Step::Nsg, desc, at);
-                    }
-                    return;
-                }
+            let ordered = Ordered {
+                allow: rule.allow,
+                res: rule.res,
+                path: &rule.path,
+                name: &rule.name,
+            };
+            if walk.rule(t, m, ordered, desc) {
+                return;
             }
         }
         t.unknown(
