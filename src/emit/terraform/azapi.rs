@@ -63,7 +63,7 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
             }
             other => other,
         };
-        files.insert(format!("{DIR}/{name}"), crate::emit::pretty(&v));
+        files.insert(format!("{DIR}/{name}"), super::pretty(&v));
     };
     put(
         "versions.tf.json",

@@ -14,7 +14,8 @@ use super::{EmitError, Files, TerraformProvider};
 use crate::ir::{Expr, ParamType, Scope, Template, Value};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 /// The folder every Terraform file goes to.
 pub(crate) const DIR: &str = "terraform";
@@ -65,24 +66,28 @@ pub(crate) fn var_name(param: &str) -> String {
 /// A block label from name parts: lower-case ASCII letters, digits and underscores, joined by `_`,
 /// never starting with a digit.
 pub(crate) fn label(parts: &[&str]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for p in parts {
-        let mut seg = String::new();
-        for c in p.chars() {
-            if c.is_ascii_alphanumeric() {
-                seg.push(c.to_ascii_lowercase());
-            } else if !seg.ends_with('_') {
-                seg.push('_');
-            }
-        }
-        let seg = seg.trim_matches('_');
-        if seg.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
+        // Each part is written in place: runs of other characters become one `_`, none at
+        // either end of the part; an empty part leaves nothing.
+        let before = out.len();
+        if before > 0 {
             out.push('_');
         }
-        out.push_str(seg);
+        let start = out.len();
+        for c in p.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if out.len() > start && !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        if out.ends_with('_') && out.len() > start {
+            out.pop();
+        }
+        if out.len() == start {
+            out.truncate(before);
+        }
     }
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
@@ -93,6 +98,9 @@ pub(crate) fn label(parts: &[&str]) -> String {
 /// A literal string as Terraform reads it: `${` and `%{` would start a template, so they are
 /// doubled.
 pub(crate) fn literal(s: &str) -> String {
+    if !s.contains('{') {
+        return s.to_string();
+    }
     s.replace("${", "$${").replace("%{", "%%{")
 }
 
@@ -232,12 +240,15 @@ pub(crate) struct Providers {
     pub default_param: Option<String>,
     /// Aliases, in parameter order.
     pub aliases: Vec<Alias>,
+    /// The position of each alias by its parameter, so a fleet's resources find theirs without
+    /// scanning every alias.
+    by_param: BTreeMap<String, usize>,
 }
 
 impl Providers {
     /// The provider configurations a template needs.
     pub fn of(t: &Template) -> Providers {
-        let scoped: Vec<&str> = t
+        let scoped: BTreeSet<&str> = t
             .deployments
             .iter()
             .filter_map(|d| sub_param(&d.scope))
@@ -263,16 +274,21 @@ impl Providers {
             })
             .map(|(n, _)| n)
             .collect();
+        let mut by_param = BTreeMap::new();
+        for (i, a) in aliases.iter().enumerate() {
+            by_param.entry(a.param.clone()).or_insert(i);
+        }
         Providers {
             default_param: (home.len() == 1).then(|| home[0].clone()),
             aliases,
+            by_param,
         }
     }
 
     /// The alias for a deployment scope; `None` for the default provider.
     pub fn alias(&self, scope: &Scope) -> Option<&Alias> {
         let p = sub_param(scope)?;
-        self.aliases.iter().find(|a| a.param == p)
+        self.by_param.get(p).map(|&i| &self.aliases[i])
     }
 
     /// `providers.tf.json`.
@@ -363,6 +379,120 @@ pub(crate) fn tfvars(t: &Template) -> Json {
     Json::Object(m)
 }
 
+/// A JSON value printed as `emit::pretty` prints it (serde_json's pretty form, two-space indent,
+/// then a newline), written straight into one buffer.
+pub(crate) fn pretty(v: &Json) -> String {
+    let mut out = String::with_capacity(4096);
+    write_json(v, 0, &mut out);
+    out.push('\n');
+    out
+}
+
+/// `v` in serde_json's pretty form at nesting `depth`.
+fn write_json(v: &Json, depth: usize, out: &mut String) {
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(true) => out.push_str("true"),
+        Json::Bool(false) => out.push_str("false"),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                let _ = write!(out, "{i}");
+            } else if let Some(u) = n.as_u64() {
+                let _ = write!(out, "{u}");
+            } else {
+                out.push_str(&serde_json::to_string(n).unwrap_or_default());
+            }
+        }
+        Json::String(s) => write_str(s, out),
+        Json::Array(a) => {
+            if a.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                indent(depth + 1, out);
+                write_json(x, depth + 1, out);
+            }
+            close(depth, ']', out);
+        }
+        Json::Object(o) => write_object(o, depth, out, write_json),
+    }
+}
+
+/// An object whose values `value` prints.
+fn write_object<'v, V: 'v>(
+    entries: impl IntoIterator<Item = (&'v String, &'v V)>,
+    depth: usize,
+    out: &mut String,
+    value: impl Fn(&V, usize, &mut String),
+) {
+    let mut first = true;
+    for (k, v) in entries {
+        key(first, k, depth, out);
+        value(v, depth + 1, out);
+        first = false;
+    }
+    if first {
+        out.push_str("{}");
+    } else {
+        close(depth, '}', out);
+    }
+}
+
+/// The start of an object's entry: `{` before the first, the key at its indent, then `: `.
+fn key(first: bool, k: &str, depth: usize, out: &mut String) {
+    out.push_str(if first { "{\n" } else { ",\n" });
+    indent(depth + 1, out);
+    write_str(k, out);
+    out.push_str(": ");
+}
+
+/// The end of a non-empty array or object.
+fn close(depth: usize, c: char, out: &mut String) {
+    out.push('\n');
+    indent(depth, out);
+    out.push(c);
+}
+
+fn indent(depth: usize, out: &mut String) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
 /// One `*.tf.json` file being built.
 #[derive(Debug, Default)]
 struct Doc {
@@ -370,15 +500,26 @@ struct Doc {
     resource: IndexMap<String, IndexMap<String, Json>>,
 }
 
-/// A `.tf.json` file as printed: the banner comment, then its data sources and resources.
-#[derive(serde::Serialize)]
-struct DocFile<'a> {
-    #[serde(rename = "//")]
-    comment: &'a str,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    data: &'a IndexMap<String, IndexMap<String, Json>>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    resource: &'a IndexMap<String, IndexMap<String, Json>>,
+impl Doc {
+    /// The file as printed: the banner comment, then its data sources and resources (each left
+    /// out when empty), in the form [`pretty`] gives.
+    fn print(&self, banner: &str) -> String {
+        let mut out = String::with_capacity(16 * 1024);
+        key(true, "//", 0, &mut out);
+        write_str(banner, &mut out);
+        for (name, blocks) in [("data", &self.data), ("resource", &self.resource)] {
+            if blocks.is_empty() {
+                continue;
+            }
+            key(false, name, 0, &mut out);
+            write_object(blocks, 1, &mut out, |labels, depth, out| {
+                write_object(labels, depth, out, write_json);
+            });
+        }
+        close(0, '}', &mut out);
+        out.push('\n');
+        out
+    }
 }
 
 /// A Terraform module being built: blocks per file, in declaration order; outputs go to
@@ -387,29 +528,40 @@ struct DocFile<'a> {
 pub(crate) struct Module {
     files: IndexMap<String, Doc>,
     outputs: IndexMap<String, Json>,
-    /// (type, label) → the file holding that block, so lookups do not scan every file.
-    located: BTreeMap<(String, String), String>,
+    /// type → label → the position of the file holding that block, so lookups do not scan
+    /// every file (and allocate nothing).
+    located: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 impl Module {
     /// Add a resource block to `file` (without `.tf.json`).
     pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: Json) {
-        self.located
-            .insert((rtype.to_string(), label.to_string()), file.to_string());
-        self.files
-            .entry(file.to_string())
-            .or_default()
-            .resource
-            .entry(rtype.to_string())
-            .or_default()
-            .insert(label.to_string(), body);
+        let (at, doc) = self.doc(file);
+        let blocks = match doc.resource.get_mut(rtype) {
+            Some(b) => b,
+            None => doc.resource.entry(rtype.to_string()).or_default(),
+        };
+        blocks.insert(label.to_string(), body);
+        let labels = match self.located.get_mut(rtype) {
+            Some(l) => l,
+            None => self.located.entry(rtype.to_string()).or_default(),
+        };
+        labels.insert(label.to_string(), at);
+    }
+
+    /// The file `file` (without `.tf.json`) with its position, added when new.
+    fn doc(&mut self, file: &str) -> (usize, &mut Doc) {
+        let at = match self.files.get_index_of(file) {
+            Some(at) => at,
+            None => self.files.insert_full(file.to_string(), Doc::default()).0,
+        };
+        (at, &mut self.files[at])
     }
 
     /// Add a data block to `file` (without `.tf.json`).
     pub fn data(&mut self, file: &str, dtype: &str, label: &str, body: Json) {
-        self.files
-            .entry(file.to_string())
-            .or_default()
+        self.doc(file)
+            .1
             .data
             .entry(dtype.to_string())
             .or_default()
@@ -426,15 +578,21 @@ impl Module {
 
     /// A resource body already added.
     pub fn get(&self, rtype: &str, label: &str) -> Option<&Json> {
-        let file = self.located.get(&(rtype.to_string(), label.to_string()))?;
-        self.files.get(file)?.resource.get(rtype)?.get(label)
+        let &file = self.located.get(rtype)?.get(label)?;
+        self.files
+            .get_index(file)?
+            .1
+            .resource
+            .get(rtype)?
+            .get(label)
     }
 
     /// A resource body already added, for amending it.
     pub fn resource_mut(&mut self, rtype: &str, label: &str) -> Option<&mut Json> {
-        let file = self.located.get(&(rtype.to_string(), label.to_string()))?;
+        let &file = self.located.get(rtype)?.get(label)?;
         self.files
-            .get_mut(file)?
+            .get_index_mut(file)?
+            .1
             .resource
             .get_mut(rtype)?
             .get_mut(label)
@@ -466,7 +624,7 @@ impl Module {
                 }
                 other => other,
             };
-            files.insert(format!("{DIR}/{name}"), super::pretty(&v));
+            files.insert(format!("{DIR}/{name}"), pretty(&v));
         };
         put("versions.tf.json", versions(azapi));
         put("providers.tf.json", providers.json());
@@ -476,12 +634,7 @@ impl Module {
         for (name, doc) in &self.files {
             // Printed straight from the blocks, in the order `put` would give them: a fleet's
             // files are never copied into a second tree first.
-            let file = DocFile {
-                comment: &banner,
-                data: &doc.data,
-                resource: &doc.resource,
-            };
-            files.insert(format!("{DIR}/{name}.tf.json"), super::pretty_of(&file));
+            files.insert(format!("{DIR}/{name}.tf.json"), doc.print(&banner));
         }
         files
     }
@@ -504,6 +657,43 @@ mod tests {
             "hub_azurefirewallsubnet"
         );
         assert_eq!(label(&["1x"]), "_1x");
+        assert_eq!(label(&["--a--b--", "", "_", "C"]), "a_b_c");
+        assert_eq!(label(&["", "-"]), "_");
+        assert_eq!(label(&["é1", "x"]), "_1_x");
         assert_eq!(literal("a ${b} %{c}"), "a $${b} %%{c}");
+    }
+
+    #[test]
+    fn pretty_prints_as_serde_json_does() {
+        let v = json!({
+            "//": "quote \" backslash \\ controls \u{0}\u{8}\t\n\u{c}\r\u{1f}\u{7f} é ${x}",
+            "empty": { "object": {}, "array": [] },
+            "numbers": [0, -1, i64::MIN, u64::MAX, 1.5, -0.25, 1e300],
+            "nested": [[{ "a": null, "b": true, "c": false }], [[]], {}],
+            "ключ \"x\"": "value",
+        });
+        let serde = format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
+        assert_eq!(pretty(&v), serde);
+        assert_eq!(pretty(&json!({})), "{}\n");
+        assert_eq!(pretty(&json!("x")), "\"x\"\n");
+
+        // A file of the module prints as its JSON value does.
+        let mut m = Module::default();
+        m.resource("f", "azurerm_x", "a", json!({ "name": "a", "tags": {} }));
+        m.resource("f", "azurerm_y", "b", json!([]));
+        m.data("f", "azurerm_client_config", "c", json!({}));
+        let doc = &m.files["f"];
+        let whole = json!({
+            "//": "banner",
+            "data": { "azurerm_client_config": { "c": {} } },
+            "resource": {
+                "azurerm_x": { "a": { "name": "a", "tags": {} } },
+                "azurerm_y": { "b": [] },
+            },
+        });
+        assert_eq!(doc.print("banner"), pretty(&whole));
+        m.files["f"].data.clear();
+        let only = json!({ "//": "b", "resource": whole["resource"].clone() });
+        assert_eq!(m.files["f"].print("b"), pretty(&only));
     }
 }

@@ -79,6 +79,7 @@ use crate::azure::types;
 use crate::emit::{EmitError, Files, Untranslated};
 use crate::ir::{Deployment, Name, Resource, Template, Value};
 pub use gaps::{Gap, NOT_EXPRESSIBLE};
+use indexmap::IndexMap;
 use refs::{Addr, item_label, keys, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
@@ -495,6 +496,9 @@ type Seen = RefCell<BTreeSet<String>>;
 #[derive(Clone)]
 struct N<'a> {
     v: Option<&'a Value>,
+    /// The resource's body, for the root node (whose `v` is `None`): read in place, never
+    /// copied into a value of its own.
+    root: Option<&'a IndexMap<String, Value>>,
     path: String,
     seen: &'a Seen,
 }
@@ -503,10 +507,12 @@ impl<'a> N<'a> {
     /// The node at a `.`-separated path of object keys below this one.
     fn get(&self, path: &str) -> N<'a> {
         let mut v = self.v;
-        let mut p = self.path.clone();
+        let mut obj = self.root;
+        let mut p = String::with_capacity(self.path.len() + path.len() + 1);
+        p.push_str(&self.path);
         for key in path.split('.') {
-            v = match v {
-                Some(Value::Object(o)) => o.get(key),
+            v = match (obj.take(), v) {
+                (Some(o), _) | (None, Some(Value::Object(o))) => field(o, key),
                 _ => None,
             };
             if !p.is_empty() {
@@ -516,19 +522,23 @@ impl<'a> N<'a> {
         }
         N {
             v,
+            root: None,
             path: p,
             seen: self.seen,
         }
     }
 
     fn present(&self) -> bool {
-        !matches!(self.v, None | Some(Value::Null))
+        self.root.is_some() || !matches!(self.v, None | Some(Value::Null))
     }
 
     /// Record this node (and everything below it) as translated.
     fn mark(&self) {
         if self.present() {
-            self.seen.borrow_mut().insert(self.path.clone());
+            let mut seen = self.seen.borrow_mut();
+            if !seen.contains(&self.path) {
+                seen.insert(self.path.clone());
+            }
         }
     }
 
@@ -598,12 +608,22 @@ impl<'a> N<'a> {
                 .iter()
                 .map(|x| N {
                     v: Some(x),
+                    root: None,
                     path: format!("{}[]", self.path),
                     seen: self.seen,
                 })
                 .collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// The value of a key: a small object is scanned, which costs less than hashing the key.
+fn field<'v>(o: &'v IndexMap<String, Value>, key: &str) -> Option<&'v Value> {
+    if o.len() <= 8 {
+        o.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        o.get(key)
     }
 }
 
@@ -617,38 +637,62 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-/// Every leaf path of a value with its scalar spelling. Empty objects carry nothing; arrays of
-/// scalars are one leaf.
-fn leaves(v: &Value, path: &str, out: &mut Vec<(String, Option<String>)>) {
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
+/// Every leaf of a value (at `path`) that was neither read (`seen`) nor listed in `gaps`, with its
+/// path and scalar spelling, in order. Empty objects carry nothing; arrays of scalars are one
+/// leaf. One path buffer serves the whole walk, and a node read as a whole is not walked.
+fn uncovered(
+    v: &Value,
+    path: &mut String,
+    seen: &BTreeSet<String>,
+    gaps: &[&Gap],
+    out: &mut Vec<(String, Option<String>)>,
+) {
+    // A node read as a whole covers every leaf below it.
+    if !path.is_empty() && seen.contains(path.as_str()) {
+        return;
+    }
     match v {
         Value::Null => {}
         Value::Object(o) => {
             for (k, x) in o {
-                leaves(x, &join(k), out);
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                uncovered(x, path, seen, gaps, out);
+                path.truncate(len);
             }
         }
         Value::Array(a) if a.iter().any(|x| matches!(x, Value::Object(_))) => {
+            let len = path.len();
+            path.push_str("[]");
             for x in a {
-                leaves(x, &format!("{path}[]"), out);
+                uncovered(x, path, seen, gaps, out);
+            }
+            path.truncate(len);
+        }
+        other => {
+            let p = path.as_str();
+            let gap = gaps
+                .iter()
+                .any(|g| g.path == p && g.only.is_none_or(|o| scalar(other).as_deref() == Some(o)));
+            if !gap && !covered(seen, p) {
+                out.push((p.to_string(), scalar(other)));
             }
         }
-        other => out.push((path.to_string(), scalar(other))),
     }
 }
 
+/// Whether a leaf path was read: the path itself, or a node above it (a prefix of it that ends
+/// where a key or an array's `[]` begins). Looked up per prefix, so the check stays linear in
+/// the size of a resource.
 fn covered(seen: &BTreeSet<String>, path: &str) -> bool {
-    seen.iter().any(|s| {
-        path == s
-            || (path.starts_with(s.as_str())
-                && matches!(path.as_bytes().get(s.len()), Some(b'.' | b'[')))
-    })
+    seen.contains(path)
+        || path
+            .bytes()
+            .enumerate()
+            .any(|(i, b)| matches!(b, b'.' | b'[') && seen.contains(&path[..i]))
 }
 
 /// One IR resource with its body as a value and the paths read from it.
@@ -657,7 +701,8 @@ struct Item<'t> {
     index: usize,
     d: &'t Deployment,
     r: &'t Resource,
-    body: Value,
+    /// Its kind, looked up once.
+    kind: Option<&'static Kind>,
     seen: Seen,
     /// The positions of the items of its deployment (itself included).
     siblings: std::ops::Range<usize>,
@@ -666,7 +711,8 @@ struct Item<'t> {
 impl<'t> Item<'t> {
     fn root(&self) -> N<'_> {
         N {
-            v: Some(&self.body),
+            v: None,
+            root: Some(&self.r.body),
             path: String::new(),
             seen: &self.seen,
         }
@@ -715,6 +761,8 @@ struct Tx<'a, 't> {
     client_config: bool,
     /// Providers (alias names; `None` for the default) whose subscription a data source reads.
     subscriptions: Vec<Option<String>>,
+    /// The same providers as a set, for telling a new one.
+    subscribed: BTreeSet<Option<String>>,
     /// Per item: every Terraform resource it produced.
     produced: Vec<Vec<(String, String)>>,
 }
@@ -728,7 +776,7 @@ fn translate(t: &Template) -> Out {
             index: start + n,
             d,
             r,
-            body: Value::Object(r.body.clone()),
+            kind: kind(&r.rtype),
             seen: RefCell::new(BTreeSet::new()),
             siblings: siblings.clone(),
         }));
@@ -742,10 +790,11 @@ fn translate(t: &Template) -> Out {
         errors: Vec::new(),
         client_config: false,
         subscriptions: Vec::new(),
+        subscribed: BTreeSet::new(),
         produced: vec![Vec::new(); items.len()],
     };
     for it in &items {
-        match kind(&it.r.rtype).map(|k| &k.how) {
+        match it.kind.map(|k| &k.how) {
             Some(How::Fn(translator)) => translator(&mut tx, it),
             Some(How::Flat(attrs)) => tx.flat(it, attrs),
             // Folded into their hosts, which read them; any other type is reported below.
@@ -758,7 +807,7 @@ fn translate(t: &Template) -> Out {
 
     let mut untranslated = std::mem::take(&mut tx.errors);
     for it in &items {
-        if kind(&it.r.rtype).is_none() {
+        if it.kind.is_none() {
             untranslated.push(it.untranslated(
                 "",
                 None,
@@ -766,18 +815,20 @@ fn translate(t: &Template) -> Out {
             ));
             continue;
         }
-        let mut paths = Vec::new();
-        leaves(&it.body, "", &mut paths);
+        let gaps: Vec<&Gap> = NOT_EXPRESSIBLE
+            .iter()
+            .filter(|g| g.rtype == it.r.rtype)
+            .collect();
+        let mut left = Vec::new();
+        let mut path = String::new();
         let seen = it.seen.borrow();
-        for (path, value) in paths {
-            let gap = NOT_EXPRESSIBLE.iter().any(|g| {
-                g.rtype == it.r.rtype
-                    && g.path == path
-                    && g.only.is_none_or(|o| value.as_deref() == Some(o))
-            });
-            if !gap && !covered(&seen, &path) {
-                untranslated.push(it.untranslated(&path, value, "not translated"));
-            }
+        for (k, x) in &it.r.body {
+            path.clear();
+            path.push_str(k);
+            uncovered(x, &mut path, &seen, &gaps, &mut left);
+        }
+        for (path, value) in left {
+            untranslated.push(it.untranslated(&path, value, "not translated"));
         }
     }
     Out {
@@ -858,7 +909,7 @@ impl Tx<'_, '_> {
 
     /// Add the block `it` itself becomes: its kind's azurerm type, labelled after it.
     fn emit(&mut self, it: &Item, b: B) {
-        if let Some(k) = kind(&it.r.rtype) {
+        if let Some(k) = it.kind {
             self.add(it, k.tf, &item_label(it), b.json());
         }
     }
@@ -973,7 +1024,7 @@ impl Tx<'_, '_> {
 
     fn outputs(&mut self) {
         for it in self.items {
-            let Some(k) = kind(&it.r.rtype) else {
+            let Some(k) = it.kind else {
                 continue;
             };
             let Some((attr, suffix, what)) = k.output else {

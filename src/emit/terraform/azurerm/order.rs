@@ -31,18 +31,25 @@ impl Tx<'_, '_> {
             if self.produced[i].is_empty() {
                 continue;
             }
-            let text: String = self.produced[i]
-                .iter()
-                .filter_map(|(t, l)| self.m.get(t, l))
-                .map(ToString::to_string)
-                .collect();
+            // What its blocks refer to, read only when it has a candidate.
+            let refs = std::cell::OnceCell::new();
+            let refers = |t: &str, l: &str| {
+                refs.get_or_init(|| {
+                    let mut out = Refs::new();
+                    for body in self.produced[i]
+                        .iter()
+                        .filter_map(|(t, l)| self.m.get(t, l))
+                    {
+                        references(body, &mut out);
+                    }
+                    out
+                })
+                .get(l)
+                .is_some_and(|types| types.iter().any(|x| x.ends_with(t)))
+            };
             // A dependency is carried when any resource translated from it is referenced, e.g.
             // a subnet of the VNet the IR names.
-            let carried = |j: usize| {
-                self.produced[j]
-                    .iter()
-                    .any(|(t, l)| text.contains(&format!("{t}.{l}.")))
-            };
+            let carried = |j: usize| self.produced[j].iter().any(|(t, l)| refers(t, l));
             // Candidates: (address, already carried by a reference).
             let mut cands: Vec<(String, bool)> = Vec::new();
             for dep in &it.r.depends_on {
@@ -76,9 +83,7 @@ impl Tx<'_, '_> {
                         types::VNET => {
                             for (t, l) in &self.produced[j] {
                                 if t.ends_with("_association") {
-                                    let whole = format!("{t}.{l}");
-                                    let refd = text.contains(&format!("{whole}."));
-                                    cands.push((whole, refd));
+                                    cands.push((format!("{t}.{l}"), refers(t, l)));
                                 }
                             }
                         }
@@ -89,11 +94,19 @@ impl Tx<'_, '_> {
             if it.r.rtype == types::K8S_EXTENSION {
                 // The extension's agents reach Microsoft's endpoints and the repository through
                 // the hub firewall: its install waits for the rules of a deployment it depends on.
-                for (j, x) in items.iter().enumerate() {
-                    if it.d.depends_on.contains(&x.d.id) && x.r.rtype == types::RCG {
-                        if let Some(a) = primary(items, j) {
-                            cands.push((a.whole(), carried(j)));
-                        }
+                let mut rules: Vec<usize> =
+                    it.d.depends_on
+                        .iter()
+                        .filter_map(|d| by_deployment.get(d.as_str()))
+                        .flatten()
+                        .copied()
+                        .filter(|&j| items[j].r.rtype == types::RCG)
+                        .collect();
+                rules.sort_unstable();
+                rules.dedup();
+                for j in rules {
+                    if let Some(a) = primary(items, j) {
+                        cands.push((a.whole(), carried(j)));
                     }
                 }
             }
@@ -114,5 +127,52 @@ impl Tx<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// The references a block spells, `type.label.`: each label with the words before its dot
+/// (of which the type is the end).
+type Refs<'b> = BTreeMap<&'b str, Vec<&'b str>>;
+
+/// Every `word.word.` in the strings and keys of a block, words being runs of ASCII letters,
+/// digits and `_` (all a type or a label holds): the block refers to `type.label` exactly when
+/// its JSON text holds `type.label.`, which is when `label` is the second word of such a pair
+/// whose first word ends with `type`.
+fn references<'b>(v: &'b Json, out: &mut Refs<'b>) {
+    match v {
+        Json::String(s) => word_pairs(s, out),
+        Json::Array(a) => a.iter().for_each(|x| references(x, out)),
+        Json::Object(o) => {
+            for (k, x) in o {
+                word_pairs(k, out);
+                references(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
+    let b = s.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    // The previous word as (start, end), when a dot follows it directly.
+    let mut before: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && word(b[i]) {
+            i += 1;
+        }
+        let dot = b.get(i) == Some(&b'.');
+        if let Some((ps, pe)) = before {
+            if pe + 1 == start && dot {
+                out.entry(&s[start..i]).or_default().push(&s[ps..pe]);
+            }
+        }
+        before = dot.then_some((start, i));
     }
 }

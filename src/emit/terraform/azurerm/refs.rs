@@ -3,7 +3,7 @@
 //! deployment's own subscription and tenant read from the provider's credentials, and IR values
 //! spelled as Terraform JSON.
 
-use super::{How, Item, KINDS, N, Tx, kind};
+use super::{How, Item, KINDS, N, Tx};
 use crate::azure::types;
 use crate::emit::terraform::{
     id_parts, interp, json_value, label, literal, param_hcl, scope_rg, sub_param,
@@ -68,7 +68,7 @@ pub(super) fn item_label(it: &Item) -> String {
 /// The address an IR resource translates to (its host's, for resources folded into a parent).
 pub(super) fn primary(items: &[Item], i: usize) -> Option<Addr> {
     let it = &items[i];
-    let k = kind(&it.r.rtype)?;
+    let k = it.kind?;
     if let How::Into(host) = k.how {
         let j = it.siblings.start
             + it.siblings(items)
@@ -290,7 +290,7 @@ impl Tx<'_, '_> {
     /// The data source label of a scope's subscription.
     pub(super) fn subscription_data(&mut self, scope: &Scope) -> String {
         let alias = self.providers.alias(scope).map(|a| a.name.clone());
-        if !self.subscriptions.contains(&alias) {
+        if self.subscribed.insert(alias.clone()) {
             self.subscriptions.push(alias.clone());
         }
         alias.unwrap_or_else(|| "connectivity".into())
