@@ -462,9 +462,38 @@ fn indent(depth: usize, out: &mut String) {
     }
 }
 
+/// Whether a string holds a character JSON escapes (a control character, `"` or `\\`), looked
+/// for eight bytes at a time.
+fn needs_escape(s: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `w` is zero exactly where this has its high bit set (no false positives when
+    // no byte has its own high bit set, which `!w` ensures).
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let w = u64::from_le_bytes(w);
+        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if below | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// A JSON string, escaped as serde_json escapes it.
 fn write_str(s: &str, out: &mut String) {
     out.push('"');
+    if !needs_escape(s) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {
         let esc = match b {
@@ -675,6 +704,23 @@ mod tests {
         let serde = format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
         assert_eq!(pretty(&v), serde);
         assert_eq!(pretty(&json!({})), "{}\n");
+        for c in ['"', '\\', '\u{0}', '\u{1f}'] {
+            for at in 0..20 {
+                let mut text = "a".repeat(at);
+                text.push(c);
+                text.push_str("é\u{7f} ~");
+                assert!(needs_escape(&text), "{text:?}");
+                let v = Json::String(text);
+                assert_eq!(pretty(&v), format!("{v:#}\n"));
+            }
+        }
+        for text in [
+            "",
+            "plain text of some length, é ~ \u{7f} ${x}",
+            " !#~\u{80}",
+        ] {
+            assert!(!needs_escape(text), "{text:?}");
+        }
         assert_eq!(pretty(&json!("x")), "\"x\"\n");
 
         // A file of the module prints as its JSON value does.

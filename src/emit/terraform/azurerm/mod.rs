@@ -900,6 +900,8 @@ impl Tx<'_, '_> {
 
     /// Add a block produced from `it`.
     fn add(&mut self, it: &Item, rtype: &str, lab: &str, body: Json) {
+        // `order` finds references by this prefix.
+        debug_assert!(rtype.starts_with("az"), "{rtype}");
         if self.m.get(rtype, lab).is_some() {
             self.err(it, "", &format!("a second {rtype}.{lab}"));
         }

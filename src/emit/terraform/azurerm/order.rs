@@ -44,8 +44,8 @@ impl Tx<'_, '_> {
                     }
                     out
                 })
-                .get(l)
-                .is_some_and(|types| types.iter().any(|x| x.ends_with(t)))
+                .iter()
+                .any(|&(x, label)| label == l && x.ends_with(t))
             };
             // A dependency is carried when any resource translated from it is referenced, e.g.
             // a subnet of the VNet the IR names.
@@ -130,9 +130,9 @@ impl Tx<'_, '_> {
     }
 }
 
-/// The references a block spells, `type.label.`: each label with the words before its dot
-/// (of which the type is the end).
-type Refs<'b> = BTreeMap<&'b str, Vec<&'b str>>;
+/// The references a block spells, `type.label.`: the word before each label's dot (of which
+/// the type is the end) and the label.
+type Refs<'b> = Vec<(&'b str, &'b str)>;
 
 /// Every `word.word.` in the strings and keys of a block, words being runs of ASCII letters,
 /// digits and `_` (all a type or a label holds): the block refers to `type.label` exactly when
@@ -153,6 +153,11 @@ fn references<'b>(v: &'b Json, out: &mut Refs<'b>) {
 }
 
 fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
+    // Every type the translation declares starts with `az` (`azurerm_…`, `azapi_…`), so a
+    // string without it refers to none of them.
+    if !s.contains("az") {
+        return;
+    }
     let b = s.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     // The previous word as (start, end), when a dot follows it directly.
@@ -170,7 +175,7 @@ fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
         let dot = b.get(i) == Some(&b'.');
         if let Some((ps, pe)) = before {
             if pe + 1 == start && dot {
-                out.entry(&s[start..i]).or_default().push(&s[ps..pe]);
+                out.push((&s[ps..pe], &s[start..i]));
             }
         }
         before = dot.then_some((start, i));

@@ -168,21 +168,21 @@ impl Tx<'_, '_> {
             Some(_) => return Err("a resource id in a computed subscription".into()),
             None => sub_param(&d.scope),
         };
-        let rtype = rtype.to_lowercase();
-        let found: Vec<&Key> = self
-            .keys
-            .get(&(rg.clone(), rtype.clone(), names.clone()))
-            .map(|v| v.iter().collect())
-            .unwrap_or_default();
-        let pick = match found.as_slice() {
-            [one] => Some(*one),
+        let key = (rg, rtype.to_lowercase(), names);
+        let found: &[Key] = self.keys.get(&key).map_or(&[], Vec::as_slice);
+        let pick = match found {
+            [one] => Some(one),
             [] => None,
             many => {
-                let same: Vec<&&Key> = many.iter().filter(|k| k.sub.as_deref() == sub).collect();
-                (same.len() == 1).then(|| *same[0])
+                let mut same = many.iter().filter(|k| k.sub.as_deref() == sub);
+                match (same.next(), same.next()) {
+                    (Some(one), None) => Some(one),
+                    _ => None,
+                }
             }
         };
         pick.map(|k| k.addr.clone()).ok_or_else(|| {
+            let (rg, rtype, names) = key;
             format!(
                 "a reference to {rtype} {} in resource group {rg:?}, which the template does not declare",
                 names.join("/")
