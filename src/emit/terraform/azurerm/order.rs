@@ -153,12 +153,12 @@ fn references<'b>(v: &'b Json, out: &mut Refs<'b>) {
 }
 
 fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
-    // Every type the translation declares starts with `az` (`azurerm_…`, `azapi_…`), so a
-    // string without it refers to none of them.
-    if !s.contains("az") {
+    // A reference needs a dot, and every type the translation declares starts with `az`
+    // (`azurerm_…`, `azapi_…`): a string without them refers to nothing.
+    let b = s.as_bytes();
+    if !b.contains(&b'.') || !b.windows(2).any(|w| w == b"az") {
         return;
     }
-    let b = s.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     // The previous word as (start, end), when a dot follows it directly.
     let mut before: Option<(usize, usize)> = None;
