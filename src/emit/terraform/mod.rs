@@ -4,8 +4,9 @@
 //! `terraform.tfvars.json`), one provider configuration per subscription, names of variables and
 //! labels, and a `Module` that collects blocks per file in declaration order.
 //!
-//! Every file is Terraform's JSON syntax, printed by `emit::pretty`. Labels come from the IR's
-//! deployment and resource ids, so the same estate gives the same bytes.
+//! Every file is Terraform's JSON syntax in `emit::pretty`'s form, printed by `pretty` straight
+//! into one buffer (a resource file from its blocks, never copied into one tree first). Labels
+//! come from the IR's deployment and resource ids, so the same estate gives the same bytes.
 
 pub mod azapi;
 pub mod azurerm;
