@@ -75,6 +75,16 @@ const ESCAPE: [u8; 256] = {
     t
 };
 
+/// Whether any of the eight bytes of `w` is a control character, `"` or `\\`: the classic
+/// "has a byte less than n" and "has a zero byte" word tricks, exact for the question "any".
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0
+}
+
 /// A JSON string literal with serde_json's escapes: `\"`, `\\`, the short forms `\b \f \n \r \t`
 /// and `\u00xx` (lower-case hex) for the other control characters; everything else as is.
 pub(crate) fn string(out: &mut String, s: &str) {
@@ -83,9 +93,19 @@ pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none of them needs escaping.
+        if let Some(Ok(chunk)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
+            if !needs_escape(u64::from_le_bytes(chunk)) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let e = ESCAPE[usize::from(b)];
         if e == 0 {
+            i += 1;
             continue;
         }
         // Every byte escaped is ASCII, so `start..i` falls on character boundaries.
@@ -98,7 +118,8 @@ pub(crate) fn string(out: &mut String, s: &str) {
         } else {
             out.push(char::from(e));
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -142,6 +163,29 @@ mod tests {
             deep,
         ] {
             assert_eq!(super::super::pretty(&v), serde(&v), "{v}");
+        }
+    }
+
+    #[test]
+    fn long_strings_escape_at_every_offset() {
+        // Each escaped character at every position of strings longer than a word, among ASCII
+        // and multi-byte characters, so the word-at-a-time scan is checked at every alignment.
+        for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é', '中'] {
+            for len in [7, 8, 9, 16, 17, 31] {
+                for at in 0..len {
+                    let s: String = (0..len)
+                        .map(|i| {
+                            if i == at {
+                                special
+                            } else {
+                                ['a', 'é', 'Z'][i % 3]
+                            }
+                        })
+                        .collect();
+                    let v = Value::String(s);
+                    assert_eq!(super::super::pretty(&v), serde(&v), "{v}");
+                }
+            }
         }
     }
 
