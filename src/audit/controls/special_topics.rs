@@ -101,8 +101,9 @@ fn egress_firewall(cx: &mut Cx) {
         }
         return;
     }
-    let ips = cx.q.firewall_ips();
     for &c in &clusters {
+        // Judged against the firewall of the cluster's own region.
+        let ips = cx.q.firewall_ips_in(cx.r(c).get("location").str());
         let mut ids: Vec<(usize, String, String)> = Vec::new();
         for p in cx.pools(c) {
             let path = format!("{}.vnetSubnetID", p.prefix);
