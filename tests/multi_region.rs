@@ -553,3 +553,147 @@ fn the_same_estate_gives_the_same_bytes_however_it_is_written() {
         assert!(c[path] == *text, "{path} differs");
     }
 }
+
+/// The `EGRESS-FIREWALL` result of auditing an ARM template, with its failure messages.
+fn egress_verdict(main: &str) -> (aks_harden::audit::Status, Vec<String>) {
+    use aks_harden::audit::{self, Input, Source, Status};
+    let input =
+        Input::from_template(Source::new("two", "two.json", Some(main.to_string())), None).unwrap();
+    let r = audit::audit(&input, support::today());
+    let c = r
+        .results
+        .iter()
+        .find(|c| c.control.id.as_str() == "EGRESS-FIREWALL")
+        .unwrap();
+    let fails = c
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| f.message.clone())
+        .collect();
+    (c.status, fails)
+}
+
+/// Point the default route of route table `rt` at `ip`.
+fn reroute(v: &mut Value, rt: &str, ip: &str) {
+    match v {
+        Value::Object(o) => {
+            if o.get("type") == Some(&json!("Microsoft.Network/routeTables"))
+                && o.get("name") == Some(&json!(rt))
+            {
+                o["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = json!(ip);
+            }
+            o.values_mut().for_each(|x| reroute(x, rt, ip));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| reroute(x, rt, ip)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_audit_judges_each_spoke_against_its_own_regions_firewall() {
+    let f = files(&two_regions());
+    let main = &f["arm/main.json"];
+    let (status, fails) = egress_verdict(main);
+    assert_eq!(status, aks_harden::audit::Status::Pass, "{fails:#?}");
+    // The Canadian spoke sent to the firewall of West Europe, which it is not peered with.
+    let mut doc: Value = serde_json::from_str(main).unwrap();
+    reroute(&mut doc, "rt-contoso-canada", "10.0.0.4");
+    let (status, fails) = egress_verdict(&doc.to_string());
+    assert_eq!(status, aks_harden::audit::Status::Fail);
+    assert!(
+        fails
+            .iter()
+            .any(|m| m.contains("10.0.0.4") && m.contains("10.0.4.4")),
+        "{fails:#?}"
+    );
+    // West Europe's spoke keeps passing: only the Canadian subnets fail.
+    assert!(fails.iter().all(|m| !m.contains("10.0.0.4)")), "{fails:#?}");
+}
+
+#[test]
+fn regional_hubs_that_cannot_serve_are_refused_at_their_entries() {
+    let spokes = json!({
+        "prod": { "addressSpace": "10.1.0.0/16" },
+        "canada": { "addressSpace": "10.2.0.0/16", "region": "canadaeast" }
+    });
+    // An entry for the estate's own location: `hub` is its hub.
+    let d = invalid(&json!({
+        "extends": "prod",
+        "regionalHubs": {
+            "canadaeast": { "addressSpace": "10.0.4.0/22" },
+            "westeurope": { "addressSpace": "10.0.8.0/22" }
+        },
+        "spokes": spokes
+    }));
+    assert!(
+        d.iter().any(|d| d.pointer == "/regionalHubs/westeurope"),
+        "{d:#?}"
+    );
+    // An entry without its own address space.
+    let d = invalid(&json!({
+        "extends": "prod",
+        "regionalHubs": { "canadaeast": { "firewall": { "zones": [] } } },
+        "spokes": spokes
+    }));
+    let d = d
+        .iter()
+        .find(|d| d.pointer == "/regionalHubs/canadaeast")
+        .unwrap_or_else(|| panic!("{d:#?}"));
+    assert!(d.message.contains("addressSpace"), "{}", d.message);
+    // An unknown region, with the one meant.
+    let d = invalid(&json!({
+        "extends": "prod",
+        "regionalHubs": { "canadaest": { "addressSpace": "10.0.4.0/22" } },
+        "spokes": spokes
+    }));
+    let d = d
+        .iter()
+        .find(|d| d.pointer == "/regionalHubs/canadaest")
+        .unwrap_or_else(|| panic!("{d:#?}"));
+    assert!(d.hint.contains("\"canadaeast\""), "{}", d.hint);
+    // Every spoke elsewhere: the hub of `location` would serve nobody.
+    let d = invalid(&json!({
+        "extends": "prod",
+        "regionalHubs": { "canadaeast": { "addressSpace": "10.0.4.0/22" } },
+        "spokes": { "canada": { "addressSpace": "10.2.0.0/16", "region": "canadaeast" } }
+    }));
+    assert!(d.iter().any(|d| d.pointer == "/location"), "{d:#?}");
+}
+
+#[test]
+fn a_regional_hub_writes_what_differs_and_keeps_the_rest_of_the_hub() {
+    let doc = json!({
+        "extends": "prod",
+        "regionalHubs": {
+            "canadaeast": {
+                "addressSpace": "10.0.4.0/22",
+                "subnets": { "firewall": "10.0.7.0/26", "operations": null },
+                "firewall": { "extraFqdns": { "partners": ["api.partner.example"] } }
+            }
+        },
+        "spokes": {
+            "prod": { "addressSpace": "10.1.0.0/16" },
+            "canada": { "addressSpace": "10.2.0.0/16", "region": "canadaeast" }
+        }
+    });
+    let e = load_str("estate.json", &doc.to_string(), Syntax::Json).unwrap();
+    let ca = &e.regional_hubs[0];
+    assert_eq!(ca.firewall_subnet.to_string(), "10.0.7.0/26");
+    assert_eq!(ca.firewall.private_ip.to_string(), "10.0.7.4");
+    assert!(ca.operations.is_none());
+    // Bastion's subnet, not written, moved to its offset; the hub's settings kept.
+    assert_eq!(
+        ca.bastion.as_ref().unwrap().subnet.to_string(),
+        e.hub
+            .bastion
+            .as_ref()
+            .unwrap()
+            .subnet
+            .to_string()
+            .replace("10.0.1.", "10.0.5.")
+    );
+    assert_eq!(ca.firewall.sku, e.hub.firewall.sku);
+    assert!(ca.firewall.extra_fqdns.contains_key("partners"));
+    assert!(!e.hub.firewall.extra_fqdns.contains_key("partners"));
+}

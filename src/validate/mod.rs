@@ -228,6 +228,15 @@ impl Validator {
         for h in &regional_hubs {
             self.no_route_loop(h, &spokes);
         }
+        // A gateway takes the zones of its own region's firewall.
+        for s in &mut spokes {
+            if let (Some(h), Some(i)) = (
+                regional_hubs.iter().find(|h| h.region == s.region),
+                &mut s.ingress,
+            ) {
+                i.zones.clone_from(&h.firewall.zones);
+            }
+        }
         let fleet = self.fleet(f, &mut spokes);
         let mut hub = hub;
         no_zones_without_zones(&mut hub, &mut regional_hubs, &mut spokes);
