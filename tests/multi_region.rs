@@ -697,3 +697,44 @@ fn a_regional_hub_writes_what_differs_and_keeps_the_rest_of_the_hub() {
     assert!(ca.firewall.extra_fqdns.contains_key("partners"));
     assert!(!e.hub.firewall.extra_fqdns.contains_key("partners"));
 }
+
+#[test]
+fn three_regions_peer_every_hub_with_every_other() {
+    let doc = json!({
+        "extends": "prod",
+        "regionalHubs": {
+            "canadaeast": { "addressSpace": "10.0.4.0/22" },
+            "japaneast": { "addressSpace": "10.0.8.0/22" }
+        },
+        "spokes": {
+            "prod": { "addressSpace": "10.1.0.0/16" },
+            "canada": { "addressSpace": "10.2.0.0/16", "region": "canadaeast" },
+            "japan": { "addressSpace": "10.3.0.0/16", "region": "japaneast" }
+        }
+    });
+    let e = load_str("estate.json", &doc.to_string(), Syntax::Json).unwrap();
+    let rs = arm(&files(&e));
+    let p = peerings(&rs);
+    let hubs = [HUB, HUB_CA, "vnet-contoso-hub-japaneast"];
+    for a in hubs {
+        for b in hubs {
+            if a != b {
+                assert!(p.iter().any(|(x, y)| x == a && y == b), "{a} → {b}: {p:?}");
+            }
+        }
+    }
+    // Three hub-to-hub pairs both ways, and each spoke with its own hub both ways.
+    assert_eq!(p.len(), 6 + 6, "{p:?}");
+    // Japan has zones, Canada East has none.
+    let firewall = |name: &str| {
+        of_type(&rs, "Microsoft.Network/azureFirewalls")
+            .into_iter()
+            .find(|r| r.name() == name)
+            .unwrap()
+            .body
+            .get("zones")
+            .cloned()
+    };
+    assert!(firewall("afw-contoso-hub-japaneast").is_some());
+    assert!(firewall("afw-contoso-hub-canadaeast").is_none());
+}
