@@ -569,10 +569,10 @@ impl<'a> Index<'a> {
     }
 
     /// The private addresses of the firewalls (configured, or the fourth address of an
-    /// `AzureFirewallSubnet`, which Azure gives the firewall) in `location` (any case, spaces
-    /// ignored) when some firewall is there, else of every firewall: a cluster's default route
-    /// goes to the firewall of its own region.
-    pub fn firewall_ips_in(&self, location: Option<&str>) -> Vec<String> {
+    /// `AzureFirewallSubnet`, which Azure gives the firewall), each with its region (lower
+    /// case, spaces dropped) when the input says it. Read once; [`FirewallIps::near`] picks
+    /// those of a cluster's region.
+    pub fn firewall_ips(&self) -> FirewallIps {
         let norm = |l: &str| l.to_ascii_lowercase().replace(' ', "");
         let mut all: Vec<(String, Option<String>)> = Vec::new();
         for (_, fw) in self.of_type(types::FW) {
@@ -600,17 +600,7 @@ impl<'a> Index<'a> {
                 }
             }
         }
-        let want = location.map(norm);
-        let near: Vec<String> = all
-            .iter()
-            .filter(|(_, l)| want.is_some() && *l == want)
-            .map(|(ip, _)| ip.clone())
-            .collect();
-        if near.is_empty() {
-            all.into_iter().map(|(ip, _)| ip).collect()
-        } else {
-            near
-        }
+        FirewallIps(all)
     }
 
     /// The log categories (lower case; `group:<name>` for category groups) that diagnostic
@@ -637,5 +627,29 @@ impl<'a> Index<'a> {
             }
         }
         (cats, unknown)
+    }
+}
+
+/// The firewalls' private addresses with their regions; see [`Index::firewall_ips`].
+#[derive(Debug, Clone, Default)]
+pub struct FirewallIps(Vec<(String, Option<String>)>);
+
+impl FirewallIps {
+    /// The addresses of the firewalls in `location` (any case, spaces ignored) when some
+    /// firewall is there, else of every firewall: a cluster's default route goes to the
+    /// firewall of its own region.
+    pub fn near(&self, location: Option<&str>) -> Vec<&str> {
+        let want = location.map(|l| l.to_ascii_lowercase().replace(' ', ""));
+        let near: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, l)| want.is_some() && *l == want)
+            .map(|(ip, _)| ip.as_str())
+            .collect();
+        if near.is_empty() {
+            self.0.iter().map(|(ip, _)| ip.as_str()).collect()
+        } else {
+            near
+        }
     }
 }

@@ -101,9 +101,10 @@ fn egress_firewall(cx: &mut Cx) {
         }
         return;
     }
+    let all_ips = cx.q.firewall_ips();
     for &c in &clusters {
         // Judged against the firewall of the cluster's own region.
-        let ips = cx.q.firewall_ips_in(cx.r(c).get("location").str());
+        let ips = all_ips.near(cx.r(c).get("location").str());
         let mut ids: Vec<(usize, String, String)> = Vec::new();
         for p in cx.pools(c) {
             let path = format!("{}.vnetSubnetID", p.prefix);
@@ -150,7 +151,7 @@ fn egress_firewall(cx: &mut Cx) {
                     match cx.r(r).get(&ip_path) {
                         Look::Value(ip)
                             if hop.eq_ignore_ascii_case("VirtualAppliance")
-                                && ip.as_str().is_some_and(|ip| ips.iter().any(|x| x == ip)) =>
+                                && ip.as_str().is_some_and(|ip| ips.contains(&ip)) =>
                         {
                             cx.pass(
                                 Some(r),
