@@ -8,13 +8,13 @@ use crate::audit::catalogue::{
 };
 use crate::audit::eval::show;
 use crate::audit::eval::{Check, Cx, Rule};
-use crate::audit::input::{Look, Place, look};
+use crate::audit::input::{Look, look};
 use crate::audit::query::DefaultRoute;
 use crate::azure::{subnets, types};
 use crate::posture::ControlId;
 use crate::posture::Tier;
 use serde_json::Value as Json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The controls of this section, in guideline order.
 pub(super) const CONTROLS: &[Control] = &[
@@ -370,30 +370,35 @@ fn gov_locks_tags(cx: &mut Cx) {
         if cx.live() {
             cx.gap("resource group locks are not in a live cluster's JSON");
         } else {
-            let mut groups: Vec<(Place, Place, usize)> = Vec::new();
+            // Resource groups in order of their first resource, each read once.
+            let mut seen = BTreeSet::new();
+            let mut groups: Vec<usize> = Vec::new();
             for (i, r) in cx.i.resources.iter().enumerate() {
                 if let Some(rg) = &r.resource_group {
-                    if !groups
-                        .iter()
-                        .any(|(s, g, _)| s.same(&r.subscription) && g.same(rg))
-                    {
-                        groups.push((r.subscription.clone(), rg.clone(), i));
+                    if seen.insert((r.subscription.key(), rg.key())) {
+                        groups.push(i);
                     }
                 }
             }
-            for (sub, rg, first) in groups {
-                let lock = cx.q.of_type(types::LOCK).find(|(_, l)| {
-                    l.scope.is_none()
-                        && l.subscription.same(&sub)
-                        && l.resource_group.as_ref().is_some_and(|g| g.same(&rg))
-                        && l.get("properties.level").str().is_some_and(|v| {
-                            v.eq_ignore_ascii_case("CanNotDelete")
-                                || v.eq_ignore_ascii_case("ReadOnly")
-                        })
+            // The first lock of each group that forbids deletion.
+            let mut locks = BTreeMap::new();
+            for (l, lr) in cx.q.of_type(types::LOCK) {
+                let level = lr.get("properties.level").str().is_some_and(|v| {
+                    v.eq_ignore_ascii_case("CanNotDelete") || v.eq_ignore_ascii_case("ReadOnly")
                 });
+                if let (None, Some(g), true) = (&lr.scope, &lr.resource_group, level) {
+                    locks.entry((lr.subscription.key(), g.key())).or_insert(l);
+                }
+            }
+            for first in groups {
+                let r = &cx.i.resources[first];
+                let lock = r
+                    .resource_group
+                    .as_ref()
+                    .and_then(|g| locks.get(&(r.subscription.key(), g.key())).copied());
                 let name = cx.q.rg_name(first);
                 match lock {
-                    Some((l, _)) => {
+                    Some(l) => {
                         cx.pass(Some(l), "properties.level", format!("{name} is locked"));
                     }
                     None => cx.fail(
