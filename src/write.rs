@@ -2,7 +2,11 @@
 //!
 //! - **All or nothing.** Every file is first written to a temporary sibling; only when all are
 //!   written are they renamed into place. If a rename fails half-way, the files already renamed
-//!   are put back from hard-linked backups, so an error leaves the previous output intact.
+//!   are put back from hard-linked backups, so an error leaves the previous output intact. Into
+//!   an empty (or new) output folder the set is written into a staging folder inside it
+//!   ([`STAGING`]) and its few top-level entries are renamed into place, so that a first run of
+//!   a large fleet creates each folder once and renames a handful of entries, not every file;
+//!   a failure moves what was renamed back and removes the staging folder.
 //! - **One writer at a time.** A lock file ([`LOCK`]) records the process id and host of the
 //!   writer. A second run fails with an error naming the lock file and the holder; a lock left
 //!   by a run that crashed (its process is gone, same host) is broken, under a short-lived
@@ -35,6 +39,8 @@ pub const BREAK_LOCK: &str = ".aks-harden.lock.break";
 pub const TMP_SUFFIX: &str = ".aks-harden-tmp";
 /// Suffix of the backup kept of each replaced file until all renames succeeded.
 pub const BACKUP_SUFFIX: &str = ".aks-harden-old";
+/// Name of the folder a write into an empty output folder stages the whole set in.
+pub const STAGING: &str = ".aks-harden-staging";
 /// Largest manifest aks-harden reads; a bigger one is ignored (nothing stale is removed).
 const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 
@@ -73,10 +79,12 @@ pub struct Written {
 
 /// Something that stores files; the real folder, or a test double that fails on demand.
 pub trait Sink {
-    /// Write `bytes` to `path`, a temporary file that does not exist yet and is renamed later.
+    /// Write `bytes` to `path`, a temporary file that does not exist yet and is renamed later
+    /// (on its own, or with the staging folder it is in).
     fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
 
-    /// Move the temporary file `from` over `to`, in the same folder.
+    /// Move the temporary file `from` over `to`, in the same folder; or a top-level entry of the
+    /// staging folder (a file or a whole folder) to the same name in the output folder.
     fn rename(&mut self, from: &Path, to: &Path) -> std::io::Result<()> {
         fs::rename(from, to)
     }
@@ -179,6 +187,11 @@ fn unsafe_destination(out: &Path, dest: &Path) -> Option<WriteError> {
             }
         }
     }
+    unsafe_destination_file(dest)
+}
+
+/// Why the file `dest` must not be written, its folders being real ones.
+fn unsafe_destination_file(dest: &Path) -> Option<WriteError> {
     match kind(dest) {
         Kind::Missing | Kind::File => None,
         Kind::Symlink => Some(err(
@@ -481,44 +494,182 @@ fn discard(staged: &[Staged], created: &[PathBuf]) {
 pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Written, WriteError> {
     prepare_out(out)?;
     let (_lock, broke) = lock(out)?;
-    let previous = read_manifest(out);
-    let mut written = Written {
-        broke_stale_lock: broke,
-        ..Written::default()
+    let written = if is_empty(out) {
+        write_fresh(out, files, sink)?
+    } else {
+        write_over(out, files, sink)?
     };
+    Ok(Written {
+        broke_stale_lock: broke,
+        ..written
+    })
+}
+
+/// Whether `out` holds nothing but this run's lock (and the staging folder of a run that crashed,
+/// which is removed here: it is aks-harden's own and the lock is ours).
+fn is_empty(out: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(out) else {
+        return false;
+    };
+    let mut leftover = false;
+    for entry in entries {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        let name = entry.file_name();
+        if name == STAGING {
+            leftover = true;
+        } else if name != LOCK {
+            return false;
+        }
+    }
+    // `remove_dir_all` removes a symlink itself, never what it points to.
+    !leftover || fs::remove_dir_all(out.join(STAGING)).is_ok()
+}
+
+/// Write `files` into the empty folder `out`: everything into [`STAGING`] inside it (each
+/// folder created once, each file written once), then its top-level entries renamed into place,
+/// the manifest last. On failure, what was renamed goes back and the staging folder is removed,
+/// so `out` holds what it held: nothing.
+fn write_fresh(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Written, WriteError> {
+    // Refuse a path outside the folder before anything is created.
+    for rel in files.keys() {
+        checked_path(out, rel)?;
+    }
+    let staging = out.join(STAGING);
+    fs::create_dir(&staging)
+        .map_err(|e| err(&staging, e, "check that the output folder is writable"))?;
+    let fail = |e: WriteError| {
+        let _ = fs::remove_dir_all(&staging);
+        e
+    };
+    let manifest = manifest_text(files);
+    let all = files
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(std::iter::once((MANIFEST, manifest.as_str())));
+    let mut folders: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    // Top-level entries in the order their files come, the manifest last.
+    let mut top: Vec<&str> = Vec::new();
+    let mut path = staging.clone();
+    for (rel, content) in all {
+        let first = rel.split('/').next().unwrap_or(rel);
+        if !top.contains(&first) {
+            top.push(first);
+        }
+        for (i, _) in rel.match_indices('/') {
+            let folder = &rel[..i];
+            if folders.insert(folder) {
+                let d = staging.join(folder);
+                fs::create_dir(&d).map_err(|e| {
+                    fail(err(
+                        &out.join(folder),
+                        e,
+                        "check that the output folder is writable",
+                    ))
+                })?;
+            }
+        }
+        path.push(rel);
+        let made = sink.write(&path, content.as_bytes());
+        path.clone_from(&staging);
+        made.map_err(|e| {
+            fail(err(
+                &out.join(rel),
+                e,
+                "check free space and permissions; the previous output is intact",
+            ))
+        })?;
+    }
+    for (i, name) in top.iter().enumerate() {
+        if let Err(e) = sink.rename(&staging.join(name), &out.join(name)) {
+            for done in top[..i].iter().rev() {
+                let _ = fs::rename(out.join(done), staging.join(done));
+            }
+            return Err(fail(err(
+                &out.join(name),
+                e,
+                "check permissions on the output folder; the previous output is intact",
+            )));
+        }
+    }
+    let _ = fs::remove_dir(&staging);
+    Ok(Written {
+        written: files.keys().cloned().collect(),
+        ..Written::default()
+    })
+}
+
+/// What is at each folder on the way to the files of a set, asked of the file system once per
+/// folder rather than once per file.
+#[derive(Default)]
+struct Folders(std::collections::BTreeMap<PathBuf, Kind>);
+
+impl Folders {
+    fn kind(&mut self, d: &Path) -> Kind {
+        if let Some(k) = self.0.get(d) {
+            return *k;
+        }
+        let k = kind(d);
+        self.0.insert(d.to_path_buf(), k);
+        k
+    }
+
+    /// [`unsafe_destination`], with the folders' kinds remembered.
+    fn unsafe_destination(&mut self, out: &Path, dest: &Path) -> Option<WriteError> {
+        for d in folders_between(out, dest) {
+            match self.kind(&d) {
+                Kind::Missing => return None,
+                Kind::Dir => {}
+                _ => return unsafe_destination(out, dest),
+            }
+        }
+        unsafe_destination_file(dest)
+    }
+}
+
+/// Write `files` into `out`, which holds an earlier output or other files: each changed file
+/// staged beside its destination and renamed over it.
+fn write_over(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Written, WriteError> {
+    let previous = read_manifest(out);
+    let mut written = Written::default();
 
     // Check every destination before anything is written.
-    let mut all = files.clone();
-    all.insert(MANIFEST.to_string(), manifest_text(files));
+    let manifest = manifest_text(files);
+    let all = files
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(std::iter::once((MANIFEST, manifest.as_str())));
+    let mut folders = Folders::default();
     let mut plan = Vec::new();
-    for (rel, content) in &all {
+    for (rel, content) in all {
         let dest = checked_path(out, rel)?;
-        if let Some(e) = unsafe_destination(out, &dest) {
+        if let Some(e) = folders.unsafe_destination(out, &dest) {
             return Err(e);
         }
         let same =
             read_regular(&dest, content.len() as u64).is_some_and(|old| old == content.as_bytes());
         if same {
             if rel != MANIFEST {
-                written.unchanged.push(rel.clone());
+                written.unchanged.push(rel.to_string());
             }
         } else {
             plan.push((rel, dest, content));
         }
     }
-    // The manifest last, so it never lists a file before that file is in place.
-    plan.sort_by_key(|(rel, _, _)| *rel == MANIFEST);
+    // The manifest comes last, so it never lists a file before that file is in place.
 
     // Stage: every new content in a temporary sibling.
     let mut staged: Vec<Staged> = Vec::new();
     let mut created: Vec<PathBuf> = Vec::new();
     for (rel, dest, content) in plan {
         for d in folders_between(out, &dest) {
-            if kind(&d) == Kind::Missing {
+            if folders.kind(&d) == Kind::Missing {
                 if let Err(e) = fs::create_dir(&d) {
                     discard(&staged, &created);
                     return Err(err(&d, e, "check that the output folder is writable"));
                 }
+                folders.0.insert(d.clone(), Kind::Dir);
                 created.push(d);
             }
         }
@@ -540,7 +691,7 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Writ
             backup: None,
         });
         if rel != MANIFEST {
-            written.written.push(rel.clone());
+            written.written.push(rel.to_string());
         }
     }
 
@@ -582,7 +733,10 @@ pub fn write_with(out: &Path, files: &Files, sink: &mut dyn Sink) -> Result<Writ
             ));
         }
     }
-    discard(&staged, &[]);
+    // Every temporary file is renamed; only the backups are left to remove.
+    for b in staged.iter().filter_map(|s| s.backup.as_ref()) {
+        let _ = fs::remove_file(b);
+    }
 
     // Remove what an earlier run wrote and this one does not produce, never anything else.
     for rel in previous {
@@ -681,6 +835,139 @@ mod tests {
         assert_eq!(Holder::parse(&h.text()), Some(h));
         assert_eq!(Holder::parse(""), None);
         assert_eq!(Holder::parse("pid=x\nhost=a\n"), None);
+    }
+
+    fn set() -> Files {
+        [
+            ("arm/main.json", "{}\n"),
+            ("bicep/modules/a.bicep", "a"),
+            ("bicep/modules/b.bicep", "b"),
+            ("OPERATE.md", "# operate\n"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Relative path → content of every file under `dir`, and the folders as `path/`.
+    fn tree(dir: &Path) -> Vec<(String, String)> {
+        fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+            for e in fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if fs::symlink_metadata(&p).unwrap().is_dir() {
+                    out.push((format!("{rel}/"), String::new()));
+                    walk(base, &p, out);
+                } else {
+                    out.push((rel, fs::read_to_string(&p).unwrap_or_default()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, dir, &mut out);
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_first_write_stages_the_set_and_leaves_only_the_set() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let report = write(&out, &set()).unwrap();
+        assert_eq!(report.written, set().keys().cloned().collect::<Vec<_>>());
+        let mut want: Vec<(String, String)> = set().into_iter().collect();
+        want.push((MANIFEST.into(), manifest_text(&set())));
+        for d in ["arm/", "bicep/", "bicep/modules/"] {
+            want.push((d.into(), String::new()));
+        }
+        want.sort();
+        assert_eq!(
+            tree(&out),
+            want,
+            "no lock, staging folder or temporary file is left"
+        );
+    }
+
+    #[test]
+    fn a_crashed_runs_staging_folder_is_removed_and_the_write_goes_ahead() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        fs::create_dir_all(out.join(STAGING).join("arm")).unwrap();
+        fs::write(out.join(STAGING).join("arm/main.json"), "half").unwrap();
+        write(&out, &set()).unwrap();
+        assert!(!out.join(STAGING).exists());
+        assert_eq!(
+            fs::read_to_string(out.join("arm/main.json")).unwrap(),
+            "{}\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_staging_folder_planted_as_a_symlink_is_removed_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("keep.txt"), "keep").unwrap();
+        let out = tmp.path().join("out");
+        fs::create_dir(&out).unwrap();
+        std::os::unix::fs::symlink(&outside, out.join(STAGING)).unwrap();
+        write(&out, &set()).unwrap();
+        assert!(fs::symlink_metadata(out.join(STAGING)).is_err());
+        assert_eq!(tree(&outside), [("keep.txt".into(), "keep".into())]);
+        assert_eq!(
+            fs::read_to_string(out.join("OPERATE.md")).unwrap(),
+            "# operate\n"
+        );
+    }
+
+    /// Records what is written where.
+    struct Spy(Vec<PathBuf>);
+
+    impl Sink for Spy {
+        fn write(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+            self.0.push(path.to_path_buf());
+            FsSink.write(path, bytes)
+        }
+    }
+
+    #[test]
+    fn a_folder_with_other_files_is_written_file_by_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("README.md"), "mine").unwrap();
+        let mut spy = Spy(Vec::new());
+        write_with(&out, &set(), &mut spy).unwrap();
+        assert!(
+            spy.0
+                .iter()
+                .all(|p| p.to_string_lossy().ends_with(TMP_SUFFIX)),
+            "{:?}",
+            spy.0
+        );
+        assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "mine");
+        // Into an empty folder, the files are written inside the staging folder instead.
+        let fresh = tmp.path().join("fresh");
+        let mut spy = Spy(Vec::new());
+        write_with(&fresh, &set(), &mut spy).unwrap();
+        assert_eq!(spy.0.len(), set().len() + 1);
+        assert!(
+            spy.0.iter().all(|p| p.starts_with(fresh.join(STAGING))),
+            "{:?}",
+            spy.0
+        );
+        assert_eq!(
+            tree(&fresh),
+            tree(&out)
+                .into_iter()
+                .filter(|(k, _)| k != "README.md")
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -568,29 +568,39 @@ impl<'a> Index<'a> {
         }))
     }
 
-    /// The private addresses of the firewalls: configured, or the fourth address of an
-    /// `AzureFirewallSubnet`, which Azure gives the firewall.
-    pub fn firewall_ips(&self) -> Vec<String> {
-        let mut ips = Vec::new();
+    /// The private addresses of the firewalls (configured, or the fourth address of an
+    /// `AzureFirewallSubnet`, which Azure gives the firewall), each with its region (lower
+    /// case, spaces dropped) when the input says it. Read once; [`FirewallIps::near`] picks
+    /// those of a cluster's region.
+    pub fn firewall_ips(&self) -> FirewallIps {
+        let norm = |l: &str| l.to_ascii_lowercase().replace(' ', "");
+        let mut all: Vec<(String, Option<String>)> = Vec::new();
         for (_, fw) in self.of_type(types::FW) {
+            let loc = fw.get("location").str().map(norm);
             for cfg in fw.get("properties.ipConfigurations").array() {
                 if let Some(ip) = look(cfg, "properties.privateIPAddress").str() {
-                    ips.push(ip.to_string());
+                    all.push((ip.to_string(), loc.clone()));
                 }
             }
         }
         for s in self.subnets() {
-            if s.name.eq_ignore_ascii_case(subnets::FIREWALL) {
-                if let Some(prefix) = self.subnet_get(s, "addressPrefix").str() {
-                    if let Some((net, _)) = prefix.split_once('/') {
-                        if let Ok(a) = net.parse::<Ipv4Addr>() {
-                            ips.push(Ipv4Addr::from(u32::from(a).wrapping_add(4)).to_string());
-                        }
+            if !s.name.eq_ignore_ascii_case(subnets::FIREWALL) {
+                continue;
+            }
+            let loc = self
+                .named(types::VNET, &s.vnet)
+                .and_then(|v| self.r(v).get("location").str())
+                .map(norm);
+            if let Some(prefix) = self.subnet_get(s, "addressPrefix").str() {
+                if let Some((net, _)) = prefix.split_once('/') {
+                    if let Ok(a) = net.parse::<Ipv4Addr>() {
+                        let ip = Ipv4Addr::from(u32::from(a).wrapping_add(4)).to_string();
+                        all.push((ip, loc));
                     }
                 }
             }
         }
-        ips
+        FirewallIps(all)
     }
 
     /// The log categories (lower case; `group:<name>` for category groups) that diagnostic
@@ -617,5 +627,29 @@ impl<'a> Index<'a> {
             }
         }
         (cats, unknown)
+    }
+}
+
+/// The firewalls' private addresses with their regions; see [`Index::firewall_ips`].
+#[derive(Debug, Clone, Default)]
+pub struct FirewallIps(Vec<(String, Option<String>)>);
+
+impl FirewallIps {
+    /// The addresses of the firewalls in `location` (any case, spaces ignored) when some
+    /// firewall is there, else of every firewall: a cluster's default route goes to the
+    /// firewall of its own region.
+    pub fn near(&self, location: Option<&str>) -> Vec<&str> {
+        let want = location.map(|l| l.to_ascii_lowercase().replace(' ', ""));
+        let near: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, l)| want.is_some() && *l == want)
+            .map(|(ip, _)| ip.as_str())
+            .collect();
+        if near.is_empty() {
+            self.0.iter().map(|(ip, _)| ip.as_str()).collect()
+        } else {
+            near
+        }
     }
 }

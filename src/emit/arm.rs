@@ -6,6 +6,7 @@ use super::Files;
 use crate::ir::{Deployment, Expr, Name, ParamType, Resource, Scope, Template, Value};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
+use std::collections::{BTreeMap, BTreeSet};
 
 const SUB_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#";
@@ -30,40 +31,79 @@ pub fn files(template: &Json, parameters: &Json) -> Files {
 
 /// An expression in ARM's language, without the surrounding brackets.
 pub fn expr(e: &Expr) -> String {
+    let mut out = String::with_capacity(64);
+    expr_into(&mut out, e);
+    out
+}
+
+/// A string literal in ARM's language: single-quoted, a quote doubled.
+fn literal_into(out: &mut String, s: &str) {
+    out.push('\'');
+    let mut parts = s.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for p in parts {
+        out.push_str("''");
+        out.push_str(p);
+    }
+    out.push('\'');
+}
+
+/// [`expr`], written into `out`.
+fn expr_into(out: &mut String, e: &Expr) {
     match e {
-        Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
-        Expr::Strings(v) => format!(
-            "createArray({})",
-            v.iter()
-                .map(|s| format!("'{}'", s.replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Expr::Param(p) => format!("parameters('{p}')"),
-        Expr::DeploymentSubscriptionId => "subscription().subscriptionId".into(),
-        Expr::DeploymentTenantId => "subscription().tenantId".into(),
+        Expr::Str(s) => literal_into(out, s),
+        Expr::Strings(v) => {
+            out.push_str("createArray(");
+            for (i, s) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                literal_into(out, s);
+            }
+            out.push(')');
+        }
+        Expr::Param(p) => {
+            out.push_str("parameters('");
+            out.push_str(p);
+            out.push_str("')");
+        }
+        Expr::DeploymentSubscriptionId => out.push_str("subscription().subscriptionId"),
+        Expr::DeploymentTenantId => out.push_str("subscription().tenantId"),
         Expr::ResourceId {
             subscription,
             resource_group,
             rtype,
             names,
         } => {
-            let mut args: Vec<String> = Vec::new();
-            if let Some(s) = subscription {
-                args.push(expr(s));
+            out.push_str("resourceId(");
+            for x in subscription.iter().chain(resource_group.iter()) {
+                expr_into(out, x);
+                out.push_str(", ");
             }
-            if let Some(rg) = resource_group {
-                args.push(expr(rg));
+            out.push('\'');
+            out.push_str(rtype);
+            out.push('\'');
+            for n in names {
+                out.push_str(", ");
+                expr_into(out, n);
             }
-            args.push(format!("'{rtype}'"));
-            args.extend(names.iter().map(expr));
-            format!("resourceId({})", args.join(", "))
+            out.push(')');
         }
         Expr::SubscriptionResourceId { rtype, name } => {
-            format!("subscriptionResourceId('{rtype}', {})", expr(name))
+            out.push_str("subscriptionResourceId('");
+            out.push_str(rtype);
+            out.push_str("', ");
+            expr_into(out, name);
+            out.push(')');
         }
         Expr::TenantResourceId { rtype, name } => {
-            format!("tenantResourceId('{rtype}', {})", expr(name))
+            out.push_str("tenantResourceId('");
+            out.push_str(rtype);
+            out.push_str("', ");
+            expr_into(out, name);
+            out.push(')');
         }
         Expr::Reference {
             id,
@@ -71,24 +111,40 @@ pub fn expr(e: &Expr) -> String {
             full,
             path,
         } => {
-            let full = if *full { ", 'full'" } else { "" };
-            let mut s = format!("reference({}, '{api_version}'{full})", expr(id));
-            for p in path {
-                s.push('.');
-                s.push_str(p);
+            out.push_str("reference(");
+            expr_into(out, id);
+            out.push_str(", '");
+            out.push_str(api_version);
+            out.push('\'');
+            if *full {
+                out.push_str(", 'full'");
             }
-            s
+            out.push(')');
+            for p in path {
+                out.push('.');
+                out.push_str(p);
+            }
         }
-        Expr::Guid(parts) => format!(
-            "guid({})",
-            parts.iter().map(expr).collect::<Vec<_>>().join(", ")
-        ),
+        Expr::Guid(parts) => {
+            out.push_str("guid(");
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr_into(out, p);
+            }
+            out.push(')');
+        }
     }
 }
 
 /// A whole-string ARM expression `[...]`.
 pub fn expr_string(e: &Expr) -> String {
-    format!("[{}]", expr(e))
+    let mut out = String::with_capacity(64);
+    out.push('[');
+    expr_into(&mut out, e);
+    out.push(']');
+    out
 }
 
 /// A value as ARM JSON.
@@ -96,11 +152,14 @@ pub fn value(v: &Value) -> Json {
     match v {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
-        Value::Int(n) => json!(n),
+        Value::Int(n) => Json::from(*n),
         Value::Str(s) => {
             // A literal that starts with '[' would read as an expression; ARM escapes it as "[[".
             if s.starts_with('[') {
-                Json::String(format!("[{s}"))
+                let mut escaped = String::with_capacity(s.len() + 1);
+                escaped.push('[');
+                escaped.push_str(s);
+                Json::String(escaped)
             } else {
                 Json::String(s.clone())
             }
@@ -123,58 +182,108 @@ fn param_type(p: ParamType) -> &'static str {
 
 pub use crate::ir::relative_id;
 
-fn resource(r: &Resource) -> Json {
-    let mut m = Map::new();
-    m.insert("type".into(), json!(r.rtype));
-    m.insert("apiVersion".into(), json!(r.api_version()));
+/// The resources of one deployment by id, the first of each id, for the deployments large enough
+/// that scanning them for every dependency would add up (a hub with a peering per spoke).
+struct ById<'a> {
+    all: &'a [Resource],
+    index: Option<BTreeMap<&'a str, &'a Resource>>,
+}
+
+impl<'a> ById<'a> {
+    fn new(all: &'a [Resource]) -> Self {
+        let index = (all.len() > 16).then(|| {
+            let mut index = BTreeMap::new();
+            for r in all {
+                index.entry(r.id.as_str()).or_insert(r);
+            }
+            index
+        });
+        ById { all, index }
+    }
+
+    fn get(&self, id: &str) -> Option<&'a Resource> {
+        match &self.index {
+            Some(index) => index.get(id).copied(),
+            None => self.all.iter().find(|x| x.id == id),
+        }
+    }
+}
+
+fn resource(r: &Resource, by_id: &ById) -> Json {
+    let mut m = Map::with_capacity(r.body.len() + 5);
+    m.insert("type".into(), Json::String(r.rtype.clone()));
+    m.insert("apiVersion".into(), Json::String(r.api_version().into()));
     if let Some(scope) = &r.scope {
         m.insert(
             "scope".into(),
-            json!(relative_id(&scope.rtype, &scope.names)),
+            Json::String(relative_id(&scope.rtype, &scope.names)),
         );
     }
     m.insert(
         "name".into(),
         match &r.name {
             Name::Literal(segs) => value(&Value::Str(segs.join("/"))),
-            Name::Expr(e) => json!(expr_string(e)),
+            Name::Expr(e) => Json::String(expr_string(e)),
         },
     );
     for (k, v) in &r.body {
         m.insert(k.clone(), value(v));
     }
-    m.insert("dependsOn".into(), json!([]));
+    let deps = depends(r, by_id);
+    if !deps.is_empty() {
+        m.insert("dependsOn".into(), Json::Array(deps));
+    } else if r.body.contains_key("dependsOn") {
+        // What a body of its own `dependsOn` has always become: replaced, then swap-removed.
+        m.insert("dependsOn".into(), json!([]));
+        m.remove("dependsOn");
+    }
     Json::Object(m)
 }
 
-fn depends(d: &Deployment, r: &Resource) -> Vec<Json> {
+fn depends(r: &Resource, by_id: &ById) -> Vec<Json> {
     r.depends_on
         .iter()
-        .filter_map(|id| d.resources.iter().find(|x| &x.id == id))
+        .filter_map(|id| by_id.get(id))
         .map(|dep| {
-            let names = match &dep.name {
-                Name::Literal(segs) => segs.iter().map(|s| Expr::Str(s.clone())).collect(),
-                Name::Expr(e) => vec![e.clone()],
-            };
-            let id = Expr::ResourceId {
-                subscription: None,
-                resource_group: None,
-                rtype: dep.rtype.clone(),
-                names,
-            };
+            let mut s = String::with_capacity(128);
             match &dep.scope {
                 // Extension resources are referenced by their scope-qualified id.
-                Some(scope) => json!(format!(
-                    "[extensionResourceId({}, '{}', {})]",
-                    expr(&crate::ir::Target::id(scope)),
-                    dep.rtype,
+                Some(scope) => {
+                    s.push_str("[extensionResourceId(");
+                    expr_into(&mut s, &crate::ir::Target::id(scope));
+                    s.push_str(", '");
+                    s.push_str(&dep.rtype);
+                    s.push_str("', ");
                     match &dep.name {
-                        Name::Literal(segs) => format!("'{}'", segs.join("/")),
-                        Name::Expr(e) => expr(e),
+                        Name::Literal(segs) => {
+                            s.push('\'');
+                            s.push_str(&segs.join("/"));
+                            s.push('\'');
+                        }
+                        Name::Expr(e) => expr_into(&mut s, e),
                     }
-                )),
-                None => json!(expr_string(&id)),
+                    s.push_str(")]");
+                }
+                None => {
+                    s.push_str("[resourceId('");
+                    s.push_str(&dep.rtype);
+                    s.push('\'');
+                    match &dep.name {
+                        Name::Literal(segs) => {
+                            for seg in segs {
+                                s.push_str(", ");
+                                literal_into(&mut s, seg);
+                            }
+                        }
+                        Name::Expr(e) => {
+                            s.push_str(", ");
+                            expr_into(&mut s, e);
+                        }
+                    }
+                    s.push_str(")]");
+                }
             }
+            Json::String(s)
         })
         .collect()
 }
@@ -227,23 +336,9 @@ fn nested(
 /// A deployment. Into the deployment's own subscription it is a nested deployment of the main
 /// template; into another subscription it is routed through a resource-group deployment in the
 /// home resource group, because only resource-group-scope deployments may name a subscription.
-fn deployment(t: &Template, d: &Deployment) -> Json {
-    let resources: Vec<Json> = d
-        .resources
-        .iter()
-        .map(|r| {
-            let mut j = resource(r);
-            let deps = depends(d, r);
-            if let Json::Object(m) = &mut j {
-                if deps.is_empty() {
-                    m.remove("dependsOn");
-                } else {
-                    m.insert("dependsOn".into(), Json::Array(deps));
-                }
-            }
-            j
-        })
-        .collect();
+fn deployment(t: &Template, d: &Deployment, deployments: &BTreeSet<&str>) -> Json {
+    let by_id = ById::new(&d.resources);
+    let resources: Vec<Json> = d.resources.iter().map(|r| resource(r, &by_id)).collect();
     let name = deployment_name(t, d);
     let mut target = Map::new();
     let schema = match &d.scope {
@@ -269,8 +364,8 @@ fn deployment(t: &Template, d: &Deployment) -> Json {
     let mut deps: Vec<Json> = d
         .depends_on
         .iter()
-        .filter_map(|id| t.deployments.iter().find(|x| &x.id == id))
-        .map(|x| json!(deployment_name(t, x)))
+        .filter(|id| deployments.contains(id.as_str()))
+        .map(|id| Json::String(format!("{}-{id}", t.estate)))
         .collect();
     if let Some(sub) = d.scope.subscription() {
         // The hop: an RG-scope deployment in the home resource group that holds `m`. It needs the
@@ -296,6 +391,32 @@ fn deployment(t: &Template, d: &Deployment) -> Json {
     Json::Object(m)
 }
 
+/// Fewest deployments worth spelling on a second thread.
+const PARALLEL_DEPLOYMENTS: usize = 64;
+
+/// Every deployment spelt, in template order. A fleet's thousands of deployments are spelt in
+/// two halves side by side: nothing else runs while the template is spelt, because the audit and
+/// every format read it.
+fn deployments(t: &Template) -> Vec<Json> {
+    // Every deployment id once, so that a dependency is found without scanning them all.
+    let ids: BTreeSet<&str> = t.deployments.iter().map(|d| d.id.as_str()).collect();
+    let spell =
+        |ds: &[Deployment]| -> Vec<Json> { ds.iter().map(|d| deployment(t, d, &ids)).collect() };
+    if t.deployments.len() < PARALLEL_DEPLOYMENTS {
+        return spell(&t.deployments);
+    }
+    let (first, second) = t.deployments.split_at(t.deployments.len() / 2);
+    std::thread::scope(|s| {
+        let later = s.spawn(|| spell(second));
+        let mut all = spell(first);
+        match later.join() {
+            Ok(rest) => all.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        all
+    })
+}
+
 /// The template document, `arm/main.json`, as JSON.
 pub fn template(t: &Template) -> Json {
     let mut params = Map::new();
@@ -319,10 +440,7 @@ pub fn template(t: &Template) -> Json {
         }),
     );
     m.insert("parameters".into(), Json::Object(params));
-    m.insert(
-        "resources".into(),
-        Json::Array(t.deployments.iter().map(|d| deployment(t, d)).collect()),
-    );
+    m.insert("resources".into(), Json::Array(deployments(t)));
     Json::Object(m)
 }
 

@@ -7,6 +7,7 @@
 
 use super::{EmitError, Files};
 use crate::ir::{Deployment, Expr, Name, ParamType, Resource, Scope, Target, Template, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 const BANNER: &str =
@@ -24,14 +25,25 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
 }
 
 fn ident(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
+    let mut out = String::with_capacity(s.len() + 1);
+    ident_into(&mut out, s);
     out
+}
+
+/// `s` as a Bicep identifier: other characters become `_`, and a leading digit gets a `_`.
+fn ident_into(out: &mut String, s: &str) {
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        out.push('_');
+    }
+    ident_chars(out, s);
+}
+
+/// `s` with every character but ASCII letters and digits as `_`.
+fn ident_chars(out: &mut String, s: &str) {
+    out.extend(
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+    );
 }
 
 fn is_ident(s: &str) -> bool {
@@ -39,33 +51,49 @@ fn is_ident(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A Bicep string literal.
-fn quote(s: &str) -> String {
-    let mut out = String::from("'");
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
+/// A Bicep string literal, written into `out`.
+fn quote_into(out: &mut String, s: &str) {
     out.push('\'');
-    out
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped = match b {
+            b'\\' => "\\\\",
+            b'\'' => "\\'",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'$' if bytes.get(i + 1) == Some(&b'{') => "\\$",
+            _ => continue,
+        };
+        // Every byte escaped is ASCII, so `start..i` falls on character boundaries.
+        out.push_str(&s[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('\'');
 }
 
-fn key(k: &str) -> String {
-    if is_ident(k) { k.to_string() } else { quote(k) }
+fn key_into(out: &mut String, k: &str) {
+    if is_ident(k) {
+        out.push_str(k);
+    } else {
+        quote_into(out, k);
+    }
 }
 
 fn param_type(p: ParamType) -> &'static str {
     match p {
         ParamType::String => "string",
         ParamType::Array => "array",
+    }
+}
+
+/// Two spaces per level.
+fn pad(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
     }
 }
 
@@ -80,29 +108,53 @@ struct Existing {
     parent: Option<String>,
 }
 
-/// Symbols of one module: declared resources and the `existing` ones it needs.
+/// Symbols of one module: declared resources and the `existing` ones it needs, with indexes so
+/// that a module of thousands of resources resolves each reference without scanning them all.
 struct Symbols<'a> {
     resources: &'a [Resource],
+    /// Lower-cased type → literal name segments → the first declared resource with them.
+    declared: BTreeMap<String, BTreeMap<Vec<String>, usize>>,
+    /// Every symbol in use: the declared resources' and the `existing` ones'.
+    taken: BTreeSet<String>,
     existing: Vec<Existing>,
+    /// Type → name segments → the `existing` declarations of that resource (in any scope).
+    existing_by_target: BTreeMap<String, BTreeMap<Vec<String>, Vec<usize>>>,
 }
 
 impl<'a> Symbols<'a> {
     fn new(resources: &'a [Resource]) -> Self {
+        let mut declared: BTreeMap<String, BTreeMap<Vec<String>, usize>> = BTreeMap::new();
+        let mut taken = BTreeSet::new();
+        for (i, r) in resources.iter().enumerate() {
+            if let Name::Literal(n) = &r.name {
+                declared
+                    .entry(r.rtype.to_ascii_lowercase())
+                    .or_default()
+                    .entry(n.clone())
+                    .or_insert(i);
+            }
+            taken.insert(ident(&r.id));
+        }
         Symbols {
             resources,
+            declared,
+            taken,
             existing: Vec::new(),
+            existing_by_target: BTreeMap::new(),
         }
     }
 
-    fn declared(&self, target: &Target) -> Option<&'a Resource> {
-        self.resources.iter().find(|r| {
-            r.rtype.eq_ignore_ascii_case(&target.rtype)
-                && matches!(&r.name, Name::Literal(n) if *n == target.names)
-        })
+    fn declared(&self, rtype: &str, names: &[String]) -> Option<&'a Resource> {
+        let by_name = if rtype.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.declared.get(&rtype.to_ascii_lowercase())
+        } else {
+            self.declared.get(rtype)
+        }?;
+        by_name.get(names).map(|&i| &self.resources[i])
     }
 
-    fn symbol_of(&self, target: &Target) -> Option<String> {
-        self.declared(target).map(|r| ident(&r.id))
+    fn symbol_of(&self, rtype: &str, names: &[String]) -> Option<String> {
+        self.declared(rtype, names).map(|r| ident(&r.id))
     }
 
     /// The symbol for a resource id expression: a declared resource, or a new `existing` one.
@@ -128,51 +180,57 @@ impl<'a> Symbols<'a> {
                 _ => None,
             })
             .collect();
-        let target = Target {
-            rtype: rtype.clone(),
-            names: literal?,
-        };
-        if subscription.is_none() && resource_group.is_none() {
-            if let Some(s) = self.symbol_of(&target) {
+        let names = literal?;
+        let local = subscription.is_none() && resource_group.is_none();
+        if local {
+            if let Some(s) = self.symbol_of(rtype, &names) {
                 return Some(s);
             }
         }
-        let subscription = subscription.as_deref().cloned();
-        let resource_group = resource_group.as_deref().cloned();
-        if let Some(x) = self.existing.iter().find(|x| {
-            x.target == target
-                && x.subscription == subscription
-                && x.resource_group == resource_group
-        }) {
+        let subscription = subscription.as_deref();
+        let resource_group = resource_group.as_deref();
+        let known = self
+            .existing_by_target
+            .get(rtype.as_str())
+            .and_then(|m| m.get(&names))
+            .and_then(|xs| {
+                xs.iter().map(|&i| &self.existing[i]).find(|x| {
+                    x.subscription.as_ref() == subscription
+                        && x.resource_group.as_ref() == resource_group
+                })
+            });
+        if let Some(x) = known {
             return Some(x.symbol.clone());
         }
-        let local = subscription.is_none() && resource_group.is_none();
-        let parent = if local && target.names.len() > 1 {
-            let parent_type = target.rtype.rsplit_once('/').map(|(p, _)| p.to_string())?;
-            let parent_names = target.names[..target.names.len() - 1].to_vec();
-            self.symbol_of(&Target {
-                rtype: parent_type,
-                names: parent_names,
-            })
+        let parent = if local && names.len() > 1 {
+            let (parent_type, _) = rtype.rsplit_once('/')?;
+            self.symbol_of(parent_type, &names[..names.len() - 1])
         } else {
             None
         };
-        let short = target.rtype.rsplit('/').next().unwrap_or_default();
-        let mut symbol = ident(&format!(
-            "existing_{}_{}",
-            short,
-            target.names.last().map_or("", String::as_str)
-        ));
-        while self.resources.iter().any(|r| ident(&r.id) == symbol)
-            || self.existing.iter().any(|x| x.symbol == symbol)
-        {
+        let short = rtype.rsplit('/').next().unwrap_or_default();
+        let mut symbol = String::from("existing_");
+        ident_chars(&mut symbol, short);
+        symbol.push('_');
+        ident_chars(&mut symbol, names.last().map_or("", String::as_str));
+        while self.taken.contains(&symbol) {
             symbol.push('_');
         }
+        self.taken.insert(symbol.clone());
+        self.existing_by_target
+            .entry(rtype.clone())
+            .or_default()
+            .entry(names.clone())
+            .or_default()
+            .push(self.existing.len());
         self.existing.push(Existing {
             symbol: symbol.clone(),
-            subscription,
-            resource_group,
-            target,
+            subscription: subscription.cloned(),
+            resource_group: resource_group.cloned(),
+            target: Target {
+                rtype: rtype.clone(),
+                names,
+            },
             parent,
         });
         Some(symbol)
@@ -180,60 +238,75 @@ impl<'a> Symbols<'a> {
 }
 
 /// Print an expression; `refs` collects the declared symbols it uses.
-fn expr(e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
+fn expr(out: &mut String, e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) {
     match e {
-        Expr::Str(s) => quote(s),
-        Expr::Strings(v) => format!(
-            "[{}]",
-            v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")
-        ),
-        Expr::Param(p) => p.clone(),
-        Expr::DeploymentSubscriptionId => "subscription().subscriptionId".into(),
-        Expr::DeploymentTenantId => "subscription().tenantId".into(),
+        Expr::Str(s) => quote_into(out, s),
+        Expr::Strings(v) => {
+            out.push('[');
+            for (i, s) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                quote_into(out, s);
+            }
+            out.push(']');
+        }
+        Expr::Param(p) => out.push_str(p),
+        Expr::DeploymentSubscriptionId => out.push_str("subscription().subscriptionId"),
+        Expr::DeploymentTenantId => out.push_str("subscription().tenantId"),
         Expr::ResourceId { .. } => match syms.resolve(e) {
             Some(s) => {
-                refs.push(s.clone());
-                format!("{s}.id")
+                out.push_str(&s);
+                out.push_str(".id");
+                refs.push(s);
             }
-            None => arm_call(e, syms, refs),
+            None => arm_call(out, e, syms, refs),
         },
         Expr::SubscriptionResourceId { rtype, name } => {
-            format!(
-                "subscriptionResourceId('{rtype}', {})",
-                expr(name, syms, refs)
-            )
+            out.push_str("subscriptionResourceId('");
+            out.push_str(rtype);
+            out.push_str("', ");
+            expr(out, name, syms, refs);
+            out.push(')');
         }
         Expr::TenantResourceId { rtype, name } => {
-            format!("tenantResourceId('{rtype}', {})", expr(name, syms, refs))
+            out.push_str("tenantResourceId('");
+            out.push_str(rtype);
+            out.push_str("', ");
+            expr(out, name, syms, refs);
+            out.push(')');
         }
-        Expr::Reference { id, path, full, .. } if !*full => match syms.resolve(id) {
+        // `identity.principalId` and the like (`full`): read from the resource itself, not
+        // `properties`.
+        Expr::Reference { id, path, full, .. } => match syms.resolve(id) {
             Some(s) => {
-                refs.push(s.clone());
-                format!("{s}.properties.{}", path.join("."))
+                out.push_str(&s);
+                out.push_str(if *full { "." } else { ".properties." });
+                for (i, p) in path.iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(p);
+                }
+                refs.push(s);
             }
-            None => arm_call(e, syms, refs),
+            None => arm_call(out, e, syms, refs),
         },
-        // `identity.principalId` and the like: read from the resource itself, not `properties`.
-        Expr::Reference { id, path, .. } => match syms.resolve(id) {
-            Some(s) => {
-                refs.push(s.clone());
-                format!("{s}.{}", path.join("."))
+        Expr::Guid(parts) => {
+            out.push_str("guid(");
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, p, syms, refs);
             }
-            None => arm_call(e, syms, refs),
-        },
-        Expr::Guid(parts) => format!(
-            "guid({})",
-            parts
-                .iter()
-                .map(|p| expr(p, syms, refs))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+            out.push(')');
+        }
     }
 }
 
 /// The ARM function spelling, for the rare expression that has no symbolic form.
-fn arm_call(e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
+fn arm_call(out: &mut String, e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) {
     match e {
         Expr::ResourceId {
             subscription,
@@ -241,13 +314,17 @@ fn arm_call(e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
             rtype,
             names,
         } => {
-            let mut args = Vec::new();
+            out.push_str("resourceId(");
             for x in subscription.iter().chain(resource_group.iter()) {
-                args.push(expr(x, syms, refs));
+                expr(out, x, syms, refs);
+                out.push_str(", ");
             }
-            args.push(quote(rtype));
-            args.extend(names.iter().map(|n| expr(n, syms, refs)));
-            format!("resourceId({})", args.join(", "))
+            quote_into(out, rtype);
+            for n in names {
+                out.push_str(", ");
+                expr(out, n, syms, refs);
+            }
+            out.push(')');
         }
         Expr::Reference {
             id,
@@ -255,199 +332,223 @@ fn arm_call(e: &Expr, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
             full,
             path,
         } => {
-            let full = if *full { ", 'Full'" } else { "" };
-            let mut s = format!("reference({}, '{api_version}'{full})", expr(id, syms, refs));
-            for p in path {
-                s.push('.');
-                s.push_str(p);
+            out.push_str("reference(");
+            expr(out, id, syms, refs);
+            out.push_str(", '");
+            out.push_str(api_version);
+            out.push('\'');
+            if *full {
+                out.push_str(", 'Full'");
             }
-            s
+            out.push(')');
+            for p in path {
+                out.push('.');
+                out.push_str(p);
+            }
         }
-        other => expr(other, syms, refs),
+        other => expr(out, other, syms, refs),
     }
 }
 
-fn value(v: &Value, indent: usize, syms: &mut Symbols, refs: &mut Vec<String>) -> String {
-    let pad = "  ".repeat(indent + 1);
-    let end = "  ".repeat(indent);
+/// A value whose first line the caller has indented to `indent` levels.
+fn value(out: &mut String, v: &Value, indent: usize, syms: &mut Symbols, refs: &mut Vec<String>) {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(n) => n.to_string(),
-        Value::Str(s) => quote(s),
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Str(s) => quote_into(out, s),
+        Value::Expr(Expr::Strings(v)) if v.is_empty() => out.push_str("[]"),
         Value::Expr(Expr::Strings(v)) => {
-            let list = Value::Array(v.iter().map(|s| Value::Str(s.clone())).collect());
-            value(&list, indent, syms, refs)
+            out.push_str("[\n");
+            for s in v {
+                pad(out, indent + 1);
+                quote_into(out, s);
+                out.push('\n');
+            }
+            pad(out, indent);
+            out.push(']');
         }
-        Value::Expr(e) => expr(e, syms, refs),
-        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Expr(e) => expr(out, e, syms, refs),
+        Value::Array(a) if a.is_empty() => out.push_str("[]"),
         Value::Array(a) => {
-            let mut s = String::from("[\n");
+            out.push_str("[\n");
             for x in a {
-                let _ = writeln!(s, "{pad}{}", value(x, indent + 1, syms, refs));
+                pad(out, indent + 1);
+                value(out, x, indent + 1, syms, refs);
+                out.push('\n');
             }
-            s.push_str(&end);
-            s.push(']');
-            s
+            pad(out, indent);
+            out.push(']');
         }
-        Value::Object(o) if o.is_empty() => "{}".into(),
+        Value::Object(o) if o.is_empty() => out.push_str("{}"),
         Value::Object(o) => {
-            let mut s = String::from("{\n");
+            out.push_str("{\n");
             for (k, x) in o {
-                let _ = writeln!(s, "{pad}{}: {}", key(k), value(x, indent + 1, syms, refs));
+                pad(out, indent + 1);
+                key_into(out, k);
+                out.push_str(": ");
+                value(out, x, indent + 1, syms, refs);
+                out.push('\n');
             }
-            s.push_str(&end);
-            s.push('}');
-            s
+            pad(out, indent);
+            out.push('}');
         }
         Value::ExprKeyed(kv) => {
-            let mut s = String::from("{\n");
+            out.push_str("{\n");
             for (k, x) in kv {
-                let k = match syms.resolve(k) {
+                pad(out, indent + 1);
+                out.push_str("'${");
+                match syms.resolve(k) {
                     Some(sym) => {
-                        refs.push(sym.clone());
-                        format!("'${{{sym}.id}}'")
+                        out.push_str(&sym);
+                        out.push_str(".id");
+                        refs.push(sym);
                     }
-                    None => format!("'${{{}}}'", expr(k, syms, refs)),
-                };
-                let _ = writeln!(s, "{pad}{k}: {}", value(x, indent + 1, syms, refs));
+                    None => expr(out, k, syms, refs),
+                }
+                out.push_str("}': ");
+                value(out, x, indent + 1, syms, refs);
+                out.push('\n');
             }
-            s.push_str(&end);
-            s.push('}');
-            s
+            pad(out, indent);
+            out.push('}');
         }
     }
 }
 
-fn resource(r: &Resource, syms: &mut Symbols) -> String {
-    let sym = ident(&r.id);
+fn resource(out: &mut String, r: &Resource, syms: &mut Symbols) {
+    out.push_str("resource ");
+    ident_into(out, &r.id);
+    let _ = writeln!(out, " '{}@{}' = {{", r.rtype, r.api_version());
     let mut refs = Vec::new();
-    let mut lines = Vec::new();
     if let Some(scope) = &r.scope {
-        let target = scope.id();
         let s = syms
-            .resolve(&target)
+            .resolve(&scope.id())
             .unwrap_or_else(|| "resourceGroup()".into());
-        refs.push(s.clone());
-        lines.push(format!("  scope: {s}"));
+        out.push_str("  scope: ");
+        out.push_str(&s);
+        out.push('\n');
+        refs.push(s);
     }
     match &r.name {
         Name::Literal(segs) if segs.len() > 1 => {
-            let parent_type = r
-                .rtype
-                .rsplit_once('/')
-                .map(|(p, _)| p.to_string())
-                .unwrap_or_default();
-            let parent = Target {
-                rtype: parent_type,
-                names: segs[..segs.len() - 1].to_vec(),
-            };
-            match syms.symbol_of(&parent) {
+            let (parent_type, _) = r.rtype.rsplit_once('/').unwrap_or_default();
+            match syms.symbol_of(parent_type, &segs[..segs.len() - 1]) {
                 Some(p) => {
-                    refs.push(p.clone());
-                    lines.push(format!("  parent: {p}"));
-                    lines.push(format!("  name: {}", quote(&segs[segs.len() - 1])));
+                    out.push_str("  parent: ");
+                    out.push_str(&p);
+                    out.push_str("\n  name: ");
+                    quote_into(out, &segs[segs.len() - 1]);
+                    refs.push(p);
                 }
-                None => lines.push(format!("  name: {}", quote(&segs.join("/")))),
+                None => {
+                    out.push_str("  name: ");
+                    quote_into(out, &segs.join("/"));
+                }
             }
         }
-        Name::Literal(segs) => lines.push(format!("  name: {}", quote(&segs.join("/")))),
+        Name::Literal(segs) => {
+            out.push_str("  name: ");
+            quote_into(out, &segs.join("/"));
+        }
         Name::Expr(e) => {
-            let e = expr(e, syms, &mut refs);
-            lines.push(format!("  name: {e}"));
+            out.push_str("  name: ");
+            expr(out, e, syms, &mut refs);
         }
     }
+    out.push('\n');
     for (k, v) in &r.body {
-        let v = value(v, 1, syms, &mut refs);
-        lines.push(format!("  {}: {v}", key(k)));
+        out.push_str("  ");
+        key_into(out, k);
+        out.push_str(": ");
+        value(out, v, 1, syms, &mut refs);
+        out.push('\n');
     }
-    let explicit: Vec<String> = r
+    let mut explicit = r
         .depends_on
         .iter()
         .map(|d| ident(d))
         .filter(|d| !refs.contains(d))
-        .collect();
-    if !explicit.is_empty() {
-        let mut s = String::from("  dependsOn: [\n");
+        .peekable();
+    if explicit.peek().is_some() {
+        out.push_str("  dependsOn: [\n");
         for d in explicit {
-            let _ = writeln!(s, "    {d}");
+            out.push_str("    ");
+            out.push_str(&d);
+            out.push('\n');
         }
-        s.push_str("  ]");
-        lines.push(s);
+        out.push_str("  ]\n");
     }
-    format!(
-        "resource {sym} '{}@{}' = {{\n{}\n}}\n",
-        r.rtype,
-        r.api_version(),
-        lines.join("\n")
-    )
+    out.push_str("}\n");
 }
 
-fn existing(x: &Existing, syms: &mut Symbols) -> String {
+fn existing(out: &mut String, x: &Existing, syms: &mut Symbols) {
+    let _ = writeln!(
+        out,
+        "resource {} '{}@{}' existing = {{",
+        x.symbol,
+        x.target.rtype,
+        crate::azure::types::api_version(&x.target.rtype)
+    );
     let mut refs = Vec::new();
-    let mut lines = Vec::new();
     match (&x.parent, &x.subscription, &x.resource_group) {
         (Some(p), _, _) => {
-            lines.push(format!("  parent: {p}"));
-            lines.push(format!(
-                "  name: {}",
-                quote(x.target.names.last().map_or("", String::as_str))
-            ));
+            out.push_str("  parent: ");
+            out.push_str(p);
+            out.push_str("\n  name: ");
+            quote_into(out, x.target.names.last().map_or("", String::as_str));
         }
         (None, sub, rg) => {
             if let Some(rg) = rg {
-                let rg = expr(rg, syms, &mut refs);
-                let scope = match sub {
-                    Some(sub) => format!("resourceGroup({}, {rg})", expr(sub, syms, &mut refs)),
-                    None => format!("resourceGroup({rg})"),
-                };
-                lines.push(format!("  scope: {scope}"));
+                // The group before the subscription, the order these were always resolved in.
+                let mut group = String::new();
+                expr(&mut group, rg, syms, &mut refs);
+                out.push_str("  scope: resourceGroup(");
+                if let Some(sub) = sub {
+                    expr(out, sub, syms, &mut refs);
+                    out.push_str(", ");
+                }
+                out.push_str(&group);
+                out.push_str(")\n");
             }
-            lines.push(format!("  name: {}", quote(&x.target.names.join("/"))));
+            out.push_str("  name: ");
+            quote_into(out, &x.target.names.join("/"));
         }
     }
-    format!(
-        "resource {} '{}@{}' existing = {{\n{}\n}}\n",
-        x.symbol,
-        x.target.rtype,
-        crate::azure::types::api_version(&x.target.rtype),
-        lines.join("\n")
-    )
+    out.push_str("\n}\n");
 }
 
 fn module(d: &Deployment) -> String {
-    let mut out = String::from(BANNER);
+    let mut out = String::with_capacity(4096);
+    out.push_str(BANNER);
     let target = match d.scope {
         Scope::Subscription { .. } => "subscription",
         Scope::ResourceGroup { .. } => "resourceGroup",
     };
     let _ = writeln!(out, "targetScope = '{target}'");
     for (name, (ptype, _)) in &d.parameters {
-        let _ = write!(
-            out,
-            "\n@description({})\nparam {name} {}\n",
-            quote(&param_description(name)),
-            param_type(*ptype)
-        );
+        out.push_str("\n@description(");
+        quote_into(&mut out, &param_description(name));
+        let _ = writeln!(out, ")\nparam {name} {}", param_type(*ptype));
     }
     let mut syms = Symbols::new(&d.resources);
-    let bodies: Vec<String> = d.resources.iter().map(|r| resource(r, &mut syms)).collect();
+    let mut bodies = String::with_capacity(4096);
+    for r in &d.resources {
+        bodies.push('\n');
+        resource(&mut bodies, r, &mut syms);
+    }
     // Existing declarations may themselves need existing parents; print them first.
     let mut printed = 0;
-    let mut existing_text = Vec::new();
     while printed < syms.existing.len() {
         let x = syms.existing[printed].clone();
-        existing_text.push(existing(&x, &mut syms));
+        out.push('\n');
+        existing(&mut out, &x, &mut syms);
         printed += 1;
     }
-    for e in existing_text {
-        out.push('\n');
-        out.push_str(&e);
-    }
-    for b in bodies {
-        out.push('\n');
-        out.push_str(&b);
-    }
+    out.push_str(&bodies);
     out
 }
 
@@ -465,56 +566,55 @@ fn param_description(name: &str) -> String {
     }
 }
 
-fn scope_expr(scope: &Scope) -> String {
+fn scope_expr(out: &mut String, scope: &Scope) {
     let mut syms = Symbols::new(&[]);
     let mut refs = Vec::new();
     match scope {
-        Scope::Subscription { subscription: None } => "subscription()".into(),
+        Scope::Subscription { subscription: None } => out.push_str("subscription()"),
         Scope::Subscription {
             subscription: Some(s),
-        } => format!("subscription({})", expr(s, &mut syms, &mut refs)),
+        } => {
+            out.push_str("subscription(");
+            expr(out, s, &mut syms, &mut refs);
+            out.push(')');
+        }
         Scope::ResourceGroup {
-            subscription: None,
+            subscription,
             resource_group,
-        } => format!("resourceGroup({})", quote(resource_group)),
-        Scope::ResourceGroup {
-            subscription: Some(s),
-            resource_group,
-        } => format!(
-            "resourceGroup({}, {})",
-            expr(s, &mut syms, &mut refs),
-            quote(resource_group)
-        ),
+        } => {
+            out.push_str("resourceGroup(");
+            if let Some(s) = subscription {
+                expr(out, s, &mut syms, &mut refs);
+                out.push_str(", ");
+            }
+            quote_into(out, resource_group);
+            out.push(')');
+        }
     }
 }
 
 fn main(t: &Template) -> String {
-    let mut out = String::from(BANNER);
+    let mut out = String::with_capacity(4096);
+    out.push_str(BANNER);
     out.push_str("targetScope = 'subscription'\n");
     for (name, p) in &t.parameters {
-        let mut syms = Symbols::new(&[]);
-        let mut refs = Vec::new();
-        let default = p
-            .default
-            .as_ref()
-            .map(|d| format!(" = {}", value(d, 0, &mut syms, &mut refs)))
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            "\n@description({})\nparam {name} {}{default}\n",
-            quote(&p.description),
-            param_type(p.ptype)
-        );
+        out.push_str("\n@description(");
+        quote_into(&mut out, &p.description);
+        let _ = write!(out, ")\nparam {name} {}", param_type(p.ptype));
+        if let Some(d) = &p.default {
+            out.push_str(" = ");
+            value(&mut out, d, 0, &mut Symbols::new(&[]), &mut Vec::new());
+        }
+        out.push('\n');
     }
     for d in &t.deployments {
-        let sym = ident(&d.id);
-        let _ = write!(
-            out,
-            "\nmodule {sym} 'modules/{}.bicep' = {{\n  name: {}\n  scope: {}\n",
-            d.id,
-            quote(&format!("{}-{}", t.estate, d.id)),
-            scope_expr(&d.scope)
-        );
+        out.push_str("\nmodule ");
+        ident_into(&mut out, &d.id);
+        let _ = write!(out, " 'modules/{}.bicep' = {{\n  name: ", d.id);
+        quote_into(&mut out, &format!("{}-{}", t.estate, d.id));
+        out.push_str("\n  scope: ");
+        scope_expr(&mut out, &d.scope);
+        out.push('\n');
         if d.parameters.is_empty() {
             out.push_str("  params: {}\n");
         } else {
@@ -527,7 +627,9 @@ fn main(t: &Template) -> String {
         if !d.depends_on.is_empty() {
             out.push_str("  dependsOn: [\n");
             for dep in &d.depends_on {
-                let _ = writeln!(out, "    {}", ident(dep));
+                out.push_str("    ");
+                ident_into(&mut out, dep);
+                out.push('\n');
             }
             out.push_str("  ]\n");
         }
@@ -541,13 +643,9 @@ fn params_file(t: &Template) -> String {
     out.push_str("using 'main.bicep'\n");
     for (name, p) in &t.parameters {
         if let Some(v) = &p.value {
-            let mut syms = Symbols::new(&[]);
-            let mut refs = Vec::new();
-            let _ = write!(
-                out,
-                "\nparam {name} = {}\n",
-                value(v, 0, &mut syms, &mut refs)
-            );
+            let _ = write!(out, "\nparam {name} = ");
+            value(&mut out, v, 0, &mut Symbols::new(&[]), &mut Vec::new());
+            out.push('\n');
         }
     }
     out

@@ -3,6 +3,7 @@
 
 pub mod arm;
 pub mod bicep;
+mod json;
 mod operate;
 pub mod terraform;
 pub mod yaml;
@@ -174,9 +175,13 @@ pub fn companions(t: &Template) -> Files {
     files
 }
 
-/// JSON with two-space indentation, `\n` line endings and one trailing newline.
+/// JSON with two-space indentation, `\n` line endings and one trailing newline: byte for byte
+/// what `serde_json::to_string_pretty` prints, written straight into one buffer.
 pub(crate) fn pretty(v: &serde_json::Value) -> String {
-    pretty_of(v)
+    let mut out = String::with_capacity(1024);
+    json::value(&mut out, v, 0);
+    out.push('\n');
+    out
 }
 
 /// Anything serializable, printed as [`pretty`] prints its JSON value, without building one.

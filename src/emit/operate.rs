@@ -37,27 +37,59 @@ fn last_name(e: Option<&Value>) -> Option<String> {
 
 /// The data the template reads.
 fn view(t: &Template) -> Json {
-    let bastion = t
+    // Each hub's operator path, by region: its Bastion and its operations subnet.
+    let location = |r: &Resource| match r.body.get("location") {
+        Some(Value::Str(l)) => l.clone(),
+        _ => String::new(),
+    };
+    let bastions: Vec<(String, Json)> = t
         .resources()
-        .find(|(_, r)| r.rtype == types::BASTION)
-        .map(|(d, r)| json!({ "name": r.literal_name(), "rg": rg(d) }));
-    let operations = t
+        .filter(|(_, r)| r.rtype == types::BASTION)
+        .map(|(d, r)| {
+            (
+                location(r),
+                json!({ "name": r.literal_name(), "rg": rg(d) }),
+            )
+        })
+        .collect();
+    let hubs: Vec<(String, Json, Json)> = t
         .resources()
-        .find(|(_, r)| r.rtype == types::VNET && r.id == "vnet_hub")
-        .and_then(|(d, r)| {
-            let Some(Value::Array(subnets)) = r.body.get("properties")?.at("subnets") else {
-                return None;
+        .filter(|(_, r)| r.rtype == types::VNET && r.id == "vnet_hub")
+        .map(|(d, r)| {
+            let operations = match r.body.get("properties").and_then(|p| p.at("subnets")) {
+                Some(Value::Array(subnets)) => subnets
+                    .iter()
+                    .find(|s| matches!(s.at("name"), Some(Value::Str(n)) if n == "snet-operations"))
+                    .map_or(Json::Null, |s| match s.at("properties/addressPrefix") {
+                        Some(Value::Str(p)) => {
+                            json!({ "subnet": p, "vnet": r.literal_name(), "rg": rg(d) })
+                        }
+                        _ => Json::Null,
+                    }),
+                _ => Json::Null,
             };
-            subnets
+            let loc = location(r);
+            let bastion = bastions
                 .iter()
-                .find(|s| matches!(s.at("name"), Some(Value::Str(n)) if n == "snet-operations"))
-                .map(|s| match s.at("properties/addressPrefix") {
-                    Some(Value::Str(p)) => {
-                        json!({ "subnet": p, "vnet": r.literal_name(), "rg": rg(d) })
-                    }
-                    _ => Json::Null,
-                })
-        });
+                .find(|(l, _)| *l == loc)
+                .map_or(Json::Null, |(_, b)| b.clone());
+            (loc, bastion, operations)
+        })
+        .collect();
+    // The operator path of a region: its own hub's, else the first hub's.
+    let path_of = |loc: &str| {
+        hubs.iter()
+            .find(|(l, _, _)| l == loc)
+            .or(hubs.first())
+            .map_or((Json::Null, Json::Null), |(_, b, o)| (b.clone(), o.clone()))
+    };
+    let regions: Vec<Json> = if hubs.len() > 1 {
+        hubs.iter()
+            .map(|(l, b, o)| json!({ "region": l, "bastion": b, "operations": o }))
+            .collect()
+    } else {
+        Vec::new()
+    };
     // Looked up once per cluster: by id and by path, so a fleet stays linear.
     let deployments: BTreeMap<&str, &Deployment> =
         t.deployments.iter().map(|g| (g.id.as_str(), g)).collect();
@@ -134,7 +166,10 @@ fn view(t: &Template) -> Json {
                     "class": class,
                 })
             });
+        let (bastion, operations) = path_of(&location(r));
         clusters.push(json!({
+            "bastion": bastion,
+            "operations": operations,
             "name": name,
             "rg": rg(d),
             "spoke": spoke,
@@ -146,8 +181,7 @@ fn view(t: &Template) -> Json {
     }
     json!({
         "estate": t.estate,
-        "bastion": bastion,
-        "operations": operations,
+        "regions": regions,
         "hub_subscription": "hubSubscriptionId",
         "clusters": clusters,
     })

@@ -29,8 +29,12 @@ pub struct Estate {
     pub tenant_id: Option<String>,
     /// Tags for every resource.
     pub tags: IndexMap<String, String>,
-    /// The hub.
+    /// The hub of `location`.
     pub hub: Hub,
+    /// The hubs of other regions, by region.
+    pub regional_hubs: Vec<Hub>,
+    /// The resource group of the shared private DNS zones (the hub of `location`'s).
+    pub zones_resource_group: String,
     /// The spokes, in the estate's order.
     pub spokes: Vec<Spoke>,
     /// Defender plans on workload subscriptions.
@@ -89,6 +93,11 @@ pub struct Defender {
 /// The connectivity hub.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hub {
+    /// Azure region.
+    pub region: String,
+    /// What the names of the hub's resources end with: nothing for the hub of `location`,
+    /// `-<region>` for a regional hub.
+    pub suffix: String,
     /// Resource group name.
     pub resource_group: String,
     /// VNet name.
@@ -258,6 +267,8 @@ pub struct Subnet {
 pub struct Spoke {
     /// Environment key (map key in the estate).
     pub key: String,
+    /// Azure region of the spoke and its resources.
+    pub region: String,
     /// Subscription id, when given.
     pub subscription_id: Option<String>,
     /// Network resource group.
@@ -349,6 +360,21 @@ pub struct Workload {
     pub key_vault_secrets: bool,
     /// AcrPull on the spoke's registry.
     pub acr_pull: bool,
+}
+
+impl Estate {
+    /// Every hub: the hub of `location` first, then the regional hubs by region.
+    pub fn hubs(&self) -> impl Iterator<Item = &Hub> {
+        std::iter::once(&self.hub).chain(self.regional_hubs.iter())
+    }
+
+    /// The hub of `region` (the hub of `location` when no regional hub has it).
+    pub fn hub_of(&self, region: &str) -> &Hub {
+        self.regional_hubs
+            .iter()
+            .find(|h| h.region == region)
+            .unwrap_or(&self.hub)
+    }
 }
 
 impl Spoke {

@@ -27,7 +27,7 @@ const SOURCE_TIMEOUT: u32 = 180;
 const APPLY_TIMEOUT: u32 = 600;
 
 /// The spoke's GitOps deployment, when the estate asks for Flux.
-pub(crate) fn gitops(_estate: &Estate, s: &Spoke) -> Option<Deployment> {
+pub(crate) fn gitops(estate: &Estate, s: &Spoke) -> Option<Deployment> {
     let g = s.cluster.gitops.as_ref()?;
     let cluster = Target::new(types::AKS, &[&s.cluster.name]);
     let mut extension = res(
@@ -61,7 +61,10 @@ pub(crate) fn gitops(_estate: &Estate, s: &Spoke) -> Option<Deployment> {
         &s.cluster_rg,
         vec![extension, configuration],
         // The hub's firewall rules let the extension's agents out.
-        vec![format!("{}-cluster", s.key), "hub".into()],
+        vec![
+            format!("{}-cluster", s.key),
+            super::hub::deployment_id(estate),
+        ],
     ))
 }
 

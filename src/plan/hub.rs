@@ -5,7 +5,7 @@ use super::{
     diagnostics, id_ref, lock, res, rg_deployment, rid, rid_in, spoke_sub_param, tags, types,
 };
 use crate::ir::{Deployment, Resource, Scope, Target, Value};
-use crate::model::{Estate, FirewallMode, FirewallSku, PaasAccess, Spoke, SubnetRole};
+use crate::model::{Estate, FirewallMode, FirewallSku, Hub, PaasAccess, Spoke, SubnetRole};
 use crate::obj;
 use indexmap::IndexMap;
 
@@ -58,30 +58,134 @@ fn mode(m: FirewallMode) -> &'static str {
     }
 }
 
-/// The hub's resource group.
+/// The hubs' resource groups, each in its hub's region.
 pub(crate) fn resource_groups(estate: &Estate) -> Deployment {
+    let mut resources = vec![res(
+        "rg_hub",
+        types::RG,
+        &[&estate.hub.resource_group],
+        obj! { "location" => &estate.location, "tags" => tags(estate) },
+    )];
+    for h in &estate.regional_hubs {
+        resources.push(res(
+            &format!("rg_hub_{}", h.region),
+            types::RG,
+            &[&h.resource_group],
+            obj! { "location" => &h.region, "tags" => tags(estate) },
+        ));
+    }
     Deployment {
         id: "hub-resource-groups".into(),
         scope: Scope::Subscription { subscription: None },
         parameters: IndexMap::new(),
-        resources: vec![res(
-            "rg_hub",
-            types::RG,
-            &[&estate.hub.resource_group],
-            obj! { "location" => &estate.location, "tags" => tags(estate) },
-        )],
+        resources,
         depends_on: Vec::new(),
     }
 }
 
-/// The hub network and firewall.
-pub(crate) fn hub(estate: &Estate) -> Deployment {
+/// The id of the deployment of the hub an estate view plans: `hub`, or `hub-<region>`.
+pub(crate) fn deployment_id(estate: &Estate) -> String {
+    format!("hub{}", estate.hub.suffix)
+}
+
+/// The deployments a spoke of `estate` (a view of one region) waits for to peer with its hub and
+/// use the shared private DNS zones: the hub of `location`, and its own region's hub.
+pub(crate) fn deployments(estate: &Estate) -> Vec<String> {
+    let own = deployment_id(estate);
+    if own == "hub" {
+        vec![own]
+    } else {
+        vec!["hub".into(), own]
+    }
+}
+
+/// A peering from the VNet `from` (in this resource group) to `to` (in the connectivity
+/// subscription, resource group `to_rg`): hub to hub, forwarded traffic allowed both ways.
+fn hub_peering(id: &str, from: &str, to_rg: &str, to: &str) -> Resource {
+    res(
+        id,
+        types::PEERING,
+        &[from, &format!("to-{to}")],
+        obj! {
+            "properties" => obj! {
+                "remoteVirtualNetwork" => id_ref(rid_in(super::hub_sub_param(), to_rg, types::VNET, &[to])),
+                "allowVirtualNetworkAccess" => true,
+                "allowForwardedTraffic" => true,
+                "allowGatewayTransit" => false,
+                "useRemoteGateways" => false,
+            },
+        },
+    )
+}
+
+/// The peerings from each earlier hub to a regional hub, declared in the earlier hub's resource
+/// group once both exist, and the shared private DNS zones' links to the regional hub's VNet
+/// (the zones live with the hub of `location`), so its firewall's DNS proxy resolves them too.
+pub(crate) fn regional_links(
+    estate: &Estate,
+    regional: &Hub,
+    earlier: &[&Hub],
+    zones: &[String],
+) -> Vec<Deployment> {
+    let mut out = Vec::new();
+    let own = format!("hub{}", regional.suffix);
+    for a in earlier {
+        let mut resources = vec![hub_peering(
+            "peering_to_hub",
+            &a.vnet_name,
+            &regional.resource_group,
+            &regional.vnet_name,
+        )];
+        if a.suffix.is_empty() {
+            let vnet = rid_in(
+                super::hub_sub_param(),
+                &regional.resource_group,
+                types::VNET,
+                &[&regional.vnet_name],
+            );
+            for zone in zones {
+                resources.push(res(
+                    &format!("{}_hub", zone_id(zone)),
+                    types::DNS_LINK,
+                    &[zone, &regional.vnet_name],
+                    obj! {
+                        "location" => "global",
+                        "tags" => tags(estate),
+                        "properties" => obj! {
+                            "registrationEnabled" => false,
+                            "virtualNetwork" => id_ref(vnet.clone()),
+                        },
+                    },
+                ));
+            }
+        }
+        let id = if a.suffix.is_empty() {
+            format!("{own}-links")
+        } else {
+            format!("{own}-links-{}", a.region)
+        };
+        out.push(rg_deployment(
+            id,
+            None,
+            &a.resource_group,
+            resources,
+            vec![format!("hub{}", a.suffix), own.clone()],
+        ));
+    }
+    out
+}
+
+/// The hub network and firewall of one region (`estate` is the view of that region), declaring
+/// the shared private DNS zones (`shared_zones`) when it is the hub of `location`, and peered with the `earlier`
+/// hubs when it is a regional one.
+pub(crate) fn hub(estate: &Estate, shared_zones: &[String], earlier: &[&Hub]) -> Deployment {
     let h = &estate.hub;
     let fw = &h.firewall;
     let loc = estate.location.as_str();
+    let sfx = h.suffix.as_str();
     let mut out = Vec::new();
 
-    let log_name = format!("log-{}-hub", estate.name);
+    let log_name = format!("log-{}-hub{sfx}", estate.name);
     out.push(res(
         "log_hub",
         types::LAW,
@@ -106,7 +210,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
         out.push(res(
             "rt_firewall",
             types::RT,
-            &[&format!("rt-{}-afw", estate.name)],
+            &[&format!("rt-{}-afw{sfx}", estate.name)],
             obj! {
                 "location" => loc,
                 "tags" => tags(estate),
@@ -131,7 +235,7 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
         "name" => "AzureFirewallSubnet",
         "properties" => obj! {
             "addressPrefix" => h.firewall_subnet.to_string(),
-            "routeTable" => forced.then(|| id_ref(rid(types::RT, &[&format!("rt-{}-afw", estate.name)]))),
+            "routeTable" => forced.then(|| id_ref(rid(types::RT, &[&format!("rt-{}-afw{sfx}", estate.name)]))),
             "defaultOutboundAccess" => false,
         },
     }];
@@ -273,18 +377,24 @@ pub(crate) fn hub(estate: &Estate) -> Deployment {
     out.extend(super::monitoring::hub_alerts(estate, &log_name));
 
     out.extend(super::access::after_vnet(estate, &log_name));
-    for zone in private_zones(estate) {
-        let zid = zone_id(&zone);
-        out.extend(super::hub_zone(estate, &zid, &zone));
+    for zone in shared_zones {
+        let zid = zone_id(zone);
+        out.extend(super::hub_zone(estate, &zid, zone));
+    }
+    let mut depends = vec!["hub-resource-groups".to_string()];
+    for a in earlier {
+        let mut p = hub_peering(
+            &format!("peering_to_hub{}", a.suffix.replace('-', "_")),
+            &h.vnet_name,
+            &a.resource_group,
+            &a.vnet_name,
+        );
+        p.depends_on.push("vnet_hub".into());
+        out.push(p);
+        depends.push(format!("hub{}", a.suffix));
     }
     out.extend(lock(estate));
-    rg_deployment(
-        "hub".into(),
-        None,
-        &h.resource_group,
-        out,
-        vec!["hub-resource-groups".into()],
-    )
+    rg_deployment(deployment_id(estate), None, &h.resource_group, out, depends)
 }
 
 /// Source ranges of every spoke's routed subnets.
@@ -526,7 +636,10 @@ fn rule_collections(estate: &Estate) -> Value {
 }
 
 /// Hub → spoke peering and the private DNS zone links to the spoke VNet, after the spoke exists.
-pub(crate) fn links(estate: &Estate, s: &Spoke) -> Deployment {
+/// `estate` is the view of the spoke's region: the peering and the API server zone are its hub's;
+/// the shared zones live with the hub of `location`, so a regional spoke's links to them are a
+/// deployment of their own there.
+pub(crate) fn links(estate: &Estate, s: &Spoke) -> Vec<Deployment> {
     let h = &estate.hub;
     let spoke_vnet = rid_in(
         &spoke_sub_param(s),
@@ -548,9 +661,10 @@ pub(crate) fn links(estate: &Estate, s: &Spoke) -> Deployment {
             },
         },
     )];
+    let mut zone_links = Vec::new();
     for zone in private_zones(estate) {
         if linked(estate, s, &zone) {
-            out.push(res(
+            zone_links.push(res(
                 &format!("{}_{}", zone_id(&zone), s.key),
                 types::DNS_LINK,
                 &[&zone, &s.vnet_name],
@@ -565,16 +679,33 @@ pub(crate) fn links(estate: &Estate, s: &Spoke) -> Deployment {
             ));
         }
     }
+    let regional = !h.suffix.is_empty();
+    let mut shared = Vec::new();
+    if regional {
+        if !zone_links.is_empty() {
+            shared.push(rg_deployment(
+                format!("hub-zones-{}", s.key),
+                None,
+                &estate.zones_resource_group,
+                zone_links,
+                vec!["hub".into(), format!("{}-network", s.key)],
+            ));
+        }
+    } else {
+        out.extend(zone_links);
+    }
     out.extend(super::access::spoke_links(estate, s));
-    rg_deployment(
+    let mut all = vec![rg_deployment(
         format!("hub-links-{}", s.key),
         None,
         &h.resource_group,
         out,
         vec![
-            "hub".into(),
+            deployment_id(estate),
             format!("{}-network", s.key),
             format!("{}-identity", s.key),
         ],
-    )
+    )];
+    all.extend(shared);
+    all
 }

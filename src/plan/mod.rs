@@ -19,6 +19,7 @@ use crate::ir::{
 use crate::model::{Estate, Spoke};
 use crate::obj;
 use indexmap::IndexMap;
+use std::borrow::Cow;
 
 pub(crate) use crate::azure::{policies, roles};
 
@@ -80,28 +81,55 @@ pub fn plan(estate: &Estate) -> Template {
         );
     }
 
+    // One view of the estate per hub: its region, its hub and its spokes. A single-region
+    // estate is its own view.
+    let views = region_views(estate);
+    let view_of = |s: &Spoke| -> &Estate {
+        views
+            .iter()
+            .find(|v| v.location == s.region)
+            .map_or(estate, |v| v.as_ref())
+    };
+    // The shared private DNS zones every region needs, declared once, with the hub of
+    // `location`.
+    let mut zones: Vec<String> = Vec::new();
+    for v in &views {
+        for z in hub::private_zones(v) {
+            if !zones.contains(&z) {
+                zones.push(z);
+            }
+        }
+    }
+
     let mut deployments = vec![hub::resource_groups(estate)];
     for s in &estate.spokes {
-        deployments.push(spoke::resource_groups(estate, s));
+        deployments.push(spoke::resource_groups(view_of(s), s));
     }
     deployments.extend(spoke::subscriptions(estate));
     deployments.extend(fleet::resource_groups(estate));
-    deployments.push(hub::hub(estate));
+    deployments.push(hub::hub(&views[0], &zones, &[]));
+    let mut earlier: Vec<&crate::model::Hub> = vec![&estate.hub];
+    for v in views.iter().skip(1) {
+        deployments.push(hub::hub(v, &[], &earlier));
+        deployments.extend(hub::regional_links(estate, &v.hub, &earlier, &zones));
+        earlier.push(&v.hub);
+    }
     for s in &estate.spokes {
-        deployments.push(spoke::identity(estate, s));
-        deployments.push(spoke::logs(estate, s));
-        deployments.extend(monitoring::monitoring(estate, s));
-        deployments.push(spoke::network(estate, s));
-        deployments.push(spoke::shared(estate, s));
+        let v = view_of(s);
+        deployments.push(spoke::identity(v, s));
+        deployments.push(spoke::logs(v, s));
+        deployments.extend(monitoring::monitoring(v, s));
+        deployments.push(spoke::network(v, s));
+        deployments.push(spoke::shared(v, s));
         // The hub's links come before the cluster: its API server zone must be linked and
         // writable by the control plane when AKS creates the cluster.
-        deployments.push(hub::links(estate, s));
-        deployments.push(cluster::cluster(estate, s));
-        deployments.extend(monitoring::alerts(estate, s));
-        deployments.extend(spoke::workloads(estate, s));
-        deployments.extend(spoke::access(estate, s));
-        deployments.extend(ingress::ingress(estate, s));
-        deployments.extend(gitops::gitops(estate, s));
+        deployments.extend(hub::links(v, s));
+        deployments.push(cluster::cluster(v, s));
+        deployments.extend(monitoring::alerts(v, s));
+        deployments.extend(spoke::workloads(v, s));
+        deployments.extend(spoke::access(v, s));
+        deployments.extend(ingress::ingress(v, s));
+        deployments.extend(gitops::gitops(v, s));
     }
     deployments.extend(fleet::fleet(estate));
     for d in &mut deployments {
@@ -118,6 +146,42 @@ pub fn plan(estate: &Estate) -> Template {
         deployments,
         manifests: ingress::manifests(estate),
     }
+}
+
+/// The estate as each hub sees it: the hub of `location` first, then each regional hub, each
+/// view with its region as `location`, its hub as `hub` and only its own spokes. An estate
+/// without regional hubs is its one view, unchanged.
+fn region_views(estate: &Estate) -> Vec<Cow<'_, Estate>> {
+    if estate.regional_hubs.is_empty() {
+        return vec![Cow::Borrowed(estate)];
+    }
+    estate
+        .hubs()
+        .map(|h| {
+            Cow::Owned(Estate {
+                name: estate.name.clone(),
+                description: estate.description.clone(),
+                tier: estate.tier,
+                location: h.region.clone(),
+                tenant_id: estate.tenant_id.clone(),
+                tags: estate.tags.clone(),
+                hub: h.clone(),
+                regional_hubs: estate.regional_hubs.clone(),
+                zones_resource_group: estate.zones_resource_group.clone(),
+                spokes: estate
+                    .spokes
+                    .iter()
+                    .filter(|s| s.region == h.region)
+                    .cloned()
+                    .collect(),
+                defender: estate.defender,
+                locks: estate.locks,
+                waivers: estate.waivers.clone(),
+                alert_emails: estate.alert_emails.clone(),
+                fleet: estate.fleet.clone(),
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn hub_sub_param() -> &'static str {

@@ -657,17 +657,18 @@ pub(crate) fn alerts(estate: &Estate, s: &Spoke) -> Option<Deployment> {
 /// that the firewall denied (an add-on endpoint or an image registry the rules miss).
 pub(crate) fn hub_alerts(estate: &Estate, log_hub: &str) -> Vec<Resource> {
     let e = &estate.name;
-    let ag = rid(types::ACTION_GROUP, &[&format!("ag-{e}-hub")]);
+    let sfx = &estate.hub.suffix;
+    let ag = rid(types::ACTION_GROUP, &[&format!("ag-{e}-hub{sfx}")]);
     let mut out = vec![action_group(
         estate,
         "action_group_hub",
-        &format!("ag-{e}-hub"),
+        &format!("ag-{e}-hub{sfx}"),
         "aks-hub",
     )];
     let mut health = log_alert(
         estate,
         "alert_firewall_health",
-        &format!("alert-{e}-firewall-health"),
+        &format!("alert-{e}-firewall-health{sfx}"),
         "Azure Firewall health below 90%",
         "The firewall reports less than 90% health: SNAT port exhaustion or an unhealthy instance",
         log_hub,
@@ -693,7 +694,7 @@ pub(crate) fn hub_alerts(estate: &Estate, log_hub: &str) -> Vec<Resource> {
     let mut denied = log_alert(
         estate,
         "alert_firewall_denied",
-        &format!("alert-{e}-firewall-denied-aks"),
+        &format!("alert-{e}-firewall-denied-aks{sfx}"),
         "Azure Firewall denied traffic from AKS nodes",
         "The firewall dropped traffic from a cluster subnet: an add-on or workload needs an endpoint the egress rules do not allow",
         log_hub,

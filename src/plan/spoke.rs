@@ -340,11 +340,10 @@ pub(crate) fn network(estate: &Estate, s: &Spoke) -> Deployment {
         Some(&spoke_sub_param(s)),
         &s.network_rg,
         out,
-        vec![
-            "hub".into(),
-            format!("{}-identity", s.key),
-            format!("{}-logs", s.key),
-        ],
+        super::hub::deployments(estate)
+            .into_iter()
+            .chain([format!("{}-identity", s.key), format!("{}-logs", s.key)])
+            .collect(),
     )
 }
 
@@ -386,7 +385,7 @@ pub(crate) fn private_endpoint(
             obj! {
                 "name" => z.replace('.', "-"),
                 "properties" => obj! {
-                    "privateDnsZoneId" => rid_in(hub_sub_param(), &estate.hub.resource_group, types::DNS_ZONE, &[z]),
+                    "privateDnsZoneId" => rid_in(hub_sub_param(), &estate.zones_resource_group, types::DNS_ZONE, &[z]),
                 },
             }
         })
@@ -616,8 +615,8 @@ pub(crate) fn shared(estate: &Estate, s: &Spoke) -> Deployment {
         format!("{}-network", s.key),
         format!("{}-identity", s.key),
         format!("{}-logs", s.key),
-        "hub".into(),
     ];
+    depends.extend(super::hub::deployments(estate));
     if private_monitoring {
         depends.push(format!("{}-monitoring", s.key));
     }

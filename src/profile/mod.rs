@@ -180,11 +180,55 @@ pub fn apply_spoke_defaults(layers: &[Layer], merged: &Value) -> Value {
     value
 }
 
+/// Each `regionalHubs` entry as the patch it is: the layers' entries composed with their `null`s
+/// kept, so that a regional hub's `null` removes what it would otherwise take from `hub` (the
+/// merge of the layers has already dropped it).
+fn keep_regional_nulls(layers: &[Layer], value: &mut Value) {
+    let Some(Value::Object(hubs)) = value.get_mut("regionalHubs") else {
+        return;
+    };
+    for (key, entry) in hubs.iter_mut() {
+        let mut patch = Value::Object(serde_json::Map::new());
+        for layer in layers {
+            match layer.value.get("regionalHubs") {
+                Some(Value::Object(m)) => match m.get(key) {
+                    Some(Value::Null) => patch = Value::Object(serde_json::Map::new()),
+                    Some(v) => compose_patches(&mut patch, v),
+                    None => {}
+                },
+                Some(Value::Null) => patch = Value::Object(serde_json::Map::new()),
+                _ => {}
+            }
+        }
+        if entry.is_object() && patch.is_object() {
+            *entry = patch;
+        }
+    }
+}
+
+/// `patch` applied to `target` as one patch after another: objects merge, and a `null` stays.
+fn compose_patches(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                match t.get_mut(k) {
+                    Some(tv @ Value::Object(_)) if v.is_object() => compose_patches(tv, v),
+                    _ => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
 impl Resolved {
     /// A resolved document from its layers, base first.
     pub fn from_layers(layers: Vec<Layer>) -> Resolved {
         let merged = merge_layers(&layers);
-        let value = apply_spoke_defaults(&layers, &merged);
+        let mut value = apply_spoke_defaults(&layers, &merged);
+        keep_regional_nulls(&layers, &mut value);
         Resolved {
             layers,
             merged,

@@ -15,6 +15,7 @@ pub fn estate_schema() -> &'static Value {
         let mut v = serde_json::to_value(&schema).unwrap_or(Value::Null);
         bound_integers(&mut v);
         add_spoke_defaults(&mut v);
+        add_regional_hub(&mut v);
         v
     })
 }
@@ -24,15 +25,54 @@ pub(crate) fn spoke_defaults_schema(_: &mut schemars::SchemaGenerator) -> schema
     schemars::json_schema!({ "$ref": "#/$defs/SpokeDefaults" })
 }
 
+/// The schema of `regionalHubs`: regions mapped to the definition [`add_regional_hub`] writes.
+pub(crate) fn regional_hubs_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": { "$ref": "#/$defs/RegionalHub" }
+    })
+}
+
+/// Define `RegionalHub`: a hub in which every key, at every depth, may be left out (the estate's
+/// `hub` completes it). Definitions it reaches that require keys get a `Partial` twin.
+fn add_regional_hub(schema: &mut Value) {
+    add_partial(
+        schema,
+        "Hub",
+        "RegionalHub",
+        "A hub for another region, merged over `hub`. Any key may be left out; write at least `addressSpace`.",
+        None,
+    );
+}
+
 /// Define `SpokeDefaults`: a spoke in which every key, at every depth, may be left out (each
 /// spoke completes it), without `addressSpace` (every spoke needs its own). Definitions the spoke
 /// reaches that require keys get a `Partial` twin without `required`.
 fn add_spoke_defaults(schema: &mut Value) {
+    add_partial(
+        schema,
+        "Spoke",
+        "SpokeDefaults",
+        "Settings every spoke gets; each spoke is merged over them. Any key may be left out.",
+        Some("addressSpace"),
+    );
+}
+
+/// Write `as_name`: the definition `root` with no key required at any depth, described by
+/// `description` and without the property `without`; definitions it reaches that require keys
+/// get a `Partial` twin without `required`.
+fn add_partial(
+    schema: &mut Value,
+    root: &str,
+    as_name: &str,
+    description: &str,
+    without: Option<&str>,
+) {
     let Some(Value::Object(defs)) = schema.get_mut("$defs") else {
         return;
     };
-    // Definitions reachable from Spoke, in a stable order.
-    let mut reach: Vec<String> = vec!["Spoke".to_string()];
+    // Definitions reachable from the root, in a stable order.
+    let mut reach: Vec<String> = vec![root.to_string()];
     let mut i = 0;
     while i < reach.len() {
         let mut refs = Vec::new();
@@ -52,8 +92,8 @@ fn add_spoke_defaults(schema: &mut Value) {
         .cloned()
         .collect();
     let rename = |name: &str| {
-        if name == "Spoke" {
-            "SpokeDefaults".to_string()
+        if name == root {
+            as_name.to_string()
         } else {
             format!("Partial{name}")
         }
@@ -64,15 +104,10 @@ fn add_spoke_defaults(schema: &mut Value) {
         };
         if let Value::Object(o) = &mut d {
             o.remove("required");
-            if name == "Spoke" {
-                o.insert(
-                    "description".into(),
-                    Value::from(
-                        "Settings every spoke gets; each spoke is merged over them. Any key may be left out.",
-                    ),
-                );
-                if let Some(Value::Object(props)) = o.get_mut("properties") {
-                    props.remove("addressSpace");
+            if name == root {
+                o.insert("description".into(), Value::from(description));
+                if let (Some(Value::Object(props)), Some(w)) = (o.get_mut("properties"), without) {
+                    props.remove(w);
                 }
             }
         }

@@ -35,8 +35,17 @@ pub struct EstateFile {
     /// Tags written on every resource group and resource.
     #[serde(default)]
     pub tags: IndexMap<String, String>,
-    /// The connectivity hub: network, firewall and shared private DNS.
+    /// The connectivity hub of `location`: network, firewall and shared private DNS.
     pub hub: Hub,
+    /// Hubs for other regions, keyed by region (programmatic name, e.g. `canadaeast`): one for
+    /// every region a spoke names besides `location`. Each entry is merged over `hub` with the
+    /// same JSON Merge Patch rules as `extends`, so it usually writes only its `addressSpace`;
+    /// the subnets it does not write are the hub's, moved to the same offsets inside its address
+    /// space. Each regional hub has its own firewall, policy and operator path, and is peered
+    /// with every other hub.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(schema_with = "crate::profile::schema::regional_hubs_schema")]
+    pub regional_hubs: IndexMap<String, serde_json::Map<String, serde_json::Value>>,
     /// Settings every spoke gets: each spoke is merged over them with the same JSON Merge Patch
     /// rules as `extends` (objects merge, `null` deletes, anything else replaces), so a spoke
     /// writes only what differs, often just its `subscriptionId` and `addressSpace`. Takes every
@@ -266,6 +275,11 @@ pub enum FirewallMode {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spoke {
+    /// Azure region of the spoke and all its resources (programmatic name, e.g. `canadaeast`).
+    /// Absent: the estate's `location`. A region other than `location` needs its hub in
+    /// `regionalHubs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Workload subscription id; spokes that write the same id share the subscription and its
     /// subscription-level resources (Defender plans), declared once. Absent: a template parameter
     /// `<spoke>SubscriptionId` that defaults to the deployment subscription, where the spoke

@@ -4,33 +4,45 @@
 use super::{Range, Validator, esc, is_fqdn_pattern, names, sorted};
 use crate::diag::Code;
 use crate::model::{self, Cidr};
-use crate::profile::EstateFile;
+use crate::profile::{self, EstateFile};
 use std::net::Ipv4Addr;
 
 impl Validator {
     pub(super) fn hub(&mut self, f: &EstateFile) -> model::Hub {
-        let h = &f.hub;
+        self.hub_at(f, &f.hub, "/hub", &f.location, "")
+    }
+
+    /// A hub read at `base` (`/hub`, or `/regionalHubs/<region>` once merged over the hub), in
+    /// `region`, its names ending with `sfx`.
+    fn hub_at(
+        &mut self,
+        f: &EstateFile,
+        h: &profile::Hub,
+        base: &str,
+        region: &str,
+        sfx: &str,
+    ) -> model::Hub {
         let e = &f.name;
-        let space = self.cidr(&h.address_space, "/hub/addressSpace");
-        let fw = self.cidr(&h.subnets.firewall, "/hub/subnets/firewall");
+        let space = self.cidr(&h.address_space, &format!("{base}/addressSpace"));
+        let fw = self.cidr(&h.subnets.firewall, &format!("{base}/subnets/firewall"));
         let mgmt = h
             .subnets
             .firewall_management
             .as_ref()
-            .and_then(|m| self.cidr(m, "/hub/subnets/firewallManagement"));
+            .and_then(|m| self.cidr(m, &format!("{base}/subnets/firewallManagement")));
         let mut subnets = Vec::new();
         if let Some(c) = fw {
             if c.prefix_len() > 26 {
                 self.err(
                     Code::SubnetSize,
-                    "/hub/subnets/firewall",
+                    &format!("{base}/subnets/firewall"),
                     format!("AzureFirewallSubnet {c} is smaller than /26"),
                     "Azure requires AzureFirewallSubnet to be /26 or larger".into(),
                 );
             }
             subnets.push(Range {
                 cidr: c,
-                pointer: "/hub/subnets/firewall".into(),
+                pointer: format!("{base}/subnets/firewall"),
                 what: "AzureFirewallSubnet".into(),
             });
         }
@@ -38,27 +50,27 @@ impl Validator {
             if c.prefix_len() > 26 {
                 self.err(
                     Code::SubnetSize,
-                    "/hub/subnets/firewallManagement",
+                    &format!("{base}/subnets/firewallManagement"),
                     format!("AzureFirewallManagementSubnet {c} is smaller than /26"),
                     "Azure requires AzureFirewallManagementSubnet to be /26 or larger".into(),
                 );
             }
             subnets.push(Range {
                 cidr: c,
-                pointer: "/hub/subnets/firewallManagement".into(),
+                pointer: format!("{base}/subnets/firewallManagement"),
                 what: "AzureFirewallManagementSubnet".into(),
             });
         }
         let bastion = self.hub_subnet(
             h.subnets.bastion.as_ref(),
-            "/hub/subnets/bastion",
+            &format!("{base}/subnets/bastion"),
             crate::azure::subnets::BASTION,
             Some(26),
             &mut subnets,
         );
         let operations = self.hub_subnet(
             h.subnets.operations.as_ref(),
-            "/hub/subnets/operations",
+            &format!("{base}/subnets/operations"),
             "the operations subnet",
             None,
             &mut subnets,
@@ -66,16 +78,23 @@ impl Validator {
         if h.bastion.is_some() && h.subnets.bastion.is_none() {
             self.err(
                 Code::MissingKey,
-                "/hub/subnets",
+                &format!("{base}/subnets"),
                 "Azure Bastion needs AzureBastionSubnet".into(),
-                "add \"hub\": {\"subnets\": {\"bastion\": \"<a /26 inside the hub>\"}}".into(),
+                format!(
+                    "add {}",
+                    in_hub(
+                        base,
+                        region,
+                        "{\"subnets\": {\"bastion\": \"<a /26 inside the hub>\"}}"
+                    )
+                ),
             );
         }
         if let Some(space) = space {
-            self.vnet_size(space, "/hub/addressSpace");
+            self.vnet_size(space, &format!("{base}/addressSpace"));
             let parent = Range {
                 cidr: space,
-                pointer: "/hub/addressSpace".into(),
+                pointer: format!("{base}/addressSpace"),
                 what: "the hub address space".into(),
             };
             for s in &subnets {
@@ -86,27 +105,34 @@ impl Validator {
         let fwc = &h.firewall;
         if fwc.idps_mode.is_some() && fwc.sku == model::FirewallSku::Standard {
             self.contradiction(
-                "/hub/firewall/idpsMode",
-                "/hub/firewall/sku",
+                &format!("{base}/firewall/idpsMode"),
+                &format!("{base}/firewall/sku"),
                 "IDPS needs the Premium firewall".into(),
                 "set \"sku\": \"Premium\" or remove \"idpsMode\"".into(),
             );
         }
-        self.zones(&fwc.zones, "/hub/firewall/zones");
+        self.zones(&fwc.zones, &format!("{base}/firewall/zones"));
         let upstream = fwc
             .upstream_next_hop
             .as_ref()
-            .and_then(|s| self.ip(s, "/hub/firewall/upstreamNextHop"));
+            .and_then(|s| self.ip(s, &format!("{base}/firewall/upstreamNextHop")));
         if upstream.is_some() && mgmt.is_none() {
             self.contradiction(
-                "/hub/firewall/upstreamNextHop",
-                "/hub/subnets/firewallManagement",
+                &format!("{base}/firewall/upstreamNextHop"),
+                &format!("{base}/subnets/firewallManagement"),
                 "forced tunnelling needs AzureFirewallManagementSubnet".into(),
-                "add \"hub\": {\"subnets\": {\"firewallManagement\": \"<a /26>\"}}".into(),
+                format!(
+                    "add {}",
+                    in_hub(
+                        base,
+                        region,
+                        "{\"subnets\": {\"firewallManagement\": \"<a /26>\"}}"
+                    )
+                ),
             );
         }
         for (rule, fqdns) in &fwc.extra_fqdns {
-            let ptr = format!("/hub/firewall/extraFqdns/{}", esc(rule));
+            let ptr = format!("{base}/firewall/extraFqdns/{}", esc(rule));
             self.name(&names::RULE, rule, &ptr);
             for (i, d) in fqdns.iter().enumerate() {
                 if !is_fqdn_pattern(d) {
@@ -119,13 +145,15 @@ impl Validator {
                 }
             }
         }
-        let rg = format!("rg-{e}-hub-{}", f.location);
+        let rg = format!("rg-{e}-hub-{region}");
         self.name(&names::RESOURCE_GROUP, &rg, "/name");
-        let vnet = format!("vnet-{e}-hub");
+        let vnet = format!("vnet-{e}-hub{sfx}");
         self.name(&names::VNET, &vnet, "/name");
         let space = space.unwrap_or(Cidr::ANY);
         let fw_subnet = fw.unwrap_or(Cidr::ANY);
         model::Hub {
+            region: region.to_string(),
+            suffix: sfx.to_string(),
             resource_group: rg,
             vnet_name: vnet,
             address_space: space,
@@ -136,23 +164,23 @@ impl Validator {
                 .as_ref()
                 .zip(bastion)
                 .map(|(b, subnet)| model::Bastion {
-                    name: format!("bas-{e}-hub"),
-                    public_ip_name: format!("pip-{e}-bastion"),
-                    nsg_name: format!("nsg-{e}-bastion"),
+                    name: format!("bas-{e}-hub{sfx}"),
+                    public_ip_name: format!("pip-{e}-bastion{sfx}"),
+                    nsg_name: format!("nsg-{e}-bastion{sfx}"),
                     subnet,
                     sku: b.sku,
                 }),
             operations: operations.map(|subnet| model::Operations {
                 name: "snet-operations".into(),
                 subnet,
-                nsg_name: format!("nsg-{e}-operations"),
-                route_table_name: format!("rt-{e}-operations"),
+                nsg_name: format!("nsg-{e}-operations{sfx}"),
+                route_table_name: format!("rt-{e}-operations{sfx}"),
             }),
             firewall: model::Firewall {
-                name: format!("afw-{e}-hub"),
-                policy_name: format!("afwp-{e}-hub"),
-                public_ip_name: format!("pip-{e}-afw"),
-                management_ip_name: format!("pip-{e}-afw-mgmt"),
+                name: format!("afw-{e}-hub{sfx}"),
+                policy_name: format!("afwp-{e}-hub{sfx}"),
+                public_ip_name: format!("pip-{e}-afw{sfx}"),
+                management_ip_name: format!("pip-{e}-afw-mgmt{sfx}"),
                 sku: fwc.sku,
                 threat_intel_mode: fwc.threat_intel_mode,
                 idps_mode: fwc.idps_mode,
@@ -165,6 +193,174 @@ impl Validator {
                     .collect(),
             },
         }
+    }
+
+    /// The region a spoke is in: its own `region` (a known one, with a hub), else `location`.
+    pub(super) fn spoke_region(
+        &mut self,
+        f: &EstateFile,
+        key: &str,
+        s: &profile::Spoke,
+        p: &str,
+    ) -> String {
+        let Some(r) = &s.region else {
+            return f.location.clone();
+        };
+        let ptr = format!("{p}/region");
+        if crate::azure::regions::region(r).is_none() {
+            let hint = match profile::did_you_mean(r, crate::azure::regions::names()) {
+                Some(s) => format!("did you mean {s:?}?"),
+                None => {
+                    "use an Azure region name such as \"westeurope\" (lowercase, no spaces)".into()
+                }
+            };
+            self.err(
+                Code::Region,
+                &ptr,
+                format!("{r:?} is not a known Azure region"),
+                hint,
+            );
+        } else if *r != f.location && !f.regional_hubs.contains_key(r) {
+            let prefix = Cidr::parse(&f.hub.address_space).map_or(22, Cidr::prefix_len);
+            self.err(
+                Code::Region,
+                &ptr,
+                format!(
+                    "spoke {key:?} is in {r:?}, which has no hub: the estate's hub is in {:?}",
+                    f.location
+                ),
+                format!(
+                    "add \"regionalHubs\": {{\"{r}\": {{\"addressSpace\": \"<a /{prefix} apart from every other network>\"}}}}: a spoke's traffic leaves through the firewall of its own region"
+                ),
+            );
+        }
+        r.clone()
+    }
+
+    /// The regional hubs, by region: each `regionalHubs` entry merged over `hub`, with the hub's
+    /// subnets it does not write moved to the same offsets inside its own address space. A
+    /// regional hub serves the spokes of its region; one for a region without spokes is refused
+    /// (a firewall that filters nobody's traffic, paid for by the hour).
+    pub(super) fn regional_hubs(&mut self, f: &EstateFile) -> Vec<model::Hub> {
+        let mut out = Vec::new();
+        for (region, partial) in sorted(&f.regional_hubs) {
+            let base = format!("/regionalHubs/{}", esc(region));
+            if crate::azure::regions::region(region).is_none() {
+                let hint = match profile::did_you_mean(region, crate::azure::regions::names()) {
+                    Some(s) => format!("did you mean {s:?}?"),
+                    None => "key each regional hub by an Azure region name such as \"northeurope\" (lowercase, no spaces)".into(),
+                };
+                self.err(
+                    Code::Region,
+                    &base,
+                    format!("{region:?} is not a known Azure region"),
+                    hint,
+                );
+                continue;
+            }
+            if *region == f.location {
+                self.contradiction(
+                    &base,
+                    "/location",
+                    format!("{region:?} is the estate's location, whose hub is \"hub\""),
+                    "remove this entry; \"hub\" is the hub of the estate's location".into(),
+                );
+                continue;
+            }
+            let used = f
+                .spokes
+                .values()
+                .any(|s| s.region.as_deref() == Some(region.as_str()));
+            if !used {
+                self.err(
+                    Code::Region,
+                    &base,
+                    format!("no spoke is in {region:?}: its hub would filter nobody's traffic"),
+                    format!(
+                        "remove this entry, or give a spoke \"region\": \"{region}\"; a firewall costs the same whether traffic passes or not"
+                    ),
+                );
+                continue;
+            }
+            let Some(text) = partial
+                .get("addressSpace")
+                .and_then(serde_json::Value::as_str)
+            else {
+                self.err(
+                    Code::MissingKey,
+                    &base,
+                    format!("regional hub {region:?} has no \"addressSpace\""),
+                    "write \"addressSpace\": a range of its own, apart from the hub and every spoke"
+                        .into(),
+                );
+                continue;
+            };
+            let Some(space) = self.cidr(text, &format!("{base}/addressSpace")) else {
+                continue;
+            };
+            let Ok(mut value) = serde_json::to_value(&f.hub) else {
+                continue;
+            };
+            let written = partial
+                .get("subnets")
+                .and_then(serde_json::Value::as_object);
+            let mut fits = true;
+            if let (Ok(home), Some(serde_json::Value::Object(subnets))) =
+                (Cidr::parse(&f.hub.address_space), value.get_mut("subnets"))
+            {
+                for (key, v) in subnets.iter_mut() {
+                    if written.is_some_and(|w| w.contains_key(key)) {
+                        continue;
+                    }
+                    // A subnet outside the hub is reported at /hub.
+                    let Some(c) = v
+                        .as_str()
+                        .and_then(|t| Cidr::parse(t).ok())
+                        .filter(|c| home.contains(*c))
+                    else {
+                        continue;
+                    };
+                    let offset = c.start() - home.start();
+                    let moved = space
+                        .start()
+                        .checked_add(offset)
+                        .and_then(|a| Cidr::from_parts(a, c.prefix_len()))
+                        .filter(|m| space.contains(*m));
+                    if let Some(m) = moved {
+                        *v = serde_json::Value::String(m.to_string());
+                    } else {
+                        fits = false;
+                        let reach = u64::from(offset) + c.size();
+                        let need = 32 - reach.next_power_of_two().trailing_zeros().min(32);
+                        self.err(
+                            Code::CidrOutside,
+                            &format!("{base}/addressSpace"),
+                            format!(
+                                "the hub's subnet {key:?} ({c}) lies {offset} addresses into {home}; at the same offset it does not fit in {space}"
+                            ),
+                            format!(
+                                "give regional hub {region:?} an address space of at least /{need}, or write the subnet yourself: \"regionalHubs\": {{\"{region}\": {{\"subnets\": {{\"{key}\": \"<a /{} inside {space}>\"}}}}}}",
+                                c.prefix_len()
+                            ),
+                        );
+                    }
+                }
+            }
+            if !fits {
+                continue;
+            }
+            crate::profile::merge_patch(&mut value, &serde_json::Value::Object(partial.clone()));
+            match serde_json::from_value::<profile::Hub>(value) {
+                Ok(h) => out.push(self.hub_at(f, &h, &base, region, &format!("-{region}"))),
+                Err(err) => self.err(
+                    Code::WrongType,
+                    &base,
+                    format!("regional hub {region:?} merged over \"hub\" is not a hub: {err}"),
+                    "write the keys a hub takes (see schemas/estate.schema.json)".into(),
+                ),
+            }
+        }
+        out
     }
 
     /// An optional hub subnet: parsed, at least `min` (a prefix length) when Azure asks for one,
@@ -228,12 +424,25 @@ impl Validator {
         if let Some((cidr, what)) = back.iter().find(|(c, _)| c.contains_ip(hop)) {
             self.err(
                 Code::RouteLoop,
-                "/hub/firewall/upstreamNextHop",
+                &if hub.suffix.is_empty() {
+                    "/hub/firewall/upstreamNextHop".to_string()
+                } else {
+                    format!("/regionalHubs/{}/firewall/upstreamNextHop", esc(&hub.region))
+                },
                 format!(
                     "the upstream next hop {hop} lies in {cidr}, {what}: the firewall's default route would lead back through the firewall"
                 ),
                 "name the on-premises appliance or gateway at an address outside the firewall's subnets and outside every subnet routed through the firewall, e.g. an NVA or gateway subnet in the hub".into(),
             );
         }
+    }
+}
+
+/// `value` written under the hub at `base`, as the user would write it in the estate file.
+fn in_hub(base: &str, region: &str, value: &str) -> String {
+    if base == "/hub" {
+        format!("\"hub\": {value}")
+    } else {
+        format!("\"regionalHubs\": {{\"{region}\": {value}}}")
     }
 }

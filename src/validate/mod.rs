@@ -177,6 +177,7 @@ impl Validator {
             }
         }
         let hub = self.hub(f);
+        let mut regional_hubs = self.regional_hubs(f);
         if f.spokes.is_empty() {
             self.err(
                 Code::MissingKey,
@@ -194,15 +195,51 @@ impl Validator {
                 what: "the hub address space".into(),
             });
         }
+        for (region, _) in sorted(&f.regional_hubs) {
+            let Some(h) = regional_hubs.iter().find(|h| h.region == *region) else {
+                continue;
+            };
+            plan.networks.push(Range {
+                cidr: h.address_space,
+                pointer: format!("/regionalHubs/{}/addressSpace", esc(region)),
+                what: format!("regional hub {region:?} address space"),
+            });
+        }
         let mut spokes = Vec::new();
         for (key, s) in sorted(&f.spokes) {
             spokes.push(self.spoke(f, key, s, &mut plan));
         }
+        if !f.regional_hubs.is_empty()
+            && !spokes.is_empty()
+            && !spokes.iter().any(|s| s.region == f.location)
+        {
+            self.err(
+                Code::Region,
+                "/location",
+                format!(
+                    "no spoke is in {:?}, the region of the estate's hub",
+                    f.location
+                ),
+                "set \"location\" to the region of some spokes and move its hub's settings from \"regionalHubs\" to \"hub\"".into(),
+            );
+        }
         self.address_plan(&plan);
         self.no_route_loop(&hub, &spokes);
+        for h in &regional_hubs {
+            self.no_route_loop(h, &spokes);
+        }
+        // A gateway takes the zones of its own region's firewall.
+        for s in &mut spokes {
+            if let (Some(h), Some(i)) = (
+                regional_hubs.iter().find(|h| h.region == s.region),
+                &mut s.ingress,
+            ) {
+                i.zones.clone_from(&h.firewall.zones);
+            }
+        }
         let fleet = self.fleet(f, &mut spokes);
         let mut hub = hub;
-        no_zones_without_zones(&f.location, &mut hub, &mut spokes);
+        no_zones_without_zones(&mut hub, &mut regional_hubs, &mut spokes);
         let mut waivers = Vec::new();
         for (id, w) in sorted(&f.waivers) {
             let ptr = format!("/waivers/{}", esc(id));
@@ -284,7 +321,9 @@ impl Validator {
             tags: sorted(&f.tags)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            zones_resource_group: hub.resource_group.clone(),
             hub,
+            regional_hubs,
             spokes,
             defender: model::Defender {
                 containers: f.defender.containers,
@@ -382,15 +421,22 @@ impl Validator {
 /// In a region without availability zones (`azure::regions`), nothing asks for zones: the
 /// firewall, its public IPs and the Application Gateways (which take the firewall's zones), node
 /// pools, and registries (zone redundancy), whatever the profile or estate wrote for a region
-/// that has them. Azure refuses zones where the region has none.
-fn no_zones_without_zones(location: &str, hub: &mut model::Hub, spokes: &mut [model::Spoke]) {
-    if crate::azure::regions::region(location).is_none()
-        || crate::azure::regions::has_zones(location)
-    {
-        return;
+/// that has them. Azure refuses zones where the region has none. Each hub and spoke is judged by
+/// its own region.
+fn no_zones_without_zones(
+    hub: &mut model::Hub,
+    regional: &mut [model::Hub],
+    spokes: &mut [model::Spoke],
+) {
+    let zoneless = |region: &str| {
+        crate::azure::regions::region(region).is_some() && !crate::azure::regions::has_zones(region)
+    };
+    for h in std::iter::once(hub).chain(regional.iter_mut()) {
+        if zoneless(&h.region) {
+            h.firewall.zones.clear();
+        }
     }
-    hub.firewall.zones.clear();
-    for s in spokes {
+    for s in spokes.iter_mut().filter(|s| zoneless(&s.region)) {
         for p in &mut s.cluster.pools {
             p.zones.clear();
         }

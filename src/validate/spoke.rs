@@ -32,6 +32,7 @@ impl Validator {
         if let Some(sub) = &s.subscription_id {
             self.guid(sub, &format!("{p}/subscriptionId"), "a subscription id");
         }
+        let region = self.spoke_region(f, key, s, &p);
         let space = self.cidr(&s.address_space, &format!("{p}/addressSpace"));
         if let Some(c) = space {
             self.vnet_size(c, &format!("{p}/addressSpace"));
@@ -422,16 +423,13 @@ impl Validator {
             );
         }
         let log_replica = if s.log_analytics.replication {
-            let pair = crate::azure::regions::pair(&f.location);
-            // An unknown region is reported once, at /location.
-            if pair.is_none() && crate::azure::regions::region(&f.location).is_some() {
+            let pair = crate::azure::regions::pair(&region);
+            // An unknown region is reported once, at /location or the spoke's region.
+            if pair.is_none() && crate::azure::regions::region(&region).is_some() {
                 self.err(
                     Code::Region,
                     &format!("{p}/logAnalytics/replication"),
-                    format!(
-                        "{:?} has no paired region to replicate the workspace to",
-                        f.location
-                    ),
+                    format!("{region:?} has no paired region to replicate the workspace to"),
                     "choose a region Azure pairs with another, or set \"replication\": false"
                         .into(),
                 );
@@ -545,6 +543,7 @@ impl Validator {
         let [network_rg, cluster_rg, shared_rg, nodes_rg] = rgs;
         model::Spoke {
             key: key.to_string(),
+            region: region.clone(),
             subscription_id: s.subscription_id.clone(),
             network_rg,
             cluster_rg,
@@ -568,7 +567,7 @@ impl Validator {
                 authorized_ip_ranges: ranges,
                 api_dns_zone: api
                     .private
-                    .then(|| format!("{key}.privatelink.{}.azmk8s.io", f.location)),
+                    .then(|| format!("{key}.privatelink.{region}.azmk8s.io")),
                 network_policy: net.policy,
                 cilium_dataplane: net.cilium_dataplane,
                 pod_cidr: pod.unwrap_or(Cidr::ANY),

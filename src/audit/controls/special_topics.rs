@@ -8,13 +8,13 @@ use crate::audit::catalogue::{
 };
 use crate::audit::eval::show;
 use crate::audit::eval::{Check, Cx, Rule};
-use crate::audit::input::{Look, Place, look};
+use crate::audit::input::{Look, look};
 use crate::audit::query::DefaultRoute;
 use crate::azure::{subnets, types};
 use crate::posture::ControlId;
 use crate::posture::Tier;
 use serde_json::Value as Json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The controls of this section, in guideline order.
 pub(super) const CONTROLS: &[Control] = &[
@@ -101,8 +101,10 @@ fn egress_firewall(cx: &mut Cx) {
         }
         return;
     }
-    let ips = cx.q.firewall_ips();
+    let all_ips = cx.q.firewall_ips();
     for &c in &clusters {
+        // Judged against the firewall of the cluster's own region.
+        let ips = all_ips.near(cx.r(c).get("location").str());
         let mut ids: Vec<(usize, String, String)> = Vec::new();
         for p in cx.pools(c) {
             let path = format!("{}.vnetSubnetID", p.prefix);
@@ -149,7 +151,7 @@ fn egress_firewall(cx: &mut Cx) {
                     match cx.r(r).get(&ip_path) {
                         Look::Value(ip)
                             if hop.eq_ignore_ascii_case("VirtualAppliance")
-                                && ip.as_str().is_some_and(|ip| ips.iter().any(|x| x == ip)) =>
+                                && ip.as_str().is_some_and(|ip| ips.contains(&ip)) =>
                         {
                             cx.pass(
                                 Some(r),
@@ -368,30 +370,35 @@ fn gov_locks_tags(cx: &mut Cx) {
         if cx.live() {
             cx.gap("resource group locks are not in a live cluster's JSON");
         } else {
-            let mut groups: Vec<(Place, Place, usize)> = Vec::new();
+            // Resource groups in order of their first resource, each read once.
+            let mut seen = BTreeSet::new();
+            let mut groups: Vec<usize> = Vec::new();
             for (i, r) in cx.i.resources.iter().enumerate() {
                 if let Some(rg) = &r.resource_group {
-                    if !groups
-                        .iter()
-                        .any(|(s, g, _)| s.same(&r.subscription) && g.same(rg))
-                    {
-                        groups.push((r.subscription.clone(), rg.clone(), i));
+                    if seen.insert((r.subscription.key(), rg.key())) {
+                        groups.push(i);
                     }
                 }
             }
-            for (sub, rg, first) in groups {
-                let lock = cx.q.of_type(types::LOCK).find(|(_, l)| {
-                    l.scope.is_none()
-                        && l.subscription.same(&sub)
-                        && l.resource_group.as_ref().is_some_and(|g| g.same(&rg))
-                        && l.get("properties.level").str().is_some_and(|v| {
-                            v.eq_ignore_ascii_case("CanNotDelete")
-                                || v.eq_ignore_ascii_case("ReadOnly")
-                        })
+            // The first lock of each group that forbids deletion.
+            let mut locks = BTreeMap::new();
+            for (l, lr) in cx.q.of_type(types::LOCK) {
+                let level = lr.get("properties.level").str().is_some_and(|v| {
+                    v.eq_ignore_ascii_case("CanNotDelete") || v.eq_ignore_ascii_case("ReadOnly")
                 });
+                if let (None, Some(g), true) = (&lr.scope, &lr.resource_group, level) {
+                    locks.entry((lr.subscription.key(), g.key())).or_insert(l);
+                }
+            }
+            for first in groups {
+                let r = &cx.i.resources[first];
+                let lock = r
+                    .resource_group
+                    .as_ref()
+                    .and_then(|g| locks.get(&(r.subscription.key(), g.key())).copied());
                 let name = cx.q.rg_name(first);
                 match lock {
-                    Some((l, _)) => {
+                    Some(l) => {
                         cx.pass(Some(l), "properties.level", format!("{name} is locked"));
                     }
                     None => cx.fail(

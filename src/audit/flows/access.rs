@@ -314,8 +314,9 @@ pub(crate) fn holds(n: &Net, tr: &mut Trace, who: &[Principal], need: Need, t: &
         principal: p,
     } in candidates
     {
-        let (a, p) = (*a, p.clone());
-        if !who.contains(&p) && !matches!(p, Principal::Other(_)) {
+        let a = *a;
+        let matches_who = who.contains(p);
+        if !matches_who && !matches!(p, Principal::Other(_)) {
             continue;
         }
         let ra = n.r(a);
@@ -333,8 +334,7 @@ pub(crate) fn holds(n: &Net, tr: &mut Trace, who: &[Principal], need: Need, t: &
             continue;
         }
         let covered = covers(scope, (&ra.subscription, rg), t);
-        let matches_who = who.contains(&p);
-        match (covered, matches_who, &p) {
+        match (covered, matches_who, p) {
             (Some(true), true, _) => {
                 let at = match scope {
                     Some(s) => format!("scope {}", super::net::short(s)),

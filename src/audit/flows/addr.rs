@@ -75,6 +75,19 @@ impl Cidr {
         Some(Cidr { base, len })
     }
 
+    /// The range of `len` bits that holds `ip`.
+    pub fn holding(ip: u32, len: u8) -> Cidr {
+        Cidr {
+            base: ip & mask(len),
+            len,
+        }
+    }
+
+    /// The last address of the range.
+    pub fn last(self) -> u32 {
+        self.base | !mask(self.len)
+    }
+
     /// A single address.
     pub fn host(ip: u32) -> Cidr {
         Cidr { base: ip, len: 32 }
@@ -405,9 +418,96 @@ fn could_match(pattern: &str, name: &str) -> bool {
         .all(|(a, b)| a.starts_with('{') || a == b)
 }
 
+/// Ranges, each with a payload (an index into whatever the caller keeps), found by overlap
+/// without reading them all: entries are grouped by prefix length and sorted by first address,
+/// so a range as wide as the query or wider is one lookup per length and a narrower one a
+/// slice. Estates with many spokes have ranges per spoke; reading them all for every spoke's
+/// traffic would grow with the square of the spoke count.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RangeIndex {
+    /// `(prefix length, first address, payload)`, sorted.
+    entries: Vec<(u8, u32, usize)>,
+    /// Where each prefix length's entries start and end.
+    lengths: Vec<(u8, usize, usize)>,
+}
+
+impl RangeIndex {
+    /// The index of `items`.
+    pub fn new(items: impl IntoIterator<Item = (Cidr, usize)>) -> RangeIndex {
+        let mut entries: Vec<(u8, u32, usize)> =
+            items.into_iter().map(|(c, p)| (c.len, c.base, p)).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let mut lengths = Vec::new();
+        let mut start = 0;
+        while start < entries.len() {
+            let len = entries[start].0;
+            let end = start + entries[start..].partition_point(|e| e.0 == len);
+            lengths.push((len, start, end));
+            start = end;
+        }
+        RangeIndex { entries, lengths }
+    }
+
+    /// The payloads of the ranges that share an address with `c`, sorted, each once, with
+    /// whether one of its ranges holds all of `c`.
+    pub fn overlapping(&self, c: Cidr) -> Vec<(usize, bool)> {
+        let mut out = Vec::new();
+        for &(len, start, end) in &self.lengths {
+            let group = &self.entries[start..end];
+            let holds = len <= c.len;
+            let (lo, hi) = if holds {
+                let base = Cidr::holding(c.base, len).base;
+                (base, base)
+            } else {
+                (c.base, c.last())
+            };
+            let from = group.partition_point(|e| e.1 < lo);
+            let to = group.partition_point(|e| e.1 <= hi);
+            out.extend(group[from..to].iter().map(|e| (e.2, holds)));
+        }
+        // Holding first, so the entry kept for a payload says whether any of its ranges holds.
+        out.sort_unstable_by_key(|&(p, holds)| (p, !holds));
+        out.dedup_by_key(|e| e.0);
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_range_index_finds_what_reading_every_range_finds() {
+        // Deterministic ranges of every width inside 10.0.0.0/8, queried with others.
+        let mut seed = 0x2545_f491_u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let mut random = || {
+            let len = 8 + (next() % 25) as u8;
+            Cidr::holding(0x0a00_0000 | (next() & 0x00ff_ffff), len)
+        };
+        let ranges: Vec<(Cidr, usize)> = (0..400).map(|i| (random(), i / 3)).collect();
+        let index = RangeIndex::new(ranges.clone());
+        for _ in 0..400 {
+            let q = random();
+            let mut want: Vec<(usize, bool)> = Vec::new();
+            for &(c, p) in &ranges {
+                if c.overlaps(q) {
+                    match want.iter_mut().find(|e| e.0 == p) {
+                        Some(e) => e.1 |= c.contains(q),
+                        None => want.push((p, c.contains(q))),
+                    }
+                }
+            }
+            want.sort_unstable();
+            assert_eq!(index.overlapping(q), want, "query {q}");
+        }
+    }
 
     #[test]
     fn cidrs_contain_and_print() {

@@ -5,7 +5,7 @@
 //! names (a leading `*` matches any number of labels) and FQDN tags.
 
 use super::Step;
-use super::addr::{Addr, Cidr, Tri, fqdn_matches, port_in, prefix_matches};
+use super::addr::{Addr, Cidr, RangeIndex, Tri, fqdn_matches, port_in, prefix_matches};
 use super::net::{Conn, FirstMatch, Net, Ordered, Ref, Trace};
 use crate::audit::input::{Look, as_unknown, look};
 use crate::azure::types;
@@ -71,6 +71,50 @@ pub(crate) struct Policy {
     pub dns_proxy: Tri,
     pub dns_servers: Result<Vec<String>, String>,
     pub rules: Vec<FwRule>,
+    /// The rules a source range can match, found without reading every rule.
+    pub by_source: BySource,
+}
+
+/// The rules of a policy by source range. A rule whose every source is a known range matches
+/// only traffic from inside one of them, so a query reads just the rules with a range that
+/// overlaps its source, and the rules whose sources the model cannot read (IP groups,
+/// unparsed text, unknown values).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BySource {
+    ranges: RangeIndex,
+    /// Rules that are always candidates.
+    loose: Vec<usize>,
+}
+
+impl BySource {
+    fn new(rules: &[FwRule]) -> BySource {
+        let mut loose = Vec::new();
+        let mut ranges = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let known: Option<Vec<Cidr>> = if r.unknown.is_some() || r.source_groups {
+                None
+            } else {
+                r.sources.iter().map(|s| s.as_ref().ok().copied()).collect()
+            };
+            match known {
+                Some(cidrs) => ranges.extend(cidrs.into_iter().map(|c| (c, i))),
+                None => loose.push(i),
+            }
+        }
+        BySource {
+            ranges: RangeIndex::new(ranges),
+            loose,
+        }
+    }
+
+    /// The rules that may match traffic from `src`, in processing order, each with whether
+    /// one of its sources is known to hold all of `src`.
+    pub(crate) fn candidates(&self, src: Cidr) -> Vec<(usize, bool)> {
+        let mut out = self.ranges.overlapping(src);
+        out.extend(self.loose.iter().map(|&i| (i, false)));
+        out.sort_unstable();
+        out
+    }
 }
 
 fn list(v: &Json, key: &str, unknown: &mut Option<String>) -> Vec<String> {
@@ -252,6 +296,7 @@ pub(crate) fn policies(n: &Net) -> BTreeMap<usize, Policy> {
                 name: p.name.clone(),
                 dns_proxy,
                 dns_servers,
+                by_source: BySource::new(&rules),
                 rules,
             },
         );
@@ -315,7 +360,22 @@ fn aks_tag(fqdn: &str) -> Tri {
     }
 }
 
-fn rule_matches(policy: &Policy, rule: &FwRule, src: Cidr, dst: &Addr, conn: Conn) -> Tri {
+/// Whether `rule` matches; `held` says one of its sources is known to hold all of `src`.
+fn rule_matches(
+    policy: &Policy,
+    rule: &FwRule,
+    src: Cidr,
+    held: bool,
+    dst: &Addr,
+    conn: Conn,
+) -> Tri {
+    let source = || {
+        if held {
+            Tri::Yes
+        } else {
+            source_matches(rule, src)
+        }
+    };
     if let Some(u) = &rule.unknown {
         return Tri::Maybe(format!("rule `{}` is `{u}`", rule.name));
     }
@@ -348,7 +408,7 @@ fn rule_matches(policy: &Policy, rule: &FwRule, src: Cidr, dst: &Addr, conn: Con
                     "IP groups, whose members the model does not see".into(),
                 ));
             }
-            source_matches(rule, src).and(dest)
+            source().and(dest)
         }
         RuleKind::Application => {
             let Some(scheme) = conn.scheme else {
@@ -391,7 +451,7 @@ fn rule_matches(policy: &Policy, rule: &FwRule, src: Cidr, dst: &Addr, conn: Con
                     }
                 }
             };
-            source_matches(rule, src).and(target)
+            source().and(target)
         }
     }
 }
@@ -411,8 +471,9 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
         }
     };
     let mut walk = FirstMatch::new(Step::Firewall, "is processed before");
-    for rule in &policy.rules {
-        let m = rule_matches(policy, rule, src, dst, conn);
+    for (i, held) in policy.by_source.candidates(src) {
+        let rule = &policy.rules[i];
+        let m = rule_matches(policy, rule, src, held, dst, conn);
         if m == Tri::No {
             continue;
         }

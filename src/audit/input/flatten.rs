@@ -558,9 +558,9 @@ impl Flattener {
     }
 
     fn deployment(&mut self, r: &Json, name: &str, env: &dyn Env, at: &At) {
-        let props = get_ci(r, "properties").cloned().unwrap_or(Json::Null);
-        let Some(template) = get_ci(&props, "template").filter(|t| t.is_object()) else {
-            if let Some(link) = get_ci(&props, "templateLink") {
+        let props = get_ci(r, "properties").unwrap_or(&Json::Null);
+        let Some(template) = get_ci(props, "template").filter(|t| t.is_object()) else {
+            if let Some(link) = get_ci(props, "templateLink") {
                 let uri = get_ci(link, "uri")
                     .or_else(|| get_ci(link, "id"))
                     .and_then(Json::as_str)
@@ -593,7 +593,7 @@ impl Flattener {
                     .or(Some(Place::Unknown("resourceGroup".into()))),
             }
         };
-        let inner = get_ci(&props, "expressionEvaluationOptions")
+        let inner = get_ci(props, "expressionEvaluationOptions")
             .and_then(|o| get_ci(o, "scope"))
             .and_then(Json::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
@@ -601,9 +601,9 @@ impl Flattener {
         path.push(name.to_string());
         let tpointer = format!("{}/properties/template", at.pointer);
         if inner {
-            let given = get_ci(&props, "parameters").cloned().unwrap_or(Json::Null);
+            let given = get_ci(props, "parameters").unwrap_or(&Json::Null);
             let inner_scope =
-                Scope::of(template, &|pname, def, scope| match get_ci(&given, pname) {
+                Scope::of(template, &|pname, def, scope| match get_ci(given, pname) {
                     Some(p) if get_ci(p, "value").is_some() => {
                         eval_value(get_ci(p, "value").unwrap_or(&Json::Null), env)
                     }
@@ -621,8 +621,14 @@ impl Flattener {
         } else {
             // Outer scope: the nested template's expressions are the parent's.
             let outer = Outer { env };
-            let doc = template.clone();
-            self.outer_template(&doc, &outer, &new_sub, new_rg.as_ref(), &tpointer, &path);
+            self.outer_template(
+                template,
+                &outer,
+                &new_sub,
+                new_rg.as_ref(),
+                &tpointer,
+                &path,
+            );
         }
     }
 

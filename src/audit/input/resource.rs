@@ -37,6 +37,15 @@ impl Place {
         }
     }
 
+    /// A key equal for two places exactly when [`Place::same`] holds.
+    pub fn key(&self) -> (u8, String) {
+        match self {
+            Place::Root => (0, String::new()),
+            Place::Known(a) => (1, a.to_ascii_lowercase()),
+            Place::Unknown(a) => (2, a.to_ascii_lowercase()),
+        }
+    }
+
     /// In words, for a subscription.
     pub fn describe(&self, what: &str) -> String {
         match self {

@@ -193,8 +193,15 @@ pub struct Report {
 
 /// Judge `input` against the catalogue; waivers expire after `today`.
 pub fn audit(input: &Input, today: Date) -> Report {
-    let mut evaluated = eval::evaluate(input);
-    let traced = crate::audit::flows::analyse(input);
+    // The controls and the flows read the same input and nothing else: side by side.
+    let (mut evaluated, traced) = std::thread::scope(|s| {
+        let flows = s.spawn(|| crate::audit::flows::analyse(input));
+        let evaluated = eval::evaluate(input);
+        match flows.join() {
+            Ok(traced) => (evaluated, traced),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
     for f in &traced {
         if let (Some(finding), Some(n)) = (
             flows::finding(f),

@@ -150,6 +150,11 @@ pub(super) fn operator_flows(n: &Net, c: &Cluster, used: &BTreeSet<usize>, out: 
         .into_iter()
         .filter(|(b, _)| truthy(n.r(*b).get("properties.enableTunneling")))
         .collect();
+    // With a hub per region, each region's operators reach its own clusters: the hubs peered
+    // with the cluster's VNet, when there are such.
+    let mine = c.vnets(n);
+    let near = |v: usize| mine.iter().any(|m| *m == v || n.connected(*m, v));
+    let bastions = own_region(bastions, |(_, s)| s.is_none_or(|s| near(n.subnets[s].vnet)));
     if bastions.is_empty() {
         bastion = if without.is_empty() {
             na(bastion, "no Azure Bastion in the input")
@@ -207,6 +212,9 @@ pub(super) fn operator_flows(n: &Net, c: &Cluster, used: &BTreeSet<usize>, out: 
         .filter_map(|(_, s)| s.map(|s| n.subnets[s].vnet))
         .collect();
     hubs.extend((0..n.firewalls.len()).filter_map(|f| n.firewall_vnet(f)));
+    let hubs: BTreeSet<usize> = own_region(hubs.into_iter().collect(), |v| near(*v))
+        .into_iter()
+        .collect();
     let op_subnets: Vec<usize> = (0..n.subnets.len())
         .filter(|s| {
             hubs.contains(&n.subnets[*s].vnet)
@@ -407,4 +415,10 @@ pub(super) fn internet_api(n: &Net, c: &Cluster, ingress: &[Ingress], out: &mut 
         );
     }
     out.push(f);
+}
+
+/// The items `near` keeps, or all of them when it keeps none.
+fn own_region<T: Copy>(all: Vec<T>, near: impl Fn(&T) -> bool) -> Vec<T> {
+    let some: Vec<T> = all.iter().copied().filter(|x| near(x)).collect();
+    if some.is_empty() { all } else { some }
 }

@@ -62,6 +62,15 @@ pub(super) fn egress_endpoints(
     out
 }
 
+/// Whether `hay` contains `needle` (lower case), ignoring ASCII case.
+fn contains_ignoring_case(hay: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || hay
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 pub(super) fn monitoring_endpoints(
     n: &Net,
     c: &Cluster,
@@ -87,13 +96,12 @@ pub(super) fn monitoring_endpoints(
         }
     }
     if truthy(r.get("properties.azureMonitorProfile.metrics.enabled")) {
+        let stem = c.name.to_ascii_lowercase().replace("aks-", "");
         let dce =
             n.q.of_type(types::DCE)
                 .find(|(_, d)| {
                     d.subscription.same(&r.subscription) && d.resource_group == r.resource_group
-                        || d.name
-                            .to_ascii_lowercase()
-                            .contains(&c.name.to_ascii_lowercase().replace("aks-", ""))
+                        || contains_ignoring_case(&d.name, &stem)
                 })
                 .map_or_else(
                     || "{endpoint}".to_string(),

@@ -75,11 +75,17 @@ pub(super) fn spoke_to_spoke(n: &Net, all: &[Cluster], out: &mut Vec<Flow>) {
         }
     }
     let other = elsewhere(n);
+    // The addresses firewall rules name as destinations, read once.
+    let named_dests: Vec<Cidr> = n
+        .policies
+        .values()
+        .flat_map(|p| p.rules.iter())
+        .flat_map(|r| r.dest_addrs.iter().filter_map(|a| Cidr::parse(a)))
+        .filter(|a| a.len > 0)
+        .collect();
     for &v in &spokes {
         let mut f = new_flow("spoke-to-spoke", &n.vnets[v].name);
-        let subs: Vec<usize> = (0..n.subnets.len())
-            .filter(|s| n.subnets[*s].vnet == v)
-            .collect();
+        let subs = n.subnets_of(v);
         // Spokes reached on purpose: direct peerings between spokes.
         for &w in &spokes {
             if w != v && n.connected(v, w) {
@@ -99,22 +105,19 @@ pub(super) fn spoke_to_spoke(n: &Net, all: &[Cluster], out: &mut Vec<Flow>) {
                 continue;
             }
             // Another spoke is its own case only where a firewall rule names its addresses.
-            let ranges = n.vnets[w].ranges.clone().unwrap_or_default();
-            let named = n.policies.values().flat_map(|p| p.rules.iter()).any(|r| {
-                r.dest_addrs
-                    .iter()
-                    .filter_map(|a| Cidr::parse(a))
-                    .any(|a| a.len > 0 && ranges.iter().any(|x| x.overlaps(a)))
-            });
+            let ranges = n.vnets[w].ranges.as_ref().map_or(&[][..], Vec::as_slice);
+            let named = named_dests
+                .iter()
+                .any(|a| ranges.iter().any(|x| x.overlaps(*a)));
             if named {
-                if let Some(first) = (0..n.subnets.len()).find(|s| n.subnets[*s].vnet == w) {
+                if let Some(&first) = n.subnets_of(w).first() {
                     if let Some(r) = range(n, first) {
                         dests.push((format!("`{}`", n.vnets[w].name), r, Some(first)));
                     }
                 }
             }
         }
-        for s in subs {
+        for &s in subs {
             if platform(&n.subnets[s].name) {
                 continue;
             }
@@ -143,8 +146,11 @@ pub(super) fn spoke_to_spoke(n: &Net, all: &[Cluster], out: &mut Vec<Flow>) {
 
 pub(super) fn ssh_rdp(n: &Net, out: &mut Vec<Flow>) {
     for v in 0..n.vnets.len() {
-        let sources: Vec<usize> = (0..n.subnets.len())
-            .filter(|s| n.subnets[*s].vnet == v && !platform(&n.subnets[*s].name))
+        let sources: Vec<usize> = n
+            .subnets_of(v)
+            .iter()
+            .copied()
+            .filter(|s| !platform(&n.subnets[*s].name))
             .collect();
         if sources.is_empty() {
             continue;
@@ -152,8 +158,12 @@ pub(super) fn ssh_rdp(n: &Net, out: &mut Vec<Flow>) {
         let mut f = new_flow("ssh-rdp-lateral", &n.vnets[v].name);
         let mut reach_vnets = vec![v];
         reach_vnets.extend(n.peers(v));
+        reach_vnets.sort_unstable();
         let dests: Vec<usize> = (0..n.subnets.len())
-            .filter(|d| reach_vnets.contains(&n.subnets[*d].vnet) && !platform(&n.subnets[*d].name))
+            .filter(|d| {
+                reach_vnets.binary_search(&n.subnets[*d].vnet).is_ok()
+                    && !platform(&n.subnets[*d].name)
+            })
             .collect();
         for &s in &sources {
             for port in [22_u16, 3389] {

@@ -405,16 +405,17 @@ impl Cluster {
 /// has one cluster.
 fn belonging(n: &Net, c: &Cluster, t: &str, single: bool) -> Vec<usize> {
     let vnets = c.vnets(n);
-    let mut out: Vec<usize> = n
-        .pes
+    // Endpoints in the cluster's VNets or in VNets peered with them, in input order.
+    let mut near: Vec<usize> = vnets
         .iter()
-        .filter(|pe| {
-            pe.subnet.is_some_and(|s| {
-                let v = n.subnets[s].vnet;
-                vnets.contains(&v) || vnets.iter().any(|w| n.connected(*w, v))
-            })
-        })
-        .flat_map(|pe| pe.targets.iter().copied())
+        .flat_map(|&v| std::iter::once(v).chain(n.peers(v).iter().copied()))
+        .flat_map(|v| n.pes_of(v).iter().copied())
+        .collect();
+    near.sort_unstable();
+    near.dedup();
+    let mut out: Vec<usize> = near
+        .into_iter()
+        .flat_map(|pe| n.pes[pe].targets.iter().copied())
         .filter(|r| n.r(*r).is(t))
         .collect();
     if t.eq_ignore_ascii_case(types::KV) {

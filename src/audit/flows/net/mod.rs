@@ -389,6 +389,10 @@ pub(crate) struct Net<'a> {
     /// Subnets by (lower-case VNet name, lower-case subnet name).
     subnet_at: BTreeMap<(String, String), usize>,
     vnet_at: BTreeMap<String, usize>,
+    /// Subnets of each VNet, in input order.
+    subnets_of: Vec<Vec<usize>>,
+    /// Private endpoints placed in each VNet, in input order.
+    pes_of: Vec<Vec<usize>>,
 }
 
 /// A value as a string, or why it is not one.
@@ -474,6 +478,8 @@ impl<'a> Net<'a> {
             labels: Vec::new(),
             subnet_at: BTreeMap::new(),
             vnet_at: BTreeMap::new(),
+            subnets_of: Vec::new(),
+            pes_of: Vec::new(),
         };
         n.build_vnets();
         n.build_subnets();
@@ -484,6 +490,16 @@ impl<'a> Net<'a> {
         n.build_firewalls();
         n.build_dns();
         n.build_pes();
+        n.subnets_of = vec![Vec::new(); n.vnets.len()];
+        for (i, sn) in n.subnets.iter().enumerate() {
+            n.subnets_of[sn.vnet].push(i);
+        }
+        n.pes_of = vec![Vec::new(); n.vnets.len()];
+        for (i, pe) in n.pes.iter().enumerate() {
+            if let Some(s) = pe.subnet {
+                n.pes_of[n.subnets[s].vnet].push(i);
+            }
+        }
         n.policies = super::firewall::policies(&n);
         n.tags = (0..n.subnets.len()).map(|s| n.compute_tag(s)).collect();
         n.assignments = super::access::assignments(&n);
@@ -561,6 +577,16 @@ impl<'a> Net<'a> {
     /// Whether `a` and `b` are peered both ways (the peering is connected).
     pub fn connected(&self, a: usize, b: usize) -> bool {
         a != b && self.peering_at.contains_key(&(a, b)) && self.peering_at.contains_key(&(b, a))
+    }
+
+    /// The subnets of VNet `v`, in input order.
+    pub fn subnets_of(&self, v: usize) -> &[usize] {
+        self.subnets_of.get(v).map_or(&[], Vec::as_slice)
+    }
+
+    /// The private endpoints placed in VNet `v`, in input order.
+    pub fn pes_of(&self, v: usize) -> &[usize] {
+        self.pes_of.get(v).map_or(&[], Vec::as_slice)
     }
 
     /// VNets connected to `a` by peering.

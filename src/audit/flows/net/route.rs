@@ -124,8 +124,17 @@ impl Net<'_> {
                 origin: Origin::Vnet,
             });
         }
+        // Only a peer range that can be chosen or that covers part of the destination matters:
+        // one overlapping a range destination, or one outside private space for any other.
+        let relevant = |r: &Cidr| match dst {
+            Addr::Range(c) => r.overlaps(*c),
+            _ => !r.is_private(),
+        };
         for &p in self.peers(sn.vnet) {
             for r in self.vnets[p].ranges.as_ref().map_or(&[][..], Vec::as_slice) {
+                if !relevant(r) {
+                    continue;
+                }
                 cands.push(Cand {
                     prefix: *r,
                     user: false,
