@@ -184,13 +184,6 @@ pub(crate) fn pretty(v: &serde_json::Value) -> String {
     out
 }
 
-/// Anything serializable, printed as [`pretty`] prints its JSON value, without building one.
-pub(crate) fn pretty_of<T: serde::Serialize + ?Sized>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
 /// Any JSON value as aks-harden prints it.
 pub fn pretty_json(v: &serde_json::Value) -> String {
     pretty(v)

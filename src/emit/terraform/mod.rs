@@ -4,19 +4,18 @@
 //! `terraform.tfvars.json`), one provider configuration per subscription, names of variables and
 //! labels, and a `Module` that collects blocks per file in declaration order.
 //!
-//! Every file is Terraform's JSON syntax in `emit::pretty`'s form, printed by `pretty` straight
-//! into one buffer (a resource file from its blocks, never copied into one tree first). Labels
+//! Every file is Terraform's JSON syntax in `emit::pretty`'s form, printed straight into one
+//! buffer (a resource file from its blocks, never copied into one tree first). Labels
 //! come from the IR's deployment and resource ids, so the same estate gives the same bytes.
 
 pub mod azapi;
 pub mod azurerm;
 
-use super::{EmitError, Files, TerraformProvider};
+use super::{EmitError, Files, TerraformProvider, json, pretty};
 use crate::ir::{Expr, ParamType, Scope, Template, Value};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 /// The folder every Terraform file goes to.
 pub(crate) const DIR: &str = "terraform";
@@ -380,48 +379,6 @@ pub(crate) fn tfvars(t: &Template) -> Json {
     Json::Object(m)
 }
 
-/// A JSON value printed as `emit::pretty` prints it (serde_json's pretty form, two-space indent,
-/// then a newline), written straight into one buffer.
-pub(crate) fn pretty(v: &Json) -> String {
-    let mut out = String::with_capacity(4096);
-    write_json(v, 0, &mut out);
-    out.push('\n');
-    out
-}
-
-/// `v` in serde_json's pretty form at nesting `depth`.
-fn write_json(v: &Json, depth: usize, out: &mut String) {
-    match v {
-        Json::Null => out.push_str("null"),
-        Json::Bool(true) => out.push_str("true"),
-        Json::Bool(false) => out.push_str("false"),
-        Json::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                let _ = write!(out, "{i}");
-            } else if let Some(u) = n.as_u64() {
-                let _ = write!(out, "{u}");
-            } else {
-                out.push_str(&serde_json::to_string(n).unwrap_or_default());
-            }
-        }
-        Json::String(s) => write_str(s, out),
-        Json::Array(a) => {
-            if a.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                indent(depth + 1, out);
-                write_json(x, depth + 1, out);
-            }
-            close(depth, ']', out);
-        }
-        Json::Object(o) => write_object(o, depth, out, write_json),
-    }
-}
-
 /// An object whose values `value` prints.
 fn write_object<'v, V: 'v>(
     entries: impl IntoIterator<Item = (&'v String, &'v V)>,
@@ -445,82 +402,16 @@ fn write_object<'v, V: 'v>(
 /// The start of an object's entry: `{` before the first, the key at its indent, then `: `.
 fn key(first: bool, k: &str, depth: usize, out: &mut String) {
     out.push_str(if first { "{\n" } else { ",\n" });
-    indent(depth + 1, out);
-    write_str(k, out);
+    json::indent(out, depth + 1);
+    json::string(out, k);
     out.push_str(": ");
 }
 
 /// The end of a non-empty array or object.
 fn close(depth: usize, c: char, out: &mut String) {
     out.push('\n');
-    indent(depth, out);
+    json::indent(out, depth);
     out.push(c);
-}
-
-fn indent(depth: usize, out: &mut String) {
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
-}
-
-/// Whether a string holds a character JSON escapes (a control character, `"` or `\\`), looked
-/// for eight bytes at a time.
-fn needs_escape(s: &str) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `w` is zero exactly where this has its high bit set (no false positives when
-    // no byte has its own high bit set, which `!w` ensures).
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut chunks = s.as_bytes().chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let w = u64::from_le_bytes(w);
-        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        if below | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
-}
-
-/// A JSON string, escaped as serde_json escapes it.
-fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    if !needs_escape(s) {
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
-    let mut start = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(esc);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 /// One `*.tf.json` file being built.
@@ -536,14 +427,16 @@ impl Doc {
     fn print(&self, banner: &str) -> String {
         let mut out = String::with_capacity(16 * 1024);
         key(true, "//", 0, &mut out);
-        write_str(banner, &mut out);
+        json::string(&mut out, banner);
         for (name, blocks) in [("data", &self.data), ("resource", &self.resource)] {
             if blocks.is_empty() {
                 continue;
             }
             key(false, name, 0, &mut out);
             write_object(blocks, 1, &mut out, |labels, depth, out| {
-                write_object(labels, depth, out, write_json);
+                write_object(labels, depth, out, |v, depth, out| {
+                    json::value(out, v, depth)
+                });
             });
         }
         close(0, '}', &mut out);
@@ -694,36 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn pretty_prints_as_serde_json_does() {
-        let v = json!({
-            "//": "quote \" backslash \\ controls \u{0}\u{8}\t\n\u{c}\r\u{1f}\u{7f} é ${x}",
-            "empty": { "object": {}, "array": [] },
-            "numbers": [0, -1, i64::MIN, u64::MAX, 1.5, -0.25, 1e300],
-            "nested": [[{ "a": null, "b": true, "c": false }], [[]], {}],
-            "ключ \"x\"": "value",
-        });
-        let serde = format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
-        assert_eq!(pretty(&v), serde);
-        assert_eq!(pretty(&json!({})), "{}\n");
-        for c in ['"', '\\', '\u{0}', '\u{1f}'] {
-            for at in 0..20 {
-                let mut text = "a".repeat(at);
-                text.push(c);
-                text.push_str("é\u{7f} ~");
-                assert!(needs_escape(&text), "{text:?}");
-                let v = Json::String(text);
-                assert_eq!(pretty(&v), format!("{v:#}\n"));
-            }
-        }
-        for text in [
-            "",
-            "plain text of some length, é ~ \u{7f} ${x}",
-            " !#~\u{80}",
-        ] {
-            assert!(!needs_escape(text), "{text:?}");
-        }
-        assert_eq!(pretty(&json!("x")), "\"x\"\n");
-
+    fn a_file_prints_as_its_json_value_does() {
         // A file of the module prints as its JSON value does.
         let mut m = Module::default();
         m.resource("f", "azurerm_x", "a", json!({ "name": "a", "tags": {} }));
