@@ -3,6 +3,12 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// The command allocates and frees millions of small values for a large estate (JSON trees,
+/// names, traces); mimalloc does that with about a third less CPU than the system allocator.
+/// The library leaves the choice to whoever embeds it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = aks_harden::cli::Cli::parse();
     aks_harden::cli::run(
