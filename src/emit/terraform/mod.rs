@@ -435,7 +435,7 @@ impl Doc {
             key(false, name, 0, &mut out);
             write_object(blocks, 1, &mut out, |labels, depth, out| {
                 write_object(labels, depth, out, |v, depth, out| {
-                    json::value(out, v, depth)
+                    json::value(out, v, depth);
                 });
             });
         }
