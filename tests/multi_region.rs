@@ -14,9 +14,7 @@
 mod support;
 
 use aks_harden::diag::Diagnostic;
-use aks_harden::{
-    Error, Estate, Files, Format, Gate, Options, Syntax, generate, load_file, load_str,
-};
+use aks_harden::{Error, Estate, Files, Syntax, load_file, load_str};
 use serde_json::{Value, json};
 use support::root;
 
@@ -31,12 +29,7 @@ fn two_regions() -> Estate {
 
 /// Render through the gate: the two-region estate must pass the audit as it is.
 fn files(e: &Estate) -> Files {
-    let options = Options::new(support::today())
-        .formats(Format::IMPLEMENTED)
-        .gate(Gate::Enforce);
-    generate(e, &options)
-        .unwrap_or_else(|err| panic!("{err}"))
-        .files
+    support::render_gated(e)
 }
 
 /// An ARM resource with the deployment it is declared in.

@@ -11,7 +11,7 @@
 
 mod support;
 
-use aks_harden::{Estate, Files, Format, Gate, Options, Syntax, generate, load_str};
+use aks_harden::{Estate, Files, Syntax, load_str};
 use serde_json::json;
 
 fn estate(location: &str) -> Estate {
@@ -20,12 +20,7 @@ fn estate(location: &str) -> Estate {
 }
 
 fn files(e: &Estate) -> Files {
-    let options = Options::new(support::today())
-        .formats(Format::IMPLEMENTED)
-        .gate(Gate::Enforce);
-    generate(e, &options)
-        .unwrap_or_else(|err| panic!("{err}"))
-        .files
+    support::render_gated(e)
 }
 
 /// Every place a format asks for zones.

@@ -38,6 +38,17 @@ pub fn render_with(
     generate(estate, &options).map(|g| g.files)
 }
 
+/// Every format of `estate` through the audit gate, as `gen` renders it; panics with the refusal
+/// when the estate does not pass.
+pub fn render_gated(estate: &Estate) -> Files {
+    let options = Options::new(today())
+        .formats(Format::IMPLEMENTED)
+        .gate(Gate::Enforce);
+    generate(estate, &options)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .files
+}
+
 /// The repository root.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
