@@ -45,6 +45,7 @@ pub mod emit;
 pub mod init;
 pub mod ir;
 pub mod model;
+mod par;
 pub mod plan;
 pub mod posture;
 pub mod profile;
@@ -257,14 +258,6 @@ pub fn generate(estate: &Estate, options: &Options) -> Result<Generated, Error> 
     generate_from(estate, estate_source(estate), options)
 }
 
-/// The result of a thread that ran to its end; a panic there carries on here.
-fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    match h.join() {
-        Ok(v) => v,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
-}
-
 /// [`generate`], with the report naming `source` (the estate file or built-in profile).
 pub fn generate_from(
     estate: &Estate,
@@ -291,8 +284,8 @@ pub fn generate_from(
             let input = audit::Input::from_arm(&doc, &params, context(estate), source);
             audit::audit(&input, options.today)
         };
-        let rendered: Vec<_> = formats.into_iter().map(join).collect();
-        (report, (join(companions), rendered))
+        let rendered: Vec<_> = formats.into_iter().map(par::join).collect();
+        (report, (par::join(companions), rendered))
     });
     if options.gate == Gate::Enforce
         && estate.tier.gated()

@@ -406,15 +406,9 @@ fn deployments(t: &Template) -> Vec<Json> {
         return spell(&t.deployments);
     }
     let (first, second) = t.deployments.split_at(t.deployments.len() / 2);
-    std::thread::scope(|s| {
-        let later = s.spawn(|| spell(second));
-        let mut all = spell(first);
-        match later.join() {
-            Ok(rest) => all.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        all
-    })
+    let (mut all, rest) = crate::par::both(|| spell(first), || spell(second));
+    all.extend(rest);
+    all
 }
 
 /// The template document, `arm/main.json`, as JSON.

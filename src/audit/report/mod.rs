@@ -194,14 +194,10 @@ pub struct Report {
 /// Judge `input` against the catalogue; waivers expire after `today`.
 pub fn audit(input: &Input, today: Date) -> Report {
     // The controls and the flows read the same input and nothing else: side by side.
-    let (mut evaluated, traced) = std::thread::scope(|s| {
-        let flows = s.spawn(|| crate::audit::flows::analyse(input));
-        let evaluated = eval::evaluate(input);
-        match flows.join() {
-            Ok(traced) => (evaluated, traced),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
+    let (mut evaluated, traced) = crate::par::both(
+        || eval::evaluate(input),
+        || crate::audit::flows::analyse(input),
+    );
     for f in &traced {
         if let (Some(finding), Some(n)) = (
             flows::finding(f),
