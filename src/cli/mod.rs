@@ -139,6 +139,16 @@ impl From<Exit> for ExitCode {
 /// Run the CLI with already-parsed arguments, writing to the given streams.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     let quiet = cli.quiet;
+    let reads_estate = match &cli.command {
+        Command::Gen(_) | Command::Validate { .. } | Command::Diff(_) => true,
+        Command::Audit(a) => a.template.is_none(),
+        _ => false,
+    };
+    if reads_estate {
+        // These read an estate: the schema compiles on a second core while the file is read,
+        // parsed and merged with the profiles it extends.
+        std::thread::spawn(profile::prepare_schema);
+    }
     let code = match cli.command {
         Command::Gen(args) => shell::quietly(quiet, out, |o| gen_cmd(&args, o, err)),
         Command::Validate { file } => shell::quietly(quiet, out, |o| validate_cmd(&file, o, err)),

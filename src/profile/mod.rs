@@ -7,7 +7,9 @@ mod schema;
 mod types;
 
 pub use merge::merge_patch;
-pub use schema::{did_you_mean, estate_schema, estate_schema_text};
+pub use schema::{
+    did_you_mean, estate_schema, estate_schema_text, generated_schema, prepare_schema,
+};
 pub use types::*;
 
 use crate::diag::{Code, Diagnostic};

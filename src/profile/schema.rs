@@ -7,17 +7,31 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 use std::sync::OnceLock;
 
-/// The estate JSON Schema as a value.
+/// `schemas/estate.schema.json` as committed: [`generated_schema`] printed, which a test keeps
+/// it equal to.
+const COMMITTED: &str = include_str!("../../schemas/estate.schema.json");
+
+/// The estate JSON Schema as a value. It is read from the committed schema, which is quicker
+/// than deriving it from the Rust types on every run and is the same document.
 pub fn estate_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let schema = schemars::schema_for!(EstateFile);
-        let mut v = serde_json::to_value(&schema).unwrap_or(Value::Null);
-        bound_integers(&mut v);
-        add_spoke_defaults(&mut v);
-        add_regional_hub(&mut v);
-        v
-    })
+    SCHEMA.get_or_init(|| serde_json::from_str(COMMITTED).unwrap_or_else(|_| generated_schema()))
+}
+
+/// The estate JSON Schema derived from the Rust types of the estate file.
+pub fn generated_schema() -> Value {
+    let schema = schemars::schema_for!(EstateFile);
+    let mut v = serde_json::to_value(&schema).unwrap_or(Value::Null);
+    bound_integers(&mut v);
+    add_spoke_defaults(&mut v);
+    add_regional_hub(&mut v);
+    v
+}
+
+/// Compile the schema validator now, so that a later check finds it ready. A command that is
+/// about to read an estate calls it on a thread of its own while it parses the file.
+pub fn prepare_schema() {
+    let _ = validator();
 }
 
 /// The schema of `spokeDefaults`: a reference to the definition [`add_spoke_defaults`] writes.
@@ -164,9 +178,10 @@ fn bound_integers(v: &mut Value) {
     }
 }
 
-/// The estate JSON Schema as the text committed in `schemas/estate.schema.json`.
+/// The estate JSON Schema derived from the Rust types, as the text committed in
+/// `schemas/estate.schema.json`.
 pub fn estate_schema_text() -> String {
-    let mut s = serde_json::to_string_pretty(estate_schema()).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&generated_schema()).unwrap_or_default();
     s.push('\n');
     s
 }
