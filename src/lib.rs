@@ -296,6 +296,7 @@ pub fn generate_from(
             report: Box::new(report),
         });
     }
+    par::discard((template, doc, params));
     let (mut files, rendered) = rendered;
     for r in rendered {
         files.extend(r?);

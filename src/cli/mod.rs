@@ -299,7 +299,10 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             TerraformProviderArg::Azapi => crate::TerraformProvider::Azapi,
         });
     let files = match crate::generate(&estate, &options) {
-        Ok(g) => g.files,
+        Ok(g) => {
+            crate::par::discard(g.report);
+            g.files
+        }
         Err(e) => return fail(&e, err),
     };
     if args.check {
