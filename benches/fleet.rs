@@ -76,7 +76,18 @@ fn bench(c: &mut Criterion) {
         g.bench_function(id("companions"), |b| {
             b.iter(|| emit::companions(black_box(&template)));
         });
+        // As `gen` renders them: each format on a thread of its own.
         g.bench_function(id("render all formats in memory"), |b| {
+            b.iter(|| {
+                emit::render_all(
+                    black_box(&template),
+                    Format::IMPLEMENTED,
+                    &emit::Options::default(),
+                )
+                .unwrap()
+            });
+        });
+        g.bench_function(id("render all formats in memory, one thread"), |b| {
             b.iter(|| {
                 let mut all = emit::companions(black_box(&template));
                 for f in Format::IMPLEMENTED {

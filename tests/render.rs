@@ -275,3 +275,25 @@ fn maintenance_windows_are_staggered_by_tier() {
         assert!(day("regulated", window) >= day("prod", window), "{window}");
     }
 }
+
+#[test]
+fn formats_rendered_side_by_side_are_those_rendered_one_by_one() {
+    use aks_harden::{emit, plan};
+    let options = emit::Options::default();
+    for name in PROFILES {
+        let template = plan::plan(&load_profile(name).unwrap());
+        let mut one_by_one = emit::companions(&template);
+        for f in Format::IMPLEMENTED {
+            one_by_one.extend(emit::render(&template, *f, &options).unwrap());
+        }
+        let side_by_side = emit::render_all(&template, Format::IMPLEMENTED, &options).unwrap();
+        assert!(
+            side_by_side.len() > emit::companions(&template).len() + 3,
+            "{name}: too few files"
+        );
+        assert!(side_by_side == one_by_one, "{name}: the renderings differ");
+        // No format: the companion files alone.
+        let none = emit::render_all(&template, &[], &options).unwrap();
+        assert!(none == emit::companions(&template), "{name}");
+    }
+}

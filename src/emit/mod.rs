@@ -147,6 +147,23 @@ pub fn render(t: &Template, format: Format, options: &Options) -> Result<Files, 
     }
 }
 
+/// Render several formats and the companion files, each on a thread of its own, as `gen` does:
+/// every format reads the plan only, so they render side by side. The first format that fails
+/// gives the error.
+pub fn render_all(t: &Template, formats: &[Format], options: &Options) -> Result<Files, EmitError> {
+    std::thread::scope(|s| {
+        let rendered: Vec<_> = formats
+            .iter()
+            .map(|f| s.spawn(move || render(t, *f, options)))
+            .collect();
+        let mut files = companions(t);
+        for r in rendered {
+            files.extend(crate::par::join(r)?);
+        }
+        Ok(files)
+    })
+}
+
 /// The files every rendering carries beside its format: the Kubernetes manifests the clusters
 /// need once they run, under `k8s/`, each with a banner and its objects as YAML documents, and
 /// `OPERATE.md`, how operators reach the clusters and expose workloads, with the real names.
