@@ -265,26 +265,34 @@ pub fn generate_from(
     options: &Options,
 ) -> Result<Generated, Error> {
     let template = plan::plan(estate);
-    // ARM spells the plan once, for the audit and for `arm/main.json`. The audit and the
-    // emitters only read the plan, so they run side by side; a refused estate's renderings are
-    // dropped unseen.
-    let doc = emit::arm::template(&template);
-    let params = emit::arm::parameters(&template);
+    // Every format and the audit only read the plan, so they run side by side; a refused
+    // estate's renderings are dropped unseen. ARM spells the plan once, for the audit and for
+    // `arm/main.json`, while the other formats already render.
+    let spelled = std::sync::OnceLock::new();
     let (report, rendered) = std::thread::scope(|s| {
-        let formats: Vec<_> = options
+        let others: Vec<_> = options
             .formats
             .iter()
-            .map(|f| match f {
-                Format::Arm => s.spawn(|| Ok(emit::arm::files(&doc, &params))),
-                _ => s.spawn(|| emit::render(&template, *f, &options.emit)),
-            })
+            .filter(|f| **f != Format::Arm)
+            .map(|f| s.spawn(|| emit::render(&template, *f, &options.emit)))
             .collect();
         let companions = s.spawn(|| emit::companions(&template));
+        let (doc, params) = spelled.get_or_init(|| {
+            (
+                emit::arm::template(&template),
+                emit::arm::parameters(&template),
+            )
+        });
+        let arm = options
+            .formats
+            .contains(&Format::Arm)
+            .then(|| s.spawn(|| emit::arm::files(doc, params)));
         let report = {
-            let input = audit::Input::from_arm(&doc, &params, context(estate), source);
+            let input = audit::Input::from_arm(doc, params, context(estate), source);
             audit::audit(&input, options.today)
         };
-        let rendered: Vec<_> = formats.into_iter().map(par::join).collect();
+        let mut rendered: Vec<_> = arm.into_iter().map(|h| Ok(par::join(h))).collect();
+        rendered.extend(others.into_iter().map(par::join));
         (report, (par::join(companions), rendered))
     });
     if options.gate == Gate::Enforce
@@ -296,7 +304,7 @@ pub fn generate_from(
             report: Box::new(report),
         });
     }
-    par::discard((template, doc, params));
+    par::discard((template, spelled));
     let (mut files, rendered) = rendered;
     for r in rendered {
         files.extend(r?);
