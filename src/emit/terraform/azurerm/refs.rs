@@ -10,7 +10,7 @@ use crate::emit::terraform::{
 };
 use crate::ir::{Deployment, Expr, Scope, Target, Value};
 use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// The azurerm type of a subnet, which the translation declares apart from its VNet.
 pub(super) const SUBNET: &str = "azurerm_subnet";
@@ -50,7 +50,7 @@ impl Addr {
 }
 
 /// Declared resources by (resource group, type, names), all lower case.
-pub(super) type Keys = BTreeMap<(String, String, Vec<String>), Vec<Key>>;
+pub(super) type Keys = HashMap<(String, String, Vec<String>), Vec<Key>>;
 
 /// What an IR resource is known by: subscription parameter, resource group, type and names.
 pub(super) struct Key {
