@@ -414,6 +414,50 @@ fn close(depth: usize, c: char, out: &mut String) {
     out.push(c);
 }
 
+/// A fast hash for the module's own lookups of labels, types and resource keys (the
+/// multiply-rotate hash of the Rust compiler's tables): their keys are short and never
+/// adversarial, and no iteration order depends on it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`Fx`] hashers.
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<Fx>;
+
 /// The nesting at which a block's body is printed: inside the file, its kind (`resource`), its
 /// type and its label.
 const BODY_DEPTH: usize = 3;
@@ -422,8 +466,8 @@ const BODY_DEPTH: usize = 3;
 /// no tree outlives the block it was built for.
 #[derive(Debug, Default)]
 struct Doc {
-    data: IndexMap<String, IndexMap<String, String>>,
-    resource: IndexMap<String, IndexMap<String, String>>,
+    data: IndexMap<String, IndexMap<String, String, FxBuild>, FxBuild>,
+    resource: IndexMap<String, IndexMap<String, String, FxBuild>, FxBuild>,
 }
 
 impl Doc {
@@ -529,11 +573,11 @@ fn with_depends_on(body: &str, deps: &[String]) -> String {
 /// is added; outputs go to `outputs.tf.json`.
 #[derive(Debug, Default)]
 pub(crate) struct Module {
-    files: IndexMap<String, Doc>,
+    files: IndexMap<String, Doc, FxBuild>,
     outputs: IndexMap<String, Json>,
     /// type → label → the position of the file holding that block, so lookups do not scan
     /// every file (and allocate nothing).
-    located: HashMap<String, HashMap<String, usize>>,
+    located: HashMap<String, HashMap<String, usize, FxBuild>, FxBuild>,
     /// Where bodies are printed before they are stored.
     scratch: String,
 }

@@ -695,6 +695,8 @@ struct Tx<'a, 't> {
     subscribed: BTreeSet<Option<String>>,
     /// Per item: every Terraform resource it produced.
     produced: Vec<Vec<(String, String)>>,
+    /// The resource group name of each deployment, once resolved.
+    rg_names: RefCell<HashMap<*const Deployment, Json, super::FxBuild>>,
 }
 
 fn translate(t: &Template) -> Out {
@@ -723,6 +725,7 @@ fn translate(t: &Template) -> Out {
         subscriptions: Vec::new(),
         subscribed: BTreeSet::new(),
         produced: vec![Vec::new(); items.len()],
+        rg_names: RefCell::default(),
     };
     for it in &items {
         match it.kind.map(|k| &k.how) {
