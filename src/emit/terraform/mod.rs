@@ -15,7 +15,7 @@ use super::{EmitError, Files, TerraformProvider, json, pretty};
 use crate::ir::{Expr, ParamType, Scope, Template, Value};
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The folder every Terraform file goes to.
 pub(crate) const DIR: &str = "terraform";
@@ -577,7 +577,7 @@ pub(crate) struct Module {
     outputs: IndexMap<String, Json>,
     /// type → label → the position of the file holding that block, so lookups do not scan
     /// every file (and allocate nothing).
-    located: HashMap<String, HashMap<String, usize, FxBuild>, FxBuild>,
+    located: IndexMap<String, IndexMap<String, usize, FxBuild>, FxBuild>,
     /// Where bodies are printed before they are stored.
     scratch: String,
 }

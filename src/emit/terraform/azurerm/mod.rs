@@ -86,7 +86,7 @@ use indexmap::IndexMap;
 use refs::{Addr, item_label, keys, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// Render the azurerm flavour.
 pub(crate) fn render(t: &Template) -> Result<Files, EmitError> {
@@ -696,11 +696,11 @@ struct Tx<'a, 't> {
     /// Per item: every Terraform resource it produced.
     produced: Vec<Vec<(String, String)>>,
     /// The resource group name of each deployment, once resolved.
-    rg_names: RefCell<HashMap<*const Deployment, Json, super::FxBuild>>,
+    rg_names: RefCell<IndexMap<*const Deployment, Json, super::FxBuild>>,
 }
 
 fn translate(t: &Template) -> Out {
-    let kinds: HashMap<&str, &'static Kind> = KINDS.iter().rev().map(|k| (k.arm, k)).collect();
+    let kinds: IndexMap<&str, &'static Kind> = KINDS.iter().rev().map(|k| (k.arm, k)).collect();
     let mut items: Vec<Item> = Vec::new();
     for d in &t.deployments {
         let start = items.len();
@@ -741,7 +741,7 @@ fn translate(t: &Template) -> Out {
 
     let mut untranslated = std::mem::take(&mut tx.errors);
     // The gaps of each type, gathered once rather than per resource.
-    let mut gaps_of: HashMap<&str, Vec<&Gap>> = HashMap::new();
+    let mut gaps_of: IndexMap<&str, Vec<&Gap>> = IndexMap::new();
     for g in NOT_EXPRESSIBLE {
         gaps_of.entry(g.rtype).or_default().push(g);
     }

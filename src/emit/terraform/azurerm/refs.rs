@@ -9,8 +9,8 @@ use crate::emit::terraform::{
     FxBuild, id_parts, interp, json_value, label, literal, param_hcl, scope_rg, sub_param,
 };
 use crate::ir::{Deployment, Expr, Scope, Target, Value};
+use indexmap::IndexMap;
 use serde_json::{Value as Json, json};
-use std::collections::HashMap;
 
 /// The azurerm type of a subnet, which the translation declares apart from its VNet.
 pub(super) const SUBNET: &str = "azurerm_subnet";
@@ -50,7 +50,7 @@ impl Addr {
 }
 
 /// Declared resources by (resource group, type, names), all lower case.
-pub(super) type Keys = HashMap<(String, String, Vec<String>), Vec<Key>, FxBuild>;
+pub(super) type Keys = IndexMap<(String, String, Vec<String>), Vec<Key>, FxBuild>;
 
 /// What an IR resource is known by: subscription parameter, resource group, type and names.
 pub(super) struct Key {
