@@ -112,6 +112,8 @@ struct Renderer<'a> {
     /// The parameter naming the deployment's own (connectivity) subscription.
     home: Option<String>,
     labels: BTreeMap<(String, String), String>,
+    /// The labels of each deployment's resources, in order.
+    labels_of: BTreeMap<String, Vec<String>>,
     index: BTreeMap<Key, String>,
     exports: BTreeMap<String, Vec<String>>,
 }
@@ -155,10 +157,24 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        // A deployment's labels, for the first deployment of each id (the one a dependent
+        // finds).
+        let mut labels_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for d in &t.deployments {
+            if !labels_of.contains_key(&d.id) {
+                let ls = d
+                    .resources
+                    .iter()
+                    .map(|r| labels[&(d.id.clone(), r.id.clone())].clone())
+                    .collect();
+                labels_of.insert(d.id.clone(), ls);
+            }
+        }
         Renderer {
             t,
             home: super::Providers::of(t).default_param,
             labels,
+            labels_of,
             index,
             exports: BTreeMap::new(),
         }
@@ -389,27 +405,26 @@ impl<'a> Renderer<'a> {
         m.insert("body".into(), Json::Object(body));
         // Order: what the IR asks for inside the deployment, plus (for resources that wait for
         // nothing there) everything of the deployments this one depends on.
-        let mut after: Vec<String> = r
+        let after: Vec<String> = r
             .depends_on
             .iter()
             .filter_map(|id| self.labels.get(&(d.id.clone(), id.clone())))
             .cloned()
             .collect();
+        let mut waits: Vec<&str> = after.iter().map(String::as_str).collect();
         if r.depends_on.is_empty() {
             for dep in &d.depends_on {
-                if let Some(x) = self.t.deployments.iter().find(|x| &x.id == dep) {
-                    for res in &x.resources {
-                        after.push(self.labels[&(x.id.clone(), res.id.clone())].clone());
-                    }
+                if let Some(ls) = self.labels_of.get(dep) {
+                    waits.extend(ls.iter().map(String::as_str));
                 }
             }
         }
-        let after: Vec<Json> = after
+        waits.retain(|l| !refs.contains(*l));
+        waits.sort_unstable();
+        waits.dedup();
+        let after: Vec<Json> = waits
             .into_iter()
-            .filter(|l| !refs.contains(l))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .map(|l| json!(format!("azapi_resource.{l}")))
+            .map(|l| Json::String(format!("azapi_resource.{l}")))
             .collect();
         if !after.is_empty() {
             m.insert("depends_on".into(), Json::Array(after));

@@ -414,18 +414,73 @@ fn close(depth: usize, c: char, out: &mut String) {
     out.push(c);
 }
 
-/// One `*.tf.json` file being built.
+/// A fast hash for the module's own lookups of labels, types and resource keys (the
+/// multiply-rotate hash of the Rust compiler's tables): their keys are short and never
+/// adversarial, and no iteration order depends on it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`Fx`] hashers.
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<Fx>;
+
+/// The nesting at which a block's body is printed: inside the file, its kind (`resource`), its
+/// type and its label.
+const BODY_DEPTH: usize = 3;
+
+/// One `*.tf.json` file being built: each block's body already printed (at [`BODY_DEPTH`]), so
+/// no tree outlives the block it was built for.
 #[derive(Debug, Default)]
 struct Doc {
-    data: IndexMap<String, IndexMap<String, Json>>,
-    resource: IndexMap<String, IndexMap<String, Json>>,
+    data: IndexMap<String, IndexMap<String, String, FxBuild>, FxBuild>,
+    resource: IndexMap<String, IndexMap<String, String, FxBuild>, FxBuild>,
 }
 
 impl Doc {
     /// The file as printed: the banner comment, then its data sources and resources (each left
     /// out when empty), in the form [`pretty`] gives.
     fn print(&self, banner: &str) -> String {
-        let mut out = String::with_capacity(16 * 1024);
+        let size: usize = [&self.data, &self.resource]
+            .iter()
+            .flat_map(|m| m.values())
+            .flat_map(|b| b.iter())
+            .map(|(l, body)| l.len() + body.len() + 16)
+            .sum();
+        let mut out = String::with_capacity(size + banner.len() + 256);
         key(true, "//", 0, &mut out);
         json::string(&mut out, banner);
         for (name, blocks) in [("data", &self.data), ("resource", &self.resource)] {
@@ -434,8 +489,9 @@ impl Doc {
             }
             key(false, name, 0, &mut out);
             write_object(blocks, 1, &mut out, |labels, depth, out| {
-                write_object(labels, depth, out, |v, depth, out| {
-                    json::value(out, v, depth);
+                write_object(labels, depth, out, |body: &String, depth, out| {
+                    debug_assert_eq!(depth, BODY_DEPTH);
+                    out.push_str(body);
                 });
             });
         }
@@ -445,26 +501,97 @@ impl Doc {
     }
 }
 
-/// A Terraform module being built: blocks per file, in declaration order; outputs go to
-/// `outputs.tf.json`.
+/// A body printed at [`BODY_DEPTH`], in a string of its own size (`scratch` is reused).
+fn printed(scratch: &mut String, body: &Json) -> String {
+    scratch.clear();
+    json::value(scratch, body, BODY_DEPTH);
+    scratch.as_str().to_owned()
+}
+
+/// A printed body with `depends_on` set to `deps`, as the body's object would be amended: its
+/// `lifecycle` taken out (the last entry taking its place, as `Map::remove` does), `depends_on`
+/// set (in place when present, else at the end), then `lifecycle` put back at the end.
+fn with_depends_on(body: &str, deps: &[String]) -> String {
+    // Each top-level entry starts on a line of its own at the body's inner indentation; any
+    // deeper line is indented further, and strings hold no raw line breaks.
+    let mut inner = String::from("\n");
+    json::indent(&mut inner, BODY_DEPTH + 1);
+    inner.push('"');
+    let starts: Vec<usize> = body.match_indices(&inner).map(|(i, _)| i + 1).collect();
+    // A non-empty body ends with a line break and the closing brace at the body's indentation.
+    let close_at = body.len().saturating_sub(2 * BODY_DEPTH + 2);
+    let mut entries: Vec<&str> = starts
+        .iter()
+        .enumerate()
+        .map(|(n, &a)| {
+            let end = starts.get(n + 1).map_or(close_at, |&b| b - 2);
+            &body[a..end]
+        })
+        .collect();
+    let key_of = |e: &str| -> String {
+        let k = &e[2 * (BODY_DEPTH + 1)..];
+        let mut out = String::new();
+        let mut esc = false;
+        for c in k[1..].chars() {
+            if esc {
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else if c == '"' {
+                break;
+            }
+            out.push(c);
+        }
+        out
+    };
+    let lifecycle = entries
+        .iter()
+        .position(|e| key_of(e) == "lifecycle")
+        .map(|i| entries.swap_remove(i));
+    let mut dep = String::new();
+    json::indent(&mut dep, BODY_DEPTH + 1);
+    json::string(&mut dep, "depends_on");
+    dep.push_str(": ");
+    let list = Json::Array(deps.iter().map(|d| Json::String(d.clone())).collect());
+    json::value(&mut dep, &list, BODY_DEPTH + 1);
+    match entries.iter().position(|e| key_of(e) == "depends_on") {
+        Some(i) => entries[i] = &dep,
+        None => entries.push(&dep),
+    }
+    entries.extend(lifecycle);
+    let mut out = String::with_capacity(body.len() + dep.len() + 4);
+    out.push('{');
+    for (n, e) in entries.iter().enumerate() {
+        out.push_str(if n == 0 { "\n" } else { ",\n" });
+        out.push_str(e);
+    }
+    close(BODY_DEPTH, '}', &mut out);
+    out
+}
+
+/// A Terraform module being built: blocks per file, in declaration order, each printed when it
+/// is added; outputs go to `outputs.tf.json`.
 #[derive(Debug, Default)]
 pub(crate) struct Module {
-    files: IndexMap<String, Doc>,
+    files: IndexMap<String, Doc, FxBuild>,
     outputs: IndexMap<String, Json>,
     /// type → label → the position of the file holding that block, so lookups do not scan
     /// every file (and allocate nothing).
-    located: BTreeMap<String, BTreeMap<String, usize>>,
+    located: IndexMap<String, IndexMap<String, usize, FxBuild>, FxBuild>,
+    /// Where bodies are printed before they are stored.
+    scratch: String,
 }
 
 impl Module {
     /// Add a resource block to `file` (without `.tf.json`).
-    pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: Json) {
+    pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: &Json) {
+        let text = printed(&mut self.scratch, body);
         let (at, doc) = self.doc(file);
         let blocks = match doc.resource.get_mut(rtype) {
             Some(b) => b,
             None => doc.resource.entry(rtype.to_string()).or_default(),
         };
-        blocks.insert(label.to_string(), body);
+        blocks.insert(label.to_string(), text);
         let labels = match self.located.get_mut(rtype) {
             Some(l) => l,
             None => self.located.entry(rtype.to_string()).or_default(),
@@ -482,13 +609,14 @@ impl Module {
     }
 
     /// Add a data block to `file` (without `.tf.json`).
-    pub fn data(&mut self, file: &str, dtype: &str, label: &str, body: Json) {
+    pub fn data(&mut self, file: &str, dtype: &str, label: &str, body: &Json) {
+        let text = printed(&mut self.scratch, body);
         self.doc(file)
             .1
             .data
             .entry(dtype.to_string())
             .or_default()
-            .insert(label.to_string(), body);
+            .insert(label.to_string(), text);
     }
 
     /// Add an output.
@@ -499,8 +627,15 @@ impl Module {
         );
     }
 
-    /// A resource body already added.
-    pub fn get(&self, rtype: &str, label: &str) -> Option<&Json> {
+    /// Whether a resource block was added.
+    pub fn has(&self, rtype: &str, label: &str) -> bool {
+        self.located
+            .get(rtype)
+            .is_some_and(|l| l.contains_key(label))
+    }
+
+    /// A resource body already added, as printed (at [`BODY_DEPTH`]).
+    pub fn get(&self, rtype: &str, label: &str) -> Option<&str> {
         let &file = self.located.get(rtype)?.get(label)?;
         self.files
             .get_index(file)?
@@ -508,17 +643,22 @@ impl Module {
             .resource
             .get(rtype)?
             .get(label)
+            .map(String::as_str)
     }
 
-    /// A resource body already added, for amending it.
-    pub fn resource_mut(&mut self, rtype: &str, label: &str) -> Option<&mut Json> {
-        let &file = self.located.get(rtype)?.get(label)?;
-        self.files
-            .get_index_mut(file)?
-            .1
-            .resource
-            .get_mut(rtype)?
-            .get_mut(label)
+    /// Set a resource's `depends_on` (see [`with_depends_on`]).
+    pub fn depends_on(&mut self, rtype: &str, label: &str, deps: &[String]) {
+        let Some(&file) = self.located.get(rtype).and_then(|l| l.get(label)) else {
+            return;
+        };
+        if let Some(body) = self
+            .files
+            .get_index_mut(file)
+            .and_then(|(_, d)| d.resource.get_mut(rtype))
+            .and_then(|b| b.get_mut(label))
+        {
+            *body = with_depends_on(body, deps);
+        }
     }
 
     /// Whether any resource of a type whose name starts with `prefix` was added.
@@ -590,9 +730,9 @@ mod tests {
     fn a_file_prints_as_its_json_value_does() {
         // A file of the module prints as its JSON value does.
         let mut m = Module::default();
-        m.resource("f", "azurerm_x", "a", json!({ "name": "a", "tags": {} }));
-        m.resource("f", "azurerm_y", "b", json!([]));
-        m.data("f", "azurerm_client_config", "c", json!({}));
+        m.resource("f", "azurerm_x", "a", &json!({ "name": "a", "tags": {} }));
+        m.resource("f", "azurerm_y", "b", &json!([]));
+        m.data("f", "azurerm_client_config", "c", &json!({}));
         let doc = &m.files["f"];
         let whole = json!({
             "//": "banner",
@@ -606,5 +746,35 @@ mod tests {
         m.files["f"].data.clear();
         let only = json!({ "//": "b", "resource": whole["resource"].clone() });
         assert_eq!(m.files["f"].print("b"), pretty(&only));
+    }
+
+    #[test]
+    fn depends_on_amends_a_printed_body_as_its_object() {
+        // The printed body with `depends_on` set prints as the object amended in place does:
+        // `lifecycle` swapped out, `depends_on` set, `lifecycle` last.
+        let deps = vec!["azurerm_x.a".to_string(), "azurerm_y.b".to_string()];
+        for body in [
+            json!({}),
+            json!({ "name": "a" }),
+            json!({ "lifecycle": { "ignore_changes": ["x"] } }),
+            json!({ "name": "a", "lifecycle": { "x": [1] }, "tags": { "k": "v" }, "z": [] }),
+            json!({ "name": "a", "tags": {}, "lifecycle": {} }),
+            json!({ "depends_on": ["old"], "name": "a\"lifecycle", "lifecycle": null }),
+            json!({ "a": { "lifecycle": 1, "depends_on": 2 }, "b": [{ "lifecycle": 3 }] }),
+        ] {
+            let mut amended = body.clone();
+            let Json::Object(o) = &mut amended else {
+                unreachable!()
+            };
+            let lifecycle = o.remove("lifecycle");
+            o.insert("depends_on".into(), json!(deps));
+            if let Some(l) = lifecycle {
+                o.insert("lifecycle".into(), l);
+            }
+            let mut want = String::new();
+            json::value(&mut want, &amended, BODY_DEPTH);
+            let got = with_depends_on(&printed(&mut String::new(), &body), &deps);
+            assert_eq!(got, want, "{body}");
+        }
     }
 }

@@ -485,11 +485,6 @@ pub(crate) fn maintenance_read_back() -> (
     (cluster::WINDOWS, cluster::SCHEDULES, cluster::WINDOW)
 }
 
-/// The kind of an ARM type.
-fn kind(rtype: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.arm == rtype)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading the IR
 
@@ -700,9 +695,12 @@ struct Tx<'a, 't> {
     subscribed: BTreeSet<Option<String>>,
     /// Per item: every Terraform resource it produced.
     produced: Vec<Vec<(String, String)>>,
+    /// The resource group name of each deployment, once resolved.
+    rg_names: RefCell<IndexMap<*const Deployment, Json, super::FxBuild>>,
 }
 
 fn translate(t: &Template) -> Out {
+    let kinds: IndexMap<&str, &'static Kind> = KINDS.iter().rev().map(|k| (k.arm, k)).collect();
     let mut items: Vec<Item> = Vec::new();
     for d in &t.deployments {
         let start = items.len();
@@ -711,7 +709,7 @@ fn translate(t: &Template) -> Out {
             index: start + n,
             d,
             r,
-            kind: kind(&r.rtype),
+            kind: kinds.get(r.rtype.as_str()).copied(),
             seen: RefCell::new(BTreeSet::new()),
             siblings: siblings.clone(),
         }));
@@ -727,6 +725,7 @@ fn translate(t: &Template) -> Out {
         subscriptions: Vec::new(),
         subscribed: BTreeSet::new(),
         produced: vec![Vec::new(); items.len()],
+        rg_names: RefCell::default(),
     };
     for it in &items {
         match it.kind.map(|k| &k.how) {
@@ -741,6 +740,11 @@ fn translate(t: &Template) -> Out {
     tx.outputs();
 
     let mut untranslated = std::mem::take(&mut tx.errors);
+    // The gaps of each type, gathered once rather than per resource.
+    let mut gaps_of: IndexMap<&str, Vec<&Gap>> = IndexMap::new();
+    for g in NOT_EXPRESSIBLE {
+        gaps_of.entry(g.rtype).or_default().push(g);
+    }
     for it in &items {
         if it.kind.is_none() {
             untranslated.push(it.untranslated(
@@ -750,17 +754,14 @@ fn translate(t: &Template) -> Out {
             ));
             continue;
         }
-        let gaps: Vec<&Gap> = NOT_EXPRESSIBLE
-            .iter()
-            .filter(|g| g.rtype == it.r.rtype)
-            .collect();
+        let gaps: &[&Gap] = gaps_of.get(it.r.rtype.as_str()).map_or(&[], Vec::as_slice);
         let mut left = Vec::new();
         let mut path = String::new();
         let seen = it.seen.borrow();
         for (k, x) in &it.r.body {
             path.clear();
             path.push_str(k);
-            uncovered(x, &mut path, &seen, &gaps, &mut left);
+            uncovered(x, &mut path, &seen, gaps, &mut left);
         }
         for (path, value) in left {
             untranslated.push(it.untranslated(&path, value, "not translated"));
@@ -837,10 +838,10 @@ impl Tx<'_, '_> {
     fn add(&mut self, it: &Item, rtype: &str, lab: &str, body: Json) {
         // `order` finds references by this prefix.
         debug_assert!(rtype.starts_with("az"), "{rtype}");
-        if self.m.get(rtype, lab).is_some() {
+        if self.m.has(rtype, lab) {
             self.err(it, "", &format!("a second {rtype}.{lab}"));
         }
-        self.m.resource(&it.d.id, rtype, lab, body);
+        self.m.resource(&it.d.id, rtype, lab, &body);
         self.produced[it.index].push((rtype.to_string(), lab.to_string()));
     }
 
@@ -948,14 +949,14 @@ impl Tx<'_, '_> {
     fn data_sources(&mut self) {
         if self.client_config {
             self.m
-                .data("data", "azurerm_client_config", "connectivity", json!({}));
+                .data("data", "azurerm_client_config", "connectivity", &json!({}));
         }
         for alias in std::mem::take(&mut self.subscriptions) {
             let (lab, body) = match &alias {
                 Some(a) => (a.clone(), json!({ "provider": format!("azurerm.{a}") })),
                 None => ("connectivity".to_string(), json!({})),
             };
-            self.m.data("data", "azurerm_subscription", &lab, body);
+            self.m.data("data", "azurerm_subscription", &lab, &body);
         }
     }
 

@@ -6,7 +6,6 @@
 use super::{Tx, primary};
 use crate::azure::types;
 use crate::ir::Deployment;
-use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 
 impl Tx<'_, '_> {
@@ -40,7 +39,7 @@ impl Tx<'_, '_> {
                         .iter()
                         .filter_map(|(t, l)| self.m.get(t, l))
                     {
-                        references(body, &mut out);
+                        word_pairs(body, &mut out);
                     }
                     out
                 })
@@ -119,13 +118,7 @@ impl Tx<'_, '_> {
             if deps.is_empty() {
                 continue;
             }
-            if let Some(Json::Object(body)) = self.m.resource_mut(me.rtype, &me.label) {
-                let lifecycle = body.remove("lifecycle");
-                body.insert("depends_on".into(), json!(deps));
-                if let Some(l) = lifecycle {
-                    body.insert("lifecycle".into(), l);
-                }
-            }
+            self.m.depends_on(me.rtype, &me.label, &deps);
         }
     }
 }
@@ -134,36 +127,24 @@ impl Tx<'_, '_> {
 /// the type is the end) and the label.
 type Refs<'b> = Vec<(&'b str, &'b str)>;
 
-/// Every `word.word.` in the strings and keys of a block, words being runs of ASCII letters,
-/// digits and `_` (all a type or a label holds): the block refers to `type.label` exactly when
-/// its JSON text holds `type.label.`, which is when `label` is the second word of such a pair
-/// whose first word ends with `type`.
-fn references<'b>(v: &'b Json, out: &mut Refs<'b>) {
-    match v {
-        Json::String(s) => word_pairs(s, out),
-        Json::Array(a) => a.iter().for_each(|x| references(x, out)),
-        Json::Object(o) => {
-            for (k, x) in o {
-                word_pairs(k, out);
-                references(x, out);
-            }
-        }
-        _ => {}
-    }
-}
-
+/// Every `word.word.` in the strings and keys of a printed block, words being runs of ASCII
+/// letters, digits and `_` (all a type or a label holds): the block refers to `type.label`
+/// exactly when one of its strings holds `type.label.`, which is when `label` is the second word
+/// of such a pair whose first word ends with `type`. Outside its strings the JSON text holds no
+/// dot (numbers are integers) and no word next to a string's, and an escape sequence stands for
+/// a character that is no word character, so it is skipped as one.
 fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
-    // A reference needs a dot, and every type the translation declares starts with `az`
-    // (`azurerm_…`, `azapi_…`): a string without them refers to nothing.
     let b = s.as_bytes();
-    if !b.contains(&b'.') || !b.windows(2).any(|w| w == b"az") {
-        return;
-    }
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     // The previous word as (start, end), when a dot follows it directly.
     let mut before: Option<(usize, usize)> = None;
     let mut i = 0;
     while i < b.len() {
+        if b[i] == b'\\' {
+            i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+            before = None;
+            continue;
+        }
         if !word(b[i]) {
             i += 1;
             continue;
@@ -179,5 +160,36 @@ fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
             }
         }
         before = dot.then_some((start, i));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::json;
+    use serde_json::json;
+
+    #[test]
+    fn pairs_of_a_printed_block_are_those_of_its_strings() {
+        let body = json!({
+            "id": "${azurerm_subnet.hub_a.id}",
+            "x.y.z": ["a\u{1a}zurerm_x.lab.id", "q\nazurerm_y.l2.name", "n.1.5"],
+            "n": 12,
+            "t": "azurerm_z.\tl3.id azurerm_w.l4\".x",
+        });
+        let mut text = String::new();
+        json::value(&mut text, &body, 3);
+        let mut got = Refs::new();
+        word_pairs(&text, &mut got);
+        assert_eq!(
+            got,
+            vec![
+                ("azurerm_subnet", "hub_a"),
+                ("x", "y"),
+                ("zurerm_x", "lab"),
+                ("azurerm_y", "l2"),
+                ("n", "1"),
+            ]
+        );
     }
 }

@@ -6,11 +6,11 @@
 use super::{How, Item, KINDS, N, Tx};
 use crate::azure::types;
 use crate::emit::terraform::{
-    id_parts, interp, json_value, label, literal, param_hcl, scope_rg, sub_param,
+    FxBuild, id_parts, interp, json_value, label, literal, param_hcl, scope_rg, sub_param,
 };
 use crate::ir::{Deployment, Expr, Scope, Target, Value};
+use indexmap::IndexMap;
 use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
 
 /// The azurerm type of a subnet, which the translation declares apart from its VNet.
 pub(super) const SUBNET: &str = "azurerm_subnet";
@@ -50,7 +50,7 @@ impl Addr {
 }
 
 /// Declared resources by (resource group, type, names), all lower case.
-pub(super) type Keys = BTreeMap<(String, String, Vec<String>), Vec<Key>>;
+pub(super) type Keys = IndexMap<(String, String, Vec<String>), Vec<Key>, FxBuild>;
 
 /// What an IR resource is known by: subscription parameter, resource group, type and names.
 pub(super) struct Key {
@@ -124,12 +124,16 @@ pub(super) fn keys(items: &[Item]) -> Keys {
             addr,
         });
     }
-    let mut index = Keys::new();
-    for k in keys {
-        index
-            .entry((k.rg.clone(), k.rtype.clone(), k.names.clone()))
-            .or_default()
-            .push(k);
+    let mut index = Keys::default();
+    index.reserve(keys.len());
+    for mut k in keys {
+        // The key's parts move into the index's key; a `Key` keeps only what tells two apart.
+        let at = (
+            std::mem::take(&mut k.rg),
+            std::mem::take(&mut k.rtype),
+            std::mem::take(&mut k.names),
+        );
+        index.entry(at).or_default().push(k);
     }
     index
 }
@@ -305,6 +309,17 @@ impl Tx<'_, '_> {
 
     /// The resource group's name, as a reference when the template declares the group.
     pub(super) fn rg_name(&self, d: &Deployment) -> Json {
+        // The same for every resource of a deployment: resolved once per deployment.
+        let at = std::ptr::from_ref(d);
+        if let Some(j) = self.rg_names.borrow().get(&at) {
+            return j.clone();
+        }
+        let j = self.resolve_rg_name(d);
+        self.rg_names.borrow_mut().insert(at, j.clone());
+        j
+    }
+
+    fn resolve_rg_name(&self, d: &Deployment) -> Json {
         let rg = scope_rg(&d.scope);
         match self.resolve(d, None, None, types::RG, &[Expr::Str(rg.to_string())]) {
             Ok(a) => interp(&a.at("name")),
