@@ -127,8 +127,9 @@ const fn v4(a: u32, b: u32, c: u32, d: u32, len: u8) -> Cidr {
     }
 }
 
-/// [`RESERVED_NONE`], parsed.
-const PRIVATE: [Cidr; 4] = [
+/// The prefixes Azure gives the next hop `None` by default (RFC 1918 and RFC 6598): private
+/// space.
+pub(crate) const PRIVATE: [Cidr; 4] = [
     v4(10, 0, 0, 0, 8),
     v4(172, 16, 0, 0, 12),
     v4(192, 168, 0, 0, 16),
@@ -155,14 +156,6 @@ impl fmt::Display for Cidr {
         }
     }
 }
-
-/// The prefixes Azure gives the next hop `None` by default (RFC 1918 and RFC 6598).
-pub(crate) const RESERVED_NONE: [&str; 4] = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-];
 
 /// The public endpoint of a service, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -524,7 +517,13 @@ mod tests {
                 .is_never_azure_public()
         );
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
-        for (p, c) in RESERVED_NONE.iter().zip(PRIVATE) {
+        let reserved = [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+        ];
+        for (p, c) in reserved.iter().zip(PRIVATE) {
             assert_eq!(Cidr::parse(p), Some(c));
         }
     }
