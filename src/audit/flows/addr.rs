@@ -180,15 +180,18 @@ pub(crate) enum Addr {
     Service(Service),
 }
 
-impl Addr {
-    /// How traces name it.
-    pub fn describe(&self) -> String {
+/// How traces name an address.
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Addr::Range(c) => c.to_string(),
-            Addr::Internet => "an internet address".into(),
-            Addr::Service(s) => s.fqdn.clone(),
+            Addr::Range(c) => c.fmt(f),
+            Addr::Internet => f.write_str("an internet address"),
+            Addr::Service(s) => f.write_str(&s.fqdn),
         }
     }
+}
+
+impl Addr {
 
     /// The host name, when the address is a named service.
     pub fn fqdn(&self) -> Option<&str> {
@@ -290,10 +293,7 @@ pub(crate) fn prefix_matches(prefix: &str, a: &Addr, vnet: Option<&VnetTag>) -> 
             }
             _ if c.len == 0 => Tri::Yes,
             _ if c.is_never_azure_public() => Tri::No,
-            other => Tri::Maybe(format!(
-                "whether {} lies in {p} is not known",
-                other.describe()
-            )),
+            other => Tri::Maybe(format!("whether {other} lies in {p} is not known")),
         };
     }
     let lower = p.to_ascii_lowercase();

@@ -219,10 +219,12 @@ fn judged(
     Vec<String>,
     Vec<crate::audit::flows::Flow>,
 ) {
-    // The controls and the flows read the same input and nothing else: side by side.
+    // The controls and the flows read the same input, indexed once, and nothing else: side by
+    // side.
+    let index = crate::audit::query::Index::new(input);
     let (mut evaluated, traced) = crate::par::both(
-        || eval::evaluate(input),
-        || crate::audit::flows::analyse(input),
+        || eval::evaluate(input, &index),
+        || crate::audit::flows::analyse_indexed(input, &index),
     );
     for f in &traced {
         if let (Some(finding), Some(n)) = (

@@ -317,7 +317,7 @@ pub(super) fn nodes_internet_direct(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
             let mut t = Trace::new(format!(
                 "{} → {} (TCP 443) without the firewall",
                 n.subnet_label(s),
-                d.describe()
+                d
             ));
             let src = range(n, s).map_or(Addr::Internet, Addr::Range);
             n.nsg(&mut t, s, false, &src, &d, Conn::HTTPS);

@@ -94,18 +94,19 @@ pub(crate) enum NextHop {
     Unknown(String),
 }
 
-impl NextHop {
-    fn describe(&self) -> String {
+/// How traces name a next hop.
+impl std::fmt::Display for NextHop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NextHop::VnetLocal => "VnetLocal".into(),
-            NextHop::Peering(_) => "VNetPeering".into(),
-            NextHop::Internet => "Internet".into(),
-            NextHop::None => "None (dropped)".into(),
-            NextHop::Appliance(_, ip) => format!("VirtualAppliance {ip}"),
-            NextHop::Gateway => "VirtualNetworkGateway".into(),
-            NextHop::ServiceEndpoint(s) => format!("VirtualNetworkServiceEndpoint ({s})"),
-            NextHop::Endpoint(_) => "InterfaceEndpoint (private endpoint /32)".into(),
-            NextHop::Unknown(u) => format!("`{u}`"),
+            NextHop::VnetLocal => f.write_str("VnetLocal"),
+            NextHop::Peering(_) => f.write_str("VNetPeering"),
+            NextHop::Internet => f.write_str("Internet"),
+            NextHop::None => f.write_str("None (dropped)"),
+            NextHop::Appliance(_, ip) => write!(f, "VirtualAppliance {ip}"),
+            NextHop::Gateway => f.write_str("VirtualNetworkGateway"),
+            NextHop::ServiceEndpoint(s) => write!(f, "VirtualNetworkServiceEndpoint ({s})"),
+            NextHop::Endpoint(_) => f.write_str("InterfaceEndpoint (private endpoint /32)"),
+            NextHop::Unknown(u) => write!(f, "`{u}`"),
         }
     }
 }
@@ -220,9 +221,12 @@ impl Conn {
             },
         }
     }
+}
 
-    pub fn describe(self) -> String {
-        format!("{} {}", self.proto.as_str(), self.port)
+/// How traces name a connection: `TCP 443`.
+impl std::fmt::Display for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.proto.as_str(), self.port)
     }
 }
 

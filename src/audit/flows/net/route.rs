@@ -96,7 +96,7 @@ impl Net<'_> {
                                         "route table `{}` route `{}` (service tag {tag} → {})",
                                         self.r(u.table).name,
                                         u.name,
-                                        u.hop.describe()
+                                        u.hop
                                     ),
                                     at: Some((u.res, u.path.clone())),
                                 });
@@ -171,7 +171,7 @@ impl Net<'_> {
                         self.r(u.table).name,
                         u.name,
                         c.prefix,
-                        u.hop.describe()
+                        u.hop
                     )
                 }
                 Origin::Vnet => format!("system route {} → VnetLocal (`{}`)", c.prefix, vnet.name),
@@ -279,13 +279,13 @@ impl Net<'_> {
             return Err(format!(
                 "{} covers part of {} and {} the rest",
                 text(k),
-                dst.describe(),
+                dst,
                 text(best)
             ));
         }
         Ok(Chosen {
             hop: best.hop.clone(),
-            text: format!("{}, longest prefix for {}", text(best), dst.describe()),
+            text: format!("{}, longest prefix for {}", text(best), dst),
             at: at(best),
         })
     }
