@@ -192,7 +192,6 @@ impl fmt::Display for Addr {
 }
 
 impl Addr {
-
     /// The host name, when the address is a named service.
     pub fn fqdn(&self) -> Option<&str> {
         match self {

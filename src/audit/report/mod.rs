@@ -197,6 +197,10 @@ pub fn audit(input: &Input, today: Date) -> Report {
     judge(input.clone(), today)
 }
 
+/// How many resources make the flows worth a thread of their own beside the controls (an
+/// estate of one spoke has about a hundred; ten spokes, about eight hundred).
+const SIDE_BY_SIDE: usize = 1000;
+
 /// [`audit`] for an input the caller has no more use for: the report keeps it as it is, which
 /// spares copying every resource (at fleet scale, a large part of the audit's time).
 pub fn judge(input: Input, today: Date) -> Report {
@@ -220,12 +224,15 @@ fn judged(
     Vec<crate::audit::flows::Flow>,
 ) {
     // The controls and the flows read the same input, indexed once, and nothing else: side by
-    // side.
+    // side, unless the input is so small that starting a thread costs more than it saves.
     let index = crate::audit::query::Index::new(input);
-    let (mut evaluated, traced) = crate::par::both(
-        || eval::evaluate(input, &index),
-        || crate::audit::flows::analyse_indexed(input, &index),
-    );
+    let controls = || eval::evaluate(input, &index);
+    let flows = || crate::audit::flows::analyse_indexed(input, &index);
+    let (mut evaluated, traced) = if input.resources.len() < SIDE_BY_SIDE {
+        (controls(), flows())
+    } else {
+        crate::par::both(controls, flows)
+    };
     for f in &traced {
         if let (Some(finding), Some(n)) = (
             flows::finding(f),
