@@ -305,7 +305,7 @@ impl Trace {
         Trace {
             path: Path {
                 label: label.into(),
-                hops: Vec::new(),
+                hops: Vec::with_capacity(8),
                 stuck: false,
             },
         }
