@@ -417,13 +417,12 @@ impl<'a> Cx<'a> {
 }
 
 /// Evaluate every control; the findings per control, in catalogue order.
-pub(crate) fn evaluate(input: &Input) -> Vec<Vec<Finding>> {
-    let index = Index::new(input);
+pub(crate) fn evaluate(input: &Input, index: &Index<'_>) -> Vec<Vec<Finding>> {
     let mut all: Vec<Vec<Finding>> = Vec::new();
     for c in CONTROLS {
         let mut cx = Cx {
             i: input,
-            q: &index,
+            q: index,
             f: Vec::new(),
         };
         if input.kind == Kind::Live && c.live == Live::No {

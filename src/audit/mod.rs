@@ -45,7 +45,7 @@ pub use crate::posture::Date;
 pub use catalogue::{CONTROLS, Control, Live, SEED_TOPICS, Section, Severity, Topic, control};
 pub use eval::{Finding, Status};
 pub use input::{Context, Input, InputError, Kind, Source, Waiver};
-pub use report::{ControlResult, Outcome, Report, WaiverState, audit};
+pub use report::{ControlResult, Outcome, Report, WaiverState, audit, judge};
 
 /// An output format of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,9 @@
 //! order, as a scan of the input would give them.
 
 use super::expr::is_expression;
-use super::input::{Input, Look, Place, Resource, look, parse_id};
+use super::input::{Input, Look, Place, Resource, id_key, id_segments, look};
 use crate::azure::{policies, subnets, types};
+use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -61,6 +62,18 @@ pub(crate) struct DefaultRoute {
     pub hop: String,
 }
 
+/// The VNet and subnet names of a subnet id.
+pub(crate) fn subnet_id(id: &str) -> Option<(&str, &str)> {
+    let segs = id_segments(id)?;
+    let subnet_type = [segs.first()?, segs.get(1)?, segs.get(3)?];
+    let is_subnet = segs.len() == 5
+        && types::SUBNET
+            .split('/')
+            .zip(subnet_type)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b));
+    is_subnet.then(|| (segs[2], segs[4]))
+}
+
 /// The last segment of a type, id or name.
 pub(crate) fn last_segment(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
@@ -107,10 +120,12 @@ fn strings(v: Look<'_>) -> impl Iterator<Item = String> + '_ {
 /// The input's resources, indexed once.
 pub(crate) struct Index<'a> {
     input: &'a Input,
-    /// Lower-case type → resources, in document order.
-    by_type: BTreeMap<String, Vec<usize>>,
-    /// (lower-case type, lower-case name) → resources, in document order.
-    by_name: BTreeMap<(String, String), Vec<usize>>,
+    /// Lower-case type → its position in `by_type` and `by_name`.
+    types: IndexMap<String, usize>,
+    /// Each type's resources, in document order.
+    by_type: Vec<Vec<usize>>,
+    /// Each type's resources by name.
+    by_name: Vec<Names>,
     subnets: Vec<SubnetView>,
     /// (lower-case VNet, lower-case subnet) → the first subnet of that name in `subnets`.
     subnet_at: BTreeMap<(String, String), usize>,
@@ -137,21 +152,46 @@ fn place_key(p: &Place) -> (u8, String) {
     }
 }
 
+/// The resources of one type by name.
+#[derive(Debug, Default)]
+struct Names {
+    /// Lower-case name → the first resource of that name.
+    first: IndexMap<String, usize>,
+    /// (position of the name in `first`, resource), by name then resource: for names under a
+    /// parent.
+    sorted: Vec<(usize, usize)>,
+}
+
 impl<'a> Index<'a> {
     /// Index `input`.
     pub fn new(input: &'a Input) -> Index<'a> {
-        let mut by_type: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        let mut by_name: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut types: IndexMap<String, usize> = IndexMap::new();
+        let mut by_type: Vec<Vec<usize>> = Vec::new();
+        let mut by_name: Vec<Names> = Vec::new();
         for (i, r) in input.resources.iter().enumerate() {
-            let t = r.rtype.to_ascii_lowercase();
-            by_name
-                .entry((t.clone(), r.name.to_ascii_lowercase()))
-                .or_default()
-                .push(i);
-            by_type.entry(t).or_default().push(i);
+            let next = types.len();
+            let t = *types.entry(r.rtype.to_ascii_lowercase()).or_insert(next);
+            if t == by_type.len() {
+                by_type.push(Vec::new());
+                by_name.push(Names::default());
+            }
+            by_type[t].push(i);
+            let names = &mut by_name[t];
+            let entry = names.first.entry(r.name.to_ascii_lowercase());
+            let at = entry.index();
+            entry.or_insert(i);
+            names.sorted.push((at, i));
+        }
+        for names in &mut by_name {
+            let first = &names.first;
+            let name = |at: usize| first.get_index(at).map_or("", |(k, _)| k.as_str());
+            names
+                .sorted
+                .sort_unstable_by(|a, b| name(a.0).cmp(name(b.0)).then(a.1.cmp(&b.1)));
         }
         let mut q = Index {
             input,
+            types,
             by_type,
             by_name,
             subnets: Vec::new(),
@@ -268,12 +308,20 @@ impl<'a> Index<'a> {
         &self.input.resources[idx]
     }
 
+    /// The position of type `t` (any case) in `by_type` and `by_name`.
+    fn type_at(&self, t: &str) -> Option<usize> {
+        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.types.get(&t.to_ascii_lowercase()).copied()
+        } else {
+            self.types.get(t).copied()
+        }
+    }
+
     /// Resources of a type, with their index, in document order.
     pub fn of_type(&self, t: &str) -> impl Iterator<Item = (usize, &'a Resource)> + use<'a, '_> {
         let input = self.input;
-        self.by_type
-            .get(&t.to_ascii_lowercase())
-            .map_or(&[][..], Vec::as_slice)
+        self.type_at(t)
+            .map_or(&[][..], |at| self.by_type[at].as_slice())
             .iter()
             .map(move |&i| (i, &input.resources[i]))
     }
@@ -295,26 +343,34 @@ impl<'a> Index<'a> {
 
     /// The first resource of type `t` called `name` (any case).
     pub fn named(&self, t: &str, name: &str) -> Option<usize> {
-        self.by_name
-            .get(&(t.to_ascii_lowercase(), name.to_ascii_lowercase()))
-            .and_then(|v| v.first().copied())
+        let names = &self.by_name[self.type_at(t)?];
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            names.first.get(&name.to_ascii_lowercase()).copied()
+        } else {
+            names.first.get(name).copied()
+        }
     }
 
     /// The resource a resource id (full or provider-relative) names, if it is in the input.
     pub fn find_id(&self, id: &str) -> Option<usize> {
-        let (rtype, names) = parse_id(id)?;
-        self.named(&rtype, &names.join("/"))
+        let (rtype, name) = id_key(id)?;
+        let at = *self.types.get(&rtype)?;
+        self.by_name[at].first.get(&name).copied()
     }
 
     /// Resources of type `t` whose name is `parent/…`, in document order.
     pub fn named_under(&self, t: &str, parent: &str) -> Vec<usize> {
-        let t = t.to_ascii_lowercase();
+        let Some(at) = self.type_at(t) else {
+            return Vec::new();
+        };
+        let names = &self.by_name[at];
         let prefix = format!("{}/", parent.to_ascii_lowercase());
-        let mut out: Vec<usize> = self
-            .by_name
-            .range((t.clone(), prefix.clone())..)
-            .take_while(|((rt, name), _)| *rt == t && name.starts_with(&prefix))
-            .flat_map(|(_, v)| v.iter().copied())
+        let name = |e: &(usize, usize)| names.first.get_index(e.0).map_or("", |(k, _)| k.as_str());
+        let from = names.sorted.partition_point(|e| name(e) < prefix.as_str());
+        let mut out: Vec<usize> = names.sorted[from..]
+            .iter()
+            .take_while(|e| name(e).starts_with(&prefix))
+            .map(|e| e.1)
             .collect();
         out.sort_unstable();
         out
@@ -371,11 +427,8 @@ impl<'a> Index<'a> {
 
     /// The subnet a subnet id names, if it is in the input.
     pub fn subnet_by_id(&self, id: &str) -> Option<&SubnetView> {
-        let (rtype, names) = parse_id(id)?;
-        if !rtype.eq_ignore_ascii_case(types::SUBNET) || names.len() != 2 {
-            return None;
-        }
-        self.subnet(&names[0], &names[1])
+        let (vnet, name) = subnet_id(id)?;
+        self.subnet(vnet, name)
     }
 
     /// A property of a subnet.

@@ -8,7 +8,7 @@ use crate::audit::catalogue::{
 };
 use crate::audit::eval::show;
 use crate::audit::eval::{Check, Cx, Rule};
-use crate::audit::input::{Look, look};
+use crate::audit::input::{Look, Place, look};
 use crate::audit::query::DefaultRoute;
 use crate::azure::{subnets, types};
 use crate::posture::ControlId;
@@ -373,8 +373,14 @@ fn gov_locks_tags(cx: &mut Cx) {
             // Resource groups in order of their first resource, each read once.
             let mut seen = BTreeSet::new();
             let mut groups: Vec<usize> = Vec::new();
+            let mut last: Option<(&Place, &Place)> = None;
             for (i, r) in cx.i.resources.iter().enumerate() {
                 if let Some(rg) = &r.resource_group {
+                    // Resources of one group mostly come together: the group just seen is known.
+                    if last == Some((&r.subscription, rg)) {
+                        continue;
+                    }
+                    last = Some((&r.subscription, rg));
                     if seen.insert((r.subscription.key(), rg.key())) {
                         groups.push(i);
                     }
@@ -414,21 +420,17 @@ fn gov_locks_tags(cx: &mut Cx) {
     let mut tagged = 0usize;
     for (i, r) in cx.i.resources.iter().enumerate() {
         let segs = r.rtype.split('/').count();
-        let ns = r
-            .rtype
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let ns = r.rtype.split('/').next().unwrap_or_default();
         // Cluster extensions and Flux configurations take no tags either.
         let taggable = segs == 2
-            && !matches!(
-                ns.as_str(),
-                "microsoft.authorization"
-                    | "microsoft.security"
-                    | "microsoft.insights"
-                    | "microsoft.kubernetesconfiguration"
-            )
+            && ![
+                "microsoft.authorization",
+                "microsoft.security",
+                "microsoft.insights",
+                "microsoft.kubernetesconfiguration",
+            ]
+            .iter()
+            .any(|x| ns.eq_ignore_ascii_case(x))
             && !r.is(types::DEPLOYMENT);
         if !taggable {
             continue;

@@ -7,9 +7,11 @@ use super::Step;
 use super::net::{Net, Trace};
 use crate::audit::input::{Look, Place, parse_id};
 use crate::azure::{roles, types};
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
 
 /// Who a principal is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Principal {
     /// A user-assigned identity, by lower-case name.
     Identity(String),
@@ -266,10 +268,20 @@ pub(crate) struct Assignment {
     pub principal: Principal,
 }
 
+/// The assignments of one role, read once: in document order, and by who they name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Grants {
+    /// Every assignment of the role, in document order.
+    all: Vec<Assignment>,
+    /// Principal → its assignments (positions in `all`), for the principals the model knows.
+    by_who: IndexMap<Principal, Vec<usize>>,
+    /// Assignments whose principal the model cannot tie to an identity (positions in `all`).
+    other: Vec<usize>,
+}
+
 /// The role assignments of the input with a principal, by lower-case role definition id.
-pub(crate) fn assignments(n: &Net) -> std::collections::BTreeMap<String, Vec<Assignment>> {
-    let mut out: std::collections::BTreeMap<String, Vec<Assignment>> =
-        std::collections::BTreeMap::new();
+pub(crate) fn assignments(n: &Net) -> BTreeMap<String, Grants> {
+    let mut out: BTreeMap<String, Grants> = BTreeMap::new();
     for (a, ra) in n.q.of_type(types::ROLE) {
         let Some(role) = ra
             .get("properties.roleDefinitionId")
@@ -281,7 +293,14 @@ pub(crate) fn assignments(n: &Net) -> std::collections::BTreeMap<String, Vec<Ass
         let Some(p) = principal(ra.get("properties.principalId")) else {
             continue;
         };
-        out.entry(role).or_default().push(Assignment {
+        let g = out.entry(role).or_default();
+        let pos = g.all.len();
+        if matches!(p, Principal::Other(_)) {
+            g.other.push(pos);
+        } else {
+            g.by_who.entry(p.clone()).or_default().push(pos);
+        }
+        g.all.push(Assignment {
             res: a,
             principal: p,
         });
@@ -302,13 +321,15 @@ pub(crate) fn holds(n: &Net, tr: &mut Trace, who: &[Principal], need: Need, t: &
         return;
     }
     let mut unknown: Option<(usize, String)> = None;
-    let mut candidates: Vec<&Assignment> = need
-        .accepted
-        .iter()
-        .filter_map(|r| n.assignments.get(*r))
-        .flatten()
-        .collect();
+    // Only assignments to one of `who`, or to a principal the model cannot tie to anyone, can
+    // decide: read just those, in document order.
+    let mut candidates: Vec<&Assignment> = Vec::new();
+    for g in need.accepted.iter().filter_map(|r| n.assignments.get(*r)) {
+        let mine = who.iter().filter_map(|w| g.by_who.get(w)).flatten();
+        candidates.extend(mine.chain(&g.other).map(|&i| &g.all[i]));
+    }
     candidates.sort_by_key(|x| x.res);
+    candidates.dedup_by_key(|x| x.res);
     for Assignment {
         res: a,
         principal: p,

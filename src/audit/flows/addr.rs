@@ -127,8 +127,9 @@ const fn v4(a: u32, b: u32, c: u32, d: u32, len: u8) -> Cidr {
     }
 }
 
-/// [`RESERVED_NONE`], parsed.
-const PRIVATE: [Cidr; 4] = [
+/// The prefixes Azure gives the next hop `None` by default (RFC 1918 and RFC 6598): private
+/// space.
+pub(crate) const PRIVATE: [Cidr; 4] = [
     v4(10, 0, 0, 0, 8),
     v4(172, 16, 0, 0, 12),
     v4(192, 168, 0, 0, 16),
@@ -156,14 +157,6 @@ impl fmt::Display for Cidr {
     }
 }
 
-/// The prefixes Azure gives the next hop `None` by default (RFC 1918 and RFC 6598).
-pub(crate) const RESERVED_NONE: [&str; 4] = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-];
-
 /// The public endpoint of a service, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Service {
@@ -187,16 +180,18 @@ pub(crate) enum Addr {
     Service(Service),
 }
 
-impl Addr {
-    /// How traces name it.
-    pub fn describe(&self) -> String {
+/// How traces name an address.
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Addr::Range(c) => c.to_string(),
-            Addr::Internet => "an internet address".into(),
-            Addr::Service(s) => s.fqdn.clone(),
+            Addr::Range(c) => c.fmt(f),
+            Addr::Internet => f.write_str("an internet address"),
+            Addr::Service(s) => f.write_str(&s.fqdn),
         }
     }
+}
 
+impl Addr {
     /// The host name, when the address is a named service.
     pub fn fqdn(&self) -> Option<&str> {
         match self {
@@ -297,10 +292,7 @@ pub(crate) fn prefix_matches(prefix: &str, a: &Addr, vnet: Option<&VnetTag>) -> 
             }
             _ if c.len == 0 => Tri::Yes,
             _ if c.is_never_azure_public() => Tri::No,
-            other => Tri::Maybe(format!(
-                "whether {} lies in {p} is not known",
-                other.describe()
-            )),
+            other => Tri::Maybe(format!("whether {other} lies in {p} is not known")),
         };
     }
     let lower = p.to_ascii_lowercase();
@@ -524,7 +516,13 @@ mod tests {
                 .is_never_azure_public()
         );
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
-        for (p, c) in RESERVED_NONE.iter().zip(PRIVATE) {
+        let reserved = [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+        ];
+        for (p, c) in reserved.iter().zip(PRIVATE) {
             assert_eq!(Cidr::parse(p), Some(c));
         }
     }

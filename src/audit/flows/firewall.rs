@@ -491,8 +491,8 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
             rule.group,
             rule.gprio,
             if rule.allow { "allows" } else { "denies" },
-            dst.describe(),
-            conn.describe(),
+            dst,
+            conn,
         );
         let ordered = Ordered {
             allow: rule.allow,
@@ -506,9 +506,7 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
     }
     let none = format!(
         "firewall `{fw_name}` policy `{}`: no rule allows {src} → {} {}; Azure Firewall denies what no rule allows",
-        policy.name,
-        dst.describe(),
-        conn.describe()
+        policy.name, dst, conn
     );
     match walk.may_allow() {
         Some((m, why)) => t.unknown(

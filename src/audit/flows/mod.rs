@@ -294,8 +294,16 @@ pub fn analyse(input: &Input) -> Vec<Flow> {
     if input.kind == InputKind::Live {
         return Vec::new();
     }
-    let index = Index::new(input);
-    let model = net::Net::build(input, &index);
+    analyse_indexed(input, &Index::new(input))
+}
+
+/// [`analyse`] with the input's index already built (the audit builds it once for the
+/// controls and the flows).
+pub(crate) fn analyse_indexed(input: &Input, index: &Index<'_>) -> Vec<Flow> {
+    if input.kind == InputKind::Live {
+        return Vec::new();
+    }
+    let model = net::Net::build(input, index);
     catalog::flows(&model)
 }
 

@@ -25,11 +25,13 @@ const MAX_COPIES: i64 = 200;
 /// notes on what could not be followed (linked templates, undefined parameters).
 pub(super) fn flatten(doc: &Json, values: &Map<String, Json>) -> (Vec<Resource>, Vec<String>) {
     let mut fl = Flattener::default();
+    // The first value whose name equals a parameter's, ignoring case.
+    let mut by_name: IndexMap<String, &Json> = IndexMap::with_capacity(values.len());
+    for (k, v) in values {
+        by_name.entry(k.to_ascii_lowercase()).or_insert(v);
+    }
     let root_scope = Scope::of(doc, &|name, def, scope| {
-        let given = values
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v);
+        let given = by_name.get(&name.to_ascii_lowercase()).copied();
         match given {
             Some(v) if v.get("value").is_some() => Ok(v["value"].clone()),
             Some(v) if v.get("reference").is_some() => Err(Unknown(format!(
@@ -79,6 +81,8 @@ fn default_value(name: &str, def: &Json, scope: &Scope) -> Val {
 /// A template's parameters and variables.
 struct Scope {
     params: IndexMap<String, Val>,
+    /// Lower-case parameter name → the first parameter of that name, by position in `params`.
+    param_at: IndexMap<String, usize>,
     vars: Map<String, Json>,
     var_loops: Vec<Json>,
     cache: RefCell<BTreeMap<String, Val>>,
@@ -104,6 +108,7 @@ impl Scope {
         };
         let mut scope = Scope {
             params: IndexMap::new(),
+            param_at: IndexMap::new(),
             vars,
             var_loops,
             cache: RefCell::new(BTreeMap::new()),
@@ -117,7 +122,11 @@ impl Scope {
             .unwrap_or_default();
         for (name, def) in &defs {
             let val = given(name, def, &scope);
-            scope.params.insert(name.clone(), val);
+            let (at, _) = scope.params.insert_full(name.clone(), val);
+            scope
+                .param_at
+                .entry(name.to_ascii_lowercase())
+                .or_insert(at);
         }
         scope
     }
@@ -154,11 +163,11 @@ impl Scope {
 
 impl Env for Scope {
     fn parameter(&self, name: &str) -> Val {
-        match self
-            .params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        {
+        let found = self
+            .param_at
+            .get(&name.to_ascii_lowercase())
+            .and_then(|&at| self.params.get_index(at));
+        match found {
             Some((_, v)) => v.clone(),
             None => {
                 self.undefined.borrow_mut().push(name.to_string());
@@ -223,55 +232,112 @@ fn copy_count(l: &Json, env: &dyn Env) -> Result<i64, Unknown> {
 /// Evaluate a value: expressions evaluated, `[[` unescaped, property `copy` loops expanded;
 /// unknowns inside objects and arrays become markers.
 fn eval_value(v: &Json, env: &dyn Env) -> Val {
+    evaluated(v, env).unwrap_or_else(|| Ok(v.clone()))
+}
+
+/// Whether evaluating a string changes it: an expression, or the `[[` escape.
+fn changes(s: &str) -> bool {
+    s.starts_with('[') && (expr::is_expression(s) || s.starts_with("[["))
+}
+
+/// [`eval_value`], or `None` when evaluating leaves `v` as it is (nothing in it is an
+/// expression, an escape or a copy loop): the caller clones it whole rather than rebuilding it.
+fn evaluated(v: &Json, env: &dyn Env) -> Option<Val> {
     match v {
-        Json::Array(a) => Ok(Json::Array(
-            a.iter().map(|x| to_marker(eval_value(x, env))).collect(),
-        )),
-        Json::Object(o) => {
-            let mut m = Map::new();
-            for (k, x) in o {
-                if k == "copy" && x.is_array() {
-                    for l in x.as_array().into_iter().flatten() {
-                        let Some(n) = get_ci(l, "name").and_then(Json::as_str) else {
-                            continue;
-                        };
-                        let input = get_ci(l, "input").cloned().unwrap_or(Json::Null);
-                        let items = copy_count(l, env).map(|count| {
-                            (0..count)
-                                .map(|i| {
-                                    let looped = Looped {
-                                        inner: env,
-                                        name: Some(n),
-                                        index: i,
-                                    };
-                                    to_marker(eval_value(&input, &looped))
-                                })
-                                .collect::<Vec<_>>()
+        Json::String(s) if changes(s) => Some(expr::eval_json(v, env)),
+        Json::Array(a) => {
+            let mut out: Option<Vec<Json>> = None;
+            for (i, x) in a.iter().enumerate() {
+                match (evaluated(x, env), &mut out) {
+                    (None, None) => {}
+                    (None, Some(o)) => o.push(x.clone()),
+                    (Some(val), o) => {
+                        let o = o.get_or_insert_with(|| {
+                            let mut o = Vec::with_capacity(a.len());
+                            o.extend(a[..i].iter().cloned());
+                            o
                         });
-                        m.insert(
-                            n.to_string(),
-                            match items {
-                                Ok(items) => Json::Array(items),
-                                Err(_) => expr::marker(&format!("copy loop `{n}`")),
-                            },
-                        );
+                        o.push(to_marker(val));
                     }
-                    continue;
                 }
-                let key = if expr::is_expression(k) {
-                    match known(expr::eval_string(k, env)) {
-                        Ok(Json::String(s)) => s,
-                        _ => k.clone(),
-                    }
-                } else {
-                    k.clone()
-                };
-                m.insert(key, to_marker(eval_value(x, env)));
             }
-            Ok(Json::Object(m))
+            out.map(|o| Ok(Json::Array(o)))
         }
-        other => expr::eval_json(other, env),
+        Json::Object(o)
+            if o.iter()
+                .any(|(k, x)| k == "copy" && x.is_array() || changes(k)) =>
+        {
+            Some(Ok(Json::Object(eval_object(o, env))))
+        }
+        Json::Object(o) => {
+            let mut out: Option<Map<String, Json>> = None;
+            for (i, (k, x)) in o.iter().enumerate() {
+                match (evaluated(x, env), &mut out) {
+                    (None, None) => {}
+                    (None, Some(m)) => {
+                        m.insert(k.clone(), x.clone());
+                    }
+                    (Some(val), m) => {
+                        let m = m.get_or_insert_with(|| {
+                            let mut m = Map::with_capacity(o.len());
+                            for (k, x) in o.iter().take(i) {
+                                m.insert(k.clone(), x.clone());
+                            }
+                            m
+                        });
+                        m.insert(k.clone(), to_marker(val));
+                    }
+                }
+            }
+            out.map(|m| Ok(Json::Object(m)))
+        }
+        _ => None,
     }
+}
+
+/// An object with property `copy` loops or expression keys, evaluated.
+fn eval_object(o: &Map<String, Json>, env: &dyn Env) -> Map<String, Json> {
+    let mut m = Map::with_capacity(o.len());
+    for (k, x) in o {
+        if k == "copy" && x.is_array() {
+            for l in x.as_array().into_iter().flatten() {
+                let Some(n) = get_ci(l, "name").and_then(Json::as_str) else {
+                    continue;
+                };
+                let input = get_ci(l, "input").cloned().unwrap_or(Json::Null);
+                let items = copy_count(l, env).map(|count| {
+                    (0..count)
+                        .map(|i| {
+                            let looped = Looped {
+                                inner: env,
+                                name: Some(n),
+                                index: i,
+                            };
+                            to_marker(eval_value(&input, &looped))
+                        })
+                        .collect::<Vec<_>>()
+                });
+                m.insert(
+                    n.to_string(),
+                    match items {
+                        Ok(items) => Json::Array(items),
+                        Err(_) => expr::marker(&format!("copy loop `{n}`")),
+                    },
+                );
+            }
+            continue;
+        }
+        let key = if expr::is_expression(k) {
+            match known(expr::eval_string(k, env)) {
+                Ok(Json::String(s)) => s,
+                _ => k.clone(),
+            }
+        } else {
+            k.clone()
+        };
+        m.insert(key, to_marker(eval_value(x, env)));
+    }
+    m
 }
 
 /// A value as a string, when it is known.
@@ -510,7 +576,7 @@ impl Flattener {
             self.deployment(r, &name, env, at);
             return;
         }
-        let mut body = Map::new();
+        let mut body = Map::with_capacity(r.as_object().map_or(0, Map::len));
         if let Some(o) = r.as_object() {
             for (k, v) in o {
                 if BODY_SKIP.iter().any(|s| s.eq_ignore_ascii_case(k)) {

@@ -18,6 +18,7 @@ use crate::posture::Tier;
 use indexmap::IndexMap;
 pub use lines::{estate_line, json_lines};
 pub use resource::{Look, Place, Resource, as_unknown, id_scope, look, parse_id, unknown_value};
+pub(crate) use resource::{id_key, id_segments};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 

@@ -104,12 +104,12 @@ impl Resource {
 
     /// The JSON pointer of a property path of this resource.
     pub fn pointer_of(&self, path: &str) -> String {
-        let mut segs = split_path(path);
+        let mut segs = split_path(path).peekable();
         let mut out = if segs
-            .first()
+            .peek()
             .is_some_and(|s| s.eq_ignore_ascii_case("properties"))
         {
-            segs.remove(0);
+            segs.next();
             self.properties_pointer.clone()
         } else {
             self.pointer.clone()
@@ -165,25 +165,39 @@ impl<'a> Look<'a> {
     }
 }
 
-fn split_path(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for part in path.split('.').filter(|s| !s.is_empty()) {
-        let mut rest = part;
-        if let Some(i) = rest.find('[') {
-            if i > 0 {
-                out.push(rest[..i].to_string());
-            }
-            rest = &rest[i..];
-            while let Some(stripped) = rest.strip_prefix('[') {
-                let Some(end) = stripped.find(']') else { break };
-                out.push(stripped[..end].to_string());
-                rest = &stripped[end + 1..];
-            }
-        } else {
-            out.push(rest.to_string());
-        }
-    }
-    out
+/// The segments of a property path (`properties.pools[0].name` → `properties`, `pools`, `0`,
+/// `name`), borrowed from it: empty parts are skipped, and in a part with `[`, the text before
+/// it and each `[...]` that follows are segments (what trails them is not).
+fn split_path(path: &str) -> impl Iterator<Item = &str> {
+    path.split('.').filter(|s| !s.is_empty()).flat_map(|part| {
+        let (head, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        let head = (!head.is_empty()).then_some(head);
+        let items = std::iter::from_fn(move || {
+            let stripped = rest.strip_prefix('[')?;
+            let end = stripped.find(']')?;
+            rest = &stripped[end + 1..];
+            Some(&stripped[..end])
+        });
+        head.into_iter().chain(items)
+    })
+}
+
+/// An object's value under `key`: the exact key, else the first key equal ignoring ASCII case.
+/// Small objects (most of a resource's) are scanned rather than hashed.
+fn key_ci<'a>(o: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a Json> {
+    let exact = if o.len() <= 16 {
+        o.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        o.get(key)
+    };
+    exact.or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Look up a property path in a JSON value: object keys case-insensitively (ARM's rule), `[i]`
@@ -195,11 +209,7 @@ pub fn look<'a>(root: &'a Json, path: &str) -> Look<'a> {
             return Look::Unknown(u);
         }
         v = match v {
-            Json::Object(o) => match o.get(&seg).or_else(|| {
-                o.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(&seg))
-                    .map(|(_, v)| v)
-            }) {
+            Json::Object(o) => match key_ci(o, seg) {
                 Some(x) => x,
                 None => return Look::Missing,
             },
@@ -235,21 +245,33 @@ pub fn id_scope(id: &str) -> (Option<String>, Option<String>) {
     (sub, rg)
 }
 
-/// The type and name segments of a resource id: a full id
-/// (`/subscriptions/…/providers/Ns/type/name/…`) or a provider-relative one (`Ns/type/name/…`).
-pub fn parse_id(id: &str) -> Option<(String, Vec<String>)> {
+/// The segments of a resource id after its last `/providers/` (or of a provider-relative id):
+/// `Ns/type`, then a name, then a type and a name for each child level; `None` when it is not
+/// an id.
+pub(crate) fn id_segments(id: &str) -> Option<Vec<&str>> {
+    const PROVIDERS: &[u8] = b"/providers/";
     if expr::is_expression(id) {
         return None;
     }
-    let lower = id.to_ascii_lowercase();
-    let rel = match lower.rfind("/providers/") {
-        Some(i) => &id[i + "/providers/".len()..],
+    let rel = match id
+        .as_bytes()
+        .windows(PROVIDERS.len())
+        .rposition(|w| w.eq_ignore_ascii_case(PROVIDERS))
+    {
+        Some(i) => &id[i + PROVIDERS.len()..],
         None => id.trim_start_matches('/'),
     };
     let segs: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
     if segs.len() < 3 || segs.len() % 2 == 0 || !segs[0].contains('.') {
         return None;
     }
+    Some(segs)
+}
+
+/// The type and name segments of a resource id: a full id
+/// (`/subscriptions/…/providers/Ns/type/name/…`) or a provider-relative one (`Ns/type/name/…`).
+pub fn parse_id(id: &str) -> Option<(String, Vec<String>)> {
+    let segs = id_segments(id)?;
     let mut rtype = segs[0].to_string();
     let mut names = Vec::new();
     for pair in segs[1..].chunks(2) {
@@ -258,6 +280,26 @@ pub fn parse_id(id: &str) -> Option<(String, Vec<String>)> {
         names.push(pair[1].to_string());
     }
     Some((rtype, names))
+}
+
+/// The type and full name of a resource id, in lower case: what [`parse_id`] gives, its names
+/// joined with `/`.
+pub(crate) fn id_key(id: &str) -> Option<(String, String)> {
+    let segs = id_segments(id)?;
+    let mut rtype = String::with_capacity(id.len());
+    let mut name = String::with_capacity(id.len());
+    rtype.push_str(segs[0]);
+    for (n, pair) in segs[1..].chunks(2).enumerate() {
+        rtype.push('/');
+        rtype.push_str(pair[0]);
+        if n > 0 {
+            name.push('/');
+        }
+        name.push_str(pair[1]);
+    }
+    rtype.make_ascii_lowercase();
+    name.make_ascii_lowercase();
+    Some((rtype, name))
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use crate::audit::flows::addr::Addr;
 use crate::audit::flows::dns::{Name, resolve};
 use crate::audit::flows::net::{Conn, Net, NextHop, Ref, Trace};
 use crate::audit::flows::{Flow, Step};
-use crate::audit::input::Look;
+use crate::audit::input::{Look, Place, Resource};
 use crate::azure::types;
+use indexmap::IndexMap;
+use std::cell::RefCell;
 
 /// What nodes reach on the internet: the endpoints AKS needs, and its enabled add-ons'.
 pub(super) fn egress_endpoints(
@@ -62,18 +64,88 @@ pub(super) fn egress_endpoints(
     out
 }
 
-/// Whether `hay` contains `needle` (lower case), ignoring ASCII case.
-fn contains_ignoring_case(hay: &str, needle: &str) -> bool {
-    needle.is_empty()
-        || hay
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+/// A place as a key equal exactly when the places are equal (`==`, case included).
+fn exact_key(p: Option<&Place>) -> (u8, String) {
+    match p {
+        None => (0, String::new()),
+        Some(Place::Root) => (1, String::new()),
+        Some(Place::Known(a)) => (2, a.clone()),
+        Some(Place::Unknown(a)) => (3, a.clone()),
+    }
+}
+
+/// A subscription (as [`Place::key`]) and an exact resource group.
+type PlaceKey = ((u8, String), (u8, String));
+
+/// The data collection endpoints, read once for every cluster: the endpoint of a cluster's
+/// managed Prometheus is the first (in document order) in its subscription and resource group,
+/// or whose name holds the cluster's name, whichever comes first.
+pub(super) struct Dces {
+    /// (resource, lower-case name), in document order.
+    all: Vec<(usize, String)>,
+    /// (subscription key, exact resource group) → the first endpoint there, by position.
+    by_place: IndexMap<PlaceKey, usize>,
+    /// For each length of name asked for: every piece of that length of a lower-case name →
+    /// the first endpoint (by position) whose name holds it.
+    pieces: RefCell<IndexMap<usize, IndexMap<Vec<u8>, usize>>>,
+}
+
+impl Dces {
+    pub(super) fn new(n: &Net) -> Dces {
+        let mut all = Vec::new();
+        let mut by_place = IndexMap::new();
+        for (pos, (i, d)) in n.q.of_type(types::DCE).enumerate() {
+            all.push((i, d.name.to_ascii_lowercase()));
+            by_place
+                .entry((d.subscription.key(), exact_key(d.resource_group.as_ref())))
+                .or_insert(pos);
+        }
+        Dces {
+            all,
+            by_place,
+            pieces: RefCell::new(IndexMap::new()),
+        }
+    }
+
+    /// The first endpoint (by position) whose lower-case name holds `stem` (lower case).
+    fn holding(&self, stem: &str) -> Option<usize> {
+        let len = stem.len();
+        if len == 0 {
+            return (!self.all.is_empty()).then_some(0);
+        }
+        let mut pieces = self.pieces.borrow_mut();
+        let map = pieces.entry(len).or_insert_with(|| {
+            let mut m = IndexMap::new();
+            for (pos, (_, name)) in self.all.iter().enumerate() {
+                for w in name.as_bytes().windows(len) {
+                    m.entry(w.to_vec()).or_insert(pos);
+                }
+            }
+            m
+        });
+        map.get(stem.as_bytes()).copied()
+    }
+
+    /// The lower-case name of the endpoint of a cluster deployed at `r`, whose name without
+    /// `aks-` is `stem`.
+    fn of(&self, r: &Resource, stem: &str) -> Option<&str> {
+        let here = self
+            .by_place
+            .get(&(r.subscription.key(), exact_key(r.resource_group.as_ref())))
+            .copied();
+        let named = self.holding(stem);
+        let first = match (here, named) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(self.all[first].1.as_str())
+    }
 }
 
 pub(super) fn monitoring_endpoints(
     n: &Net,
     c: &Cluster,
+    dces: &Dces,
 ) -> Vec<(String, Option<&'static str>, &'static str)> {
     let region = c.region.clone().unwrap_or_else(|| "{region}".into());
     let r = n.r(c.res);
@@ -97,16 +169,7 @@ pub(super) fn monitoring_endpoints(
     }
     if truthy(r.get("properties.azureMonitorProfile.metrics.enabled")) {
         let stem = c.name.to_ascii_lowercase().replace("aks-", "");
-        let dce =
-            n.q.of_type(types::DCE)
-                .find(|(_, d)| {
-                    d.subscription.same(&r.subscription) && d.resource_group == r.resource_group
-                        || contains_ignoring_case(&d.name, &stem)
-                })
-                .map_or_else(
-                    || "{endpoint}".to_string(),
-                    |(_, d)| d.name.to_ascii_lowercase(),
-                );
+        let dce = dces.of(r, &stem).unwrap_or("{endpoint}");
         for f in [
             "global.handler.control.monitor.azure.com".to_string(),
             format!("{region}.handler.control.monitor.azure.com"),
@@ -185,9 +248,9 @@ pub(super) fn nodes_egress(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
     out.push(f);
 }
 
-pub(super) fn monitoring(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
+pub(super) fn monitoring(n: &Net, c: &Cluster, dces: &Dces, out: &mut Vec<Flow>) {
     let mut f = new_flow("monitoring-workspace", &c.name);
-    let endpoints = monitoring_endpoints(n, c);
+    let endpoints = monitoring_endpoints(n, c, dces);
     if endpoints.is_empty() {
         out.push(na(
             f,
@@ -254,7 +317,7 @@ pub(super) fn nodes_internet_direct(n: &Net, c: &Cluster, out: &mut Vec<Flow>) {
             let mut t = Trace::new(format!(
                 "{} → {} (TCP 443) without the firewall",
                 n.subnet_label(s),
-                d.describe()
+                d
             ));
             let src = range(n, s).map_or(Addr::Internet, Addr::Range);
             n.nsg(&mut t, s, false, &src, &d, Conn::HTTPS);

@@ -19,7 +19,7 @@ use crate::audit::input::{Look, look, parse_id};
 use crate::azure::{subnets, types};
 use crate::posture::ControlId;
 use api::{internet_api, nodes_api, operator_flows};
-use egress::{monitoring, nodes_egress, nodes_internet_direct};
+use egress::{Dces, monitoring, nodes_egress, nodes_internet_direct};
 use ingress::{ilb_assignments, ingress_points, internet_nodes, waf_flows};
 use isolation::{diagnostics, spoke_to_spoke, ssh_rdp};
 use paas::{kubelet_registry, pod_paas, workload_vault};
@@ -556,13 +556,14 @@ pub(crate) fn flows(n: &Net) -> Vec<Flow> {
     let used = used_subnets(n);
     let ilb = ilb_assignments(n);
     let ingress = ingress_points(n);
+    let dces = Dces::new(n);
     for c in &all {
         operator_flows(n, c, &used, &mut out);
         nodes_api(n, c, &mut out);
         kubelet_registry(n, c, single, &mut out);
         nodes_egress(n, c, &mut out);
         workload_vault(n, c, single, &mut out);
-        monitoring(n, c, &mut out);
+        monitoring(n, c, &dces, &mut out);
         permissions(n, c, single, &mut out);
         internet_api(n, c, &ingress, &mut out);
         internet_nodes(n, c, &ilb, &ingress, &mut out);
@@ -573,11 +574,14 @@ pub(crate) fn flows(n: &Net) -> Vec<Flow> {
     diagnostics(n, &mut out);
     spoke_to_spoke(n, &all, &mut out);
     ssh_rdp(n, &mut out);
-    let order = |id: &str| {
-        IDS.iter()
-            .position(|(i, ..)| *i == id)
-            .unwrap_or(usize::MAX)
-    };
-    out.sort_by_key(|f| order(f.id));
-    out
+    // Report order: by id in `IDS` (unknown ids last), the order they were traced within each.
+    let mut by_id: Vec<Vec<Flow>> = (0..=IDS.len()).map(|_| Vec::new()).collect();
+    for f in out {
+        let at = IDS
+            .iter()
+            .position(|(i, ..)| *i == f.id)
+            .unwrap_or(IDS.len());
+        by_id[at].push(f);
+    }
+    by_id.into_iter().flatten().collect()
 }

@@ -47,7 +47,7 @@ pub(super) fn deliver(
                     Step::Route,
                     format!(
                         "{} is a public address, but the route keeps it in the VNet",
-                        d.addr.describe()
+                        d.addr
                     ),
                     None,
                 );
@@ -63,7 +63,7 @@ pub(super) fn deliver(
                     Step::Route,
                     format!(
                         "{} is private, but the route sends it to the internet",
-                        d.addr.describe()
+                        d.addr
                     ),
                     None,
                 );
@@ -103,7 +103,7 @@ pub(super) fn arrive(
     let Some(ds) = d.subnet else {
         t.stuck(
             Step::Destination,
-            format!("{} lies in no subnet of the input", d.addr.describe()),
+            format!("{} lies in no subnet of the input", d.addr),
             None,
         );
         return;
@@ -247,8 +247,7 @@ pub(super) fn through_firewall(
                 Step::Destination,
                 format!(
                     "firewall `{}` forwards it to {}, which lies in no VNet of the input",
-                    fw.name,
-                    d.addr.describe()
+                    fw.name, d.addr
                 ),
                 None,
             );

@@ -8,7 +8,7 @@ mod build;
 mod nsg;
 mod route;
 
-use super::addr::{Cidr, Tri, VnetTag};
+use super::addr::{Cidr, RangeIndex, Tri, VnetTag};
 use super::{Effect, Hop, Path, Step};
 use crate::audit::expr::is_expression;
 use crate::audit::input::{Input, Look, Resource, as_unknown, look, parse_id};
@@ -94,18 +94,19 @@ pub(crate) enum NextHop {
     Unknown(String),
 }
 
-impl NextHop {
-    fn describe(&self) -> String {
+/// How traces name a next hop.
+impl std::fmt::Display for NextHop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NextHop::VnetLocal => "VnetLocal".into(),
-            NextHop::Peering(_) => "VNetPeering".into(),
-            NextHop::Internet => "Internet".into(),
-            NextHop::None => "None (dropped)".into(),
-            NextHop::Appliance(_, ip) => format!("VirtualAppliance {ip}"),
-            NextHop::Gateway => "VirtualNetworkGateway".into(),
-            NextHop::ServiceEndpoint(s) => format!("VirtualNetworkServiceEndpoint ({s})"),
-            NextHop::Endpoint(_) => "InterfaceEndpoint (private endpoint /32)".into(),
-            NextHop::Unknown(u) => format!("`{u}`"),
+            NextHop::VnetLocal => f.write_str("VnetLocal"),
+            NextHop::Peering(_) => f.write_str("VNetPeering"),
+            NextHop::Internet => f.write_str("Internet"),
+            NextHop::None => f.write_str("None (dropped)"),
+            NextHop::Appliance(_, ip) => write!(f, "VirtualAppliance {ip}"),
+            NextHop::Gateway => f.write_str("VirtualNetworkGateway"),
+            NextHop::ServiceEndpoint(s) => write!(f, "VirtualNetworkServiceEndpoint ({s})"),
+            NextHop::Endpoint(_) => f.write_str("InterfaceEndpoint (private endpoint /32)"),
+            NextHop::Unknown(u) => write!(f, "`{u}`"),
         }
     }
 }
@@ -220,9 +221,12 @@ impl Conn {
             },
         }
     }
+}
 
-    pub fn describe(self) -> String {
-        format!("{} {}", self.proto.as_str(), self.port)
+/// How traces name a connection: `TCP 443`.
+impl std::fmt::Display for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.proto.as_str(), self.port)
     }
 }
 
@@ -301,7 +305,7 @@ impl Trace {
         Trace {
             path: Path {
                 label: label.into(),
-                hops: Vec::new(),
+                hops: Vec::with_capacity(8),
                 stuck: false,
             },
         }
@@ -359,6 +363,40 @@ impl Trace {
     }
 }
 
+/// The system routes a VNet's peerings give it: each peer's ranges, in peer order then range
+/// order, with the peer; indexed so a route looks only at the ranges that can matter to it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PeerRoutes {
+    /// (range, peer VNet).
+    pub all: Vec<(Cidr, usize)>,
+    /// Positions in `all` by range.
+    by_range: RangeIndex,
+    /// Positions in `all` of the ranges outside private space.
+    public: Vec<usize>,
+}
+
+impl PeerRoutes {
+    /// Positions in `all` of the ranges that overlap `c`, in order.
+    pub fn overlapping(&self, c: Cidr) -> Vec<usize> {
+        // A handful of peers is read faster than looked up.
+        if self.all.len() <= 16 {
+            return (0..self.all.len())
+                .filter(|&i| self.all[i].0.overlaps(c))
+                .collect();
+        }
+        self.by_range
+            .overlapping(c)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Positions in `all` of the ranges outside private space, in order.
+    pub fn public(&self) -> &[usize] {
+        &self.public
+    }
+}
+
 /// The network model.
 pub(crate) struct Net<'a> {
     pub i: &'a Input,
@@ -380,12 +418,14 @@ pub(crate) struct Net<'a> {
     peering_at: BTreeMap<(usize, usize), usize>,
     /// VNets connected to each VNet by peering, sorted.
     peer_list: Vec<Vec<usize>>,
+    /// The system routes each VNet's peerings give it.
+    peer_routes: Vec<PeerRoutes>,
     /// The `VirtualNetwork` tag as each subnet's NSG sees it.
     tags: Vec<VnetTag>,
     /// How traces name each subnet: `vnet/subnet (10.1.0.0/24)`.
     labels: Vec<String>,
     /// Role assignments by role definition id.
-    pub assignments: BTreeMap<String, Vec<super::access::Assignment>>,
+    pub assignments: BTreeMap<String, super::access::Grants>,
     /// Subnets by (lower-case VNet name, lower-case subnet name).
     subnet_at: BTreeMap<(String, String), usize>,
     vnet_at: BTreeMap<String, usize>,
@@ -473,6 +513,7 @@ impl<'a> Net<'a> {
             policies: BTreeMap::new(),
             peering_at: BTreeMap::new(),
             peer_list: Vec::new(),
+            peer_routes: Vec::new(),
             tags: Vec::new(),
             assignments: BTreeMap::new(),
             labels: Vec::new(),
@@ -500,6 +541,9 @@ impl<'a> Net<'a> {
                 n.pes_of[n.subnets[s].vnet].push(i);
             }
         }
+        n.peer_routes = (0..n.vnets.len())
+            .map(|v| n.compute_peer_routes(v))
+            .collect();
         n.policies = super::firewall::policies(&n);
         n.tags = (0..n.subnets.len()).map(|s| n.compute_tag(s)).collect();
         n.assignments = super::access::assignments(&n);
@@ -543,12 +587,9 @@ impl<'a> Net<'a> {
 
     /// The subnet a subnet id names.
     pub fn subnet_by_id(&self, id: &str) -> Option<usize> {
-        let (t, names) = parse_id(id)?;
-        if !t.eq_ignore_ascii_case(types::SUBNET) || names.len() != 2 {
-            return None;
-        }
+        let (vnet, name) = crate::audit::query::subnet_id(id)?;
         self.subnet_at
-            .get(&(names[0].to_ascii_lowercase(), names[1].to_ascii_lowercase()))
+            .get(&(vnet.to_ascii_lowercase(), name.to_ascii_lowercase()))
             .copied()
     }
 
@@ -625,6 +666,31 @@ impl<'a> Net<'a> {
     /// The `VirtualNetwork` service tag as an NSG on subnet `s` sees it.
     pub fn vnet_tag(&self, s: usize) -> &VnetTag {
         &self.tags[s]
+    }
+
+    /// The system routes the peerings of VNet `v` give it.
+    pub fn peer_routes(&self, v: usize) -> &PeerRoutes {
+        &self.peer_routes[v]
+    }
+
+    fn compute_peer_routes(&self, v: usize) -> PeerRoutes {
+        let mut all = Vec::new();
+        for &p in self.peers(v) {
+            for r in self.vnets[p].ranges.as_ref().map_or(&[][..], Vec::as_slice) {
+                all.push((*r, p));
+            }
+        }
+        let public = (0..all.len()).filter(|&i| !all[i].0.is_private()).collect();
+        let by_range = if all.len() > 16 {
+            RangeIndex::new(all.iter().enumerate().map(|(i, (c, _))| (*c, i)))
+        } else {
+            RangeIndex::default()
+        };
+        PeerRoutes {
+            all,
+            by_range,
+            public,
+        }
     }
 
     fn compute_tag(&self, s: usize) -> VnetTag {

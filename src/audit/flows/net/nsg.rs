@@ -93,9 +93,9 @@ impl Net<'_> {
                     ""
                 },
                 if rule.allow { "allows" } else { "denies" },
-                src.describe(),
-                conn.describe(),
-                dst.describe(),
+                src,
+                conn,
+                dst,
             );
             let ordered = Ordered {
                 allow: rule.allow,

@@ -3,7 +3,7 @@
 
 use super::{Net, NextHop, Ref, RoutePrefix, Trace, Udr};
 use crate::audit::flows::Step;
-use crate::audit::flows::addr::{Addr, Cidr, RESERVED_NONE, Tri, prefix_matches};
+use crate::audit::flows::addr::{Addr, Cidr, PRIVATE, Tri, prefix_matches};
 
 /// Where a route candidate comes from.
 #[derive(Debug, Clone, Copy)]
@@ -96,7 +96,7 @@ impl Net<'_> {
                                         "route table `{}` route `{}` (service tag {tag} → {})",
                                         self.r(u.table).name,
                                         u.name,
-                                        u.hop.describe()
+                                        u.hop
                                     ),
                                     at: Some((u.res, u.path.clone())),
                                 });
@@ -126,22 +126,23 @@ impl Net<'_> {
         }
         // Only a peer range that can be chosen or that covers part of the destination matters:
         // one overlapping a range destination, or one outside private space for any other.
-        let relevant = |r: &Cidr| match dst {
-            Addr::Range(c) => r.overlaps(*c),
-            _ => !r.is_private(),
-        };
-        for &p in self.peers(sn.vnet) {
-            for r in self.vnets[p].ranges.as_ref().map_or(&[][..], Vec::as_slice) {
-                if !relevant(r) {
-                    continue;
-                }
-                cands.push(Cand {
-                    prefix: *r,
-                    user: false,
-                    hop: NextHop::Peering(p),
-                    origin: Origin::Peer(p),
-                });
+        let peer_routes = self.peer_routes(sn.vnet);
+        let overlapping;
+        let relevant = match dst {
+            Addr::Range(c) => {
+                overlapping = peer_routes.overlapping(*c);
+                &overlapping[..]
             }
+            _ => peer_routes.public(),
+        };
+        for &i in relevant {
+            let (r, p) = peer_routes.all[i];
+            cands.push(Cand {
+                prefix: r,
+                user: false,
+                hop: NextHop::Peering(p),
+                origin: Origin::Peer(p),
+            });
         }
         cands.push(Cand {
             prefix: Cidr::ANY,
@@ -150,16 +151,14 @@ impl Net<'_> {
             origin: Origin::Default,
         });
         if !user_default {
-            for p in RESERVED_NONE {
-                if let Some(c) = Cidr::parse(p) {
-                    if !ranges.iter().any(|r| r.contains(c)) {
-                        cands.push(Cand {
-                            prefix: c,
-                            user: false,
-                            hop: NextHop::None,
-                            origin: Origin::Reserved,
-                        });
-                    }
+            for c in PRIVATE {
+                if !ranges.iter().any(|r| r.contains(c)) {
+                    cands.push(Cand {
+                        prefix: c,
+                        user: false,
+                        hop: NextHop::None,
+                        origin: Origin::Reserved,
+                    });
                 }
             }
         }
@@ -172,7 +171,7 @@ impl Net<'_> {
                         self.r(u.table).name,
                         u.name,
                         c.prefix,
-                        u.hop.describe()
+                        u.hop
                     )
                 }
                 Origin::Vnet => format!("system route {} → VnetLocal (`{}`)", c.prefix, vnet.name),
@@ -280,13 +279,13 @@ impl Net<'_> {
             return Err(format!(
                 "{} covers part of {} and {} the rest",
                 text(k),
-                dst.describe(),
+                dst,
                 text(best)
             ));
         }
         Ok(Chosen {
             hop: best.hop.clone(),
-            text: format!("{}, longest prefix for {}", text(best), dst.describe()),
+            text: format!("{}, longest prefix for {}", text(best), dst),
             at: at(best),
         })
     }
