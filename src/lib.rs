@@ -231,7 +231,7 @@ fn estate_source(estate: &Estate) -> audit::Source {
 /// names the estate file (or built-in profile) in the report, and its text, when given, lets
 /// findings point at lines; [`profile_source`] builds it for a built-in profile.
 pub fn audit_estate(estate: &Estate, source: audit::Source, today: Date) -> Report {
-    audit::audit(&audit_input(estate, source), today)
+    audit::judge(audit_input(estate, source), today)
 }
 
 /// What the audit judges for an estate: its planned resources with its tier, waivers and tags.
@@ -289,7 +289,7 @@ pub fn generate_from(
             .then(|| s.spawn(|| emit::arm::files(doc, params)));
         let report = {
             let input = audit::Input::from_arm(doc, params, context(estate), source);
-            audit::audit(&input, options.today)
+            audit::judge(input, options.today)
         };
         let mut rendered: Vec<_> = arm.into_iter().map(|h| Ok(par::join(h))).collect();
         rendered.extend(others.into_iter().map(par::join));
@@ -304,7 +304,8 @@ pub fn generate_from(
             report: Box::new(report),
         });
     }
-    par::discard((template, spelled));
+    let resources = template.resources().count();
+    par::discard((template, spelled), resources);
     let (mut files, rendered) = rendered;
     for r in rendered {
         files.extend(r?);

@@ -185,7 +185,7 @@ fn judge(args: &AuditArgs, today: Date, err: &mut dyn Write) -> Result<Report, E
         TierArg::Prod => Tier::Prod,
         TierArg::Regulated => Tier::Regulated,
     });
-    Ok(audit::audit(&input, today))
+    Ok(audit::judge(input, today))
 }
 
 /// Run `audit`: exit 0 when no unwaived failure at or above the threshold exists, 1 when one

@@ -103,7 +103,7 @@ fn template(
 ) -> Result<Report, Failure> {
     let input = Input::from_template(Source::new(label, label, Some(main)), params.as_deref())
         .map_err(|e| msg(format!("{label}: {}", e.message)))?;
-    Ok(audit::audit(&input, today))
+    Ok(audit::judge(input, today))
 }
 
 const MAIN: &str = "arm/main.json";

@@ -300,7 +300,8 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         });
     let files = match crate::generate(&estate, &options) {
         Ok(g) => {
-            crate::par::discard(g.report);
+            let resources = g.report.input.resources.len();
+            crate::par::discard(g.report, resources);
             g.files
         }
         Err(e) => return fail(&e, err),
