@@ -123,6 +123,43 @@ fn finish(resolved: &profile::Resolved) -> Result<Estate, Error> {
     }
 }
 
+/// How many spokes an estate may have for [`generate_resolved`] to plan it before its schema
+/// check ends. For such an estate the check (most of it compiling the schema) takes as long as
+/// planning and rendering; past it, the check is a small share of the run, and an invalid
+/// estate should not wait for a fleet to render before its errors are shown.
+const SPECULATE_UP_TO: usize = 10;
+
+/// [`finish`] then [`generate`], the same result, sooner for a small estate: it is planned and
+/// rendered on the strength of its types while the schema check runs beside it, and what was
+/// rendered counts only when the check passes. When the check fails, the diagnostics are those
+/// [`finish`] gives.
+pub(crate) fn generate_resolved(
+    resolved: &profile::Resolved,
+    options: &Options,
+) -> Result<Generated, Error> {
+    let spokes = resolved
+        .value
+        .get("spokes")
+        .and_then(serde_json::Value::as_object)
+        .map_or(0, serde_json::Map::len);
+    if spokes > SPECULATE_UP_TO {
+        return finish(resolved).and_then(|estate| generate(&estate, options));
+    }
+    let (speculated, checked) = par::both(
+        || {
+            let file =
+                serde_json::from_value::<profile::EstateFile>(resolved.value.clone()).ok()?;
+            Some(validate::validate(&file).map(|estate| generate(&estate, options)))
+        },
+        || profile::to_estate_file(resolved).is_ok(),
+    );
+    match (checked, speculated) {
+        (true, Some(Ok(generated))) => generated,
+        (true, Some(Err(diags))) => Err(Error::Invalid(resolved.attribute(diags))),
+        _ => finish(resolved).and_then(|estate| generate(&estate, options)),
+    }
+}
+
 /// Load, resolve and validate an estate file (JSON, or YAML by extension).
 pub fn load_file(path: &Path) -> Result<Estate, Error> {
     let resolved = profile::resolve_file(path).map_err(Error::Invalid)?;
@@ -311,4 +348,76 @@ pub fn generate_from(
         files.extend(r?);
     }
     Ok(Generated { files, report })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, Options, finish, generate, generate_resolved, profile};
+    use crate::posture::Date;
+
+    /// Every committed invalid and hostile estate, and every valid one: generating while the
+    /// schema is checked gives exactly what checking first and generating after gives.
+    #[test]
+    fn generating_beside_the_schema_check_changes_no_result() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let today = Date::parse("2026-12-07").unwrap();
+        let options = Options::new(today);
+        let mut seen = (0, 0);
+        for dir in [
+            "tests/fixtures/invalid",
+            "tests/hostile",
+            "tests/fixtures/valid",
+        ] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json" || e == "yaml"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Ok(resolved) = profile::resolve_file(&path) else {
+                    continue;
+                };
+                let expected = finish(&resolved).and_then(|e| generate(&e, &options));
+                let got = generate_resolved(&resolved, &options);
+                match (expected, got) {
+                    (Err(Error::Invalid(a)), Err(Error::Invalid(b))) => {
+                        assert_eq!(a, b, "{}", path.display());
+                        seen.0 += 1;
+                    }
+                    (Ok(a), Ok(b)) => {
+                        assert!(a.files == b.files, "{}", path.display());
+                        seen.1 += 1;
+                    }
+                    (Err(Error::Refused { .. }), Err(Error::Refused { .. })) => seen.1 += 1,
+                    (a, b) => panic!(
+                        "{}: {:?} against {:?}",
+                        path.display(),
+                        a.map(|_| ()),
+                        b.map(|_| ())
+                    ),
+                }
+            }
+        }
+        // The types keep `spokeDefaults` as a plain object; only the schema knows its keys, and
+        // the spoke that drops the unknown one leaves the typed estate valid.
+        let text = r#"{"extends": "prod", "name": "sd", "spokeDefaults": {"bogus": 1},
+            "spokes": {"prod": {"bogus": null}}}"#;
+        let resolved = profile::resolve_text(
+            "sd.json",
+            text,
+            crate::Syntax::Json,
+            &profile::Base::BuiltinOnly,
+        )
+        .unwrap();
+        assert!(serde_json::from_value::<profile::EstateFile>(resolved.value.clone()).is_ok());
+        let Err(Error::Invalid(expected)) = finish(&resolved) else {
+            panic!("the schema accepts an unknown key");
+        };
+        let Err(Error::Invalid(got)) = generate_resolved(&resolved, &options) else {
+            panic!("rendered an estate the schema refuses");
+        };
+        assert_eq!(expected, got);
+        assert!(seen.0 > 50 && seen.1 > 5, "too few estates: {seen:?}");
+    }
 }

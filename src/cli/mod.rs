@@ -263,12 +263,13 @@ fn fail(e: &Error, err: &mut dyn Write) -> Exit {
     }
 }
 
-fn load(args: &GenArgs) -> Result<Estate, Error> {
+fn resolve(args: &GenArgs) -> Result<profile::Resolved, Error> {
     match (&args.profile, &args.estate) {
-        (Some(p), _) => crate::load_profile(p),
-        (None, Some(f)) => crate::load_file(f),
-        (None, None) => Err(Error::Invalid(Vec::new())),
+        (Some(p), _) => profile::resolve_builtin(p),
+        (None, Some(f)) => profile::resolve_file(f),
+        (None, None) => Err(Vec::new()),
     }
+    .map_err(Error::Invalid)
 }
 
 fn formats(f: FormatArg) -> Vec<Format> {
@@ -281,13 +282,17 @@ fn formats(f: FormatArg) -> Vec<Format> {
 }
 
 fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    let estate = match load(args) {
-        Ok(e) => e,
+    let resolved = match resolve(args) {
+        Ok(r) => r,
         Err(e) => return fail(&e, err),
     };
     let today = match audit::today() {
         Ok(d) => d,
         Err(e) => {
+            // The estate's own errors come first.
+            if let Err(invalid) = crate::finish(&resolved) {
+                return fail(&invalid, err);
+            }
             let _ = writeln!(err, "error: {e}");
             return Exit::Error;
         }
@@ -298,7 +303,7 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             TerraformProviderArg::Azurerm => crate::TerraformProvider::Azurerm,
             TerraformProviderArg::Azapi => crate::TerraformProvider::Azapi,
         });
-    let files = match crate::generate(&estate, &options) {
+    let files = match crate::generate_resolved(&resolved, &options) {
         Ok(g) => {
             let resources = g.report.input.resources.len();
             crate::par::discard(g.report, resources);
