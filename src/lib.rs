@@ -248,6 +248,20 @@ pub struct Generated {
     pub files: Files,
     /// The audit of what the files deploy.
     pub report: Report,
+    /// The plan and its ARM spelling, freed with the rest, so that a caller about to end (as
+    /// the command does) can skip freeing them at all.
+    _scratch: Scratch,
+}
+
+/// Values [`Generated`] keeps only to free them with itself.
+struct Scratch {
+    _values: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scratch")
+    }
 }
 
 /// What the audit needs to know of an estate beyond its resources.
@@ -341,13 +355,17 @@ pub fn generate_from(
             report: Box::new(report),
         });
     }
-    let resources = template.resources().count();
-    par::discard((template, spelled), resources);
     let (mut files, rendered) = rendered;
     for r in rendered {
         files.extend(r?);
     }
-    Ok(Generated { files, report })
+    Ok(Generated {
+        files,
+        report,
+        _scratch: Scratch {
+            _values: Box::new((template, spelled)),
+        },
+    })
 }
 
 #[cfg(test)]

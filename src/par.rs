@@ -21,17 +21,3 @@ where
         (first, join(later))
     })
 }
-
-/// Free `value`, on a thread of its own when it holds `resources` planned resources or more
-/// than [`LARGE`]. A planned fleet, its ARM spelling and its report are millions of small
-/// allocations: freeing them takes a noticeable share of a run, which the caller need not wait
-/// for, and a process that ends first skips the work. A small value is freed here, quicker than
-/// a thread starts.
-pub(crate) fn discard<T: Send + 'static>(value: T, resources: usize) {
-    if resources > LARGE {
-        std::thread::spawn(move || drop(value));
-    }
-}
-
-/// About ten spokes' worth of resources.
-const LARGE: usize = 1000;
