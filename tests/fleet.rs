@@ -458,3 +458,40 @@ fn profiles_show_prints_the_resolved_spokes() {
     let shown = load_str("shown.json", &stdout(&o), Syntax::Json).expect("loads");
     assert_eq!(shown, aks_harden::load_profile("staging").expect("staging"));
 }
+
+#[path = "../examples/fleet.rs"]
+#[allow(dead_code, reason = "only the estate generator is used")]
+mod generated;
+
+#[test]
+fn a_fleet_planned_on_two_threads_keeps_spoke_order_and_repeats_itself() {
+    let text = generated::estate(40);
+    let estate = load_str("fleet.json", &text, Syntax::Json).expect("a valid fleet");
+    let keys: Vec<String> = estate.spokes.iter().map(|s| s.key.clone()).collect();
+    assert_eq!(keys.len(), 40);
+    let template = aks_harden::plan::plan(&estate);
+    // The spokes' networks come in the estate's order.
+    let networks: Vec<&str> = template
+        .deployments
+        .iter()
+        .filter_map(|d| d.id.strip_suffix("-network"))
+        .collect();
+    assert_eq!(networks, keys);
+    // Every spoke's network deployment passes its subscription through.
+    for k in &keys {
+        let network = template
+            .deployments
+            .iter()
+            .find(|d| d.id == format!("{k}-network"))
+            .expect("a network deployment per spoke");
+        assert!(
+            network
+                .parameters
+                .keys()
+                .any(|p| p == &format!("{k}SubscriptionId")),
+            "{k}: {:?}",
+            network.parameters.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(aks_harden::plan::plan(&estate) == template);
+}

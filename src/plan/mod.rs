@@ -23,6 +23,9 @@ use std::borrow::Cow;
 
 pub(crate) use crate::azure::{policies, roles};
 
+/// How many spokes make planning worth a second thread.
+const SIDE_BY_SIDE: usize = 16;
+
 /// Plan the whole estate.
 pub fn plan(estate: &Estate) -> Template {
     let mut params = IndexMap::new();
@@ -114,26 +117,50 @@ pub fn plan(estate: &Estate) -> Template {
         deployments.extend(hub::regional_links(estate, &v.hub, &earlier, &zones));
         earlier.push(&v.hub);
     }
-    for s in &estate.spokes {
-        let v = view_of(s);
-        deployments.push(spoke::identity(v, s));
-        deployments.push(spoke::logs(v, s));
-        deployments.extend(monitoring::monitoring(v, s));
-        deployments.push(spoke::network(v, s));
-        deployments.push(spoke::shared(v, s));
-        // The hub's links come before the cluster: its API server zone must be linked and
-        // writable by the control plane when AKS creates the cluster.
-        deployments.extend(hub::links(v, s));
-        deployments.push(cluster::cluster(v, s));
-        deployments.extend(monitoring::alerts(v, s));
-        deployments.extend(spoke::workloads(v, s));
-        deployments.extend(spoke::access(v, s));
-        deployments.extend(ingress::ingress(v, s));
-        deployments.extend(gitops::gitops(v, s));
+    let per_spoke = |spokes: &[Spoke]| {
+        let mut deployments = Vec::new();
+        for s in spokes {
+            let v = view_of(s);
+            deployments.push(spoke::identity(v, s));
+            deployments.push(spoke::logs(v, s));
+            deployments.extend(monitoring::monitoring(v, s));
+            deployments.push(spoke::network(v, s));
+            deployments.push(spoke::shared(v, s));
+            // The hub's links come before the cluster: its API server zone must be linked and
+            // writable by the control plane when AKS creates the cluster.
+            deployments.extend(hub::links(v, s));
+            deployments.push(cluster::cluster(v, s));
+            deployments.extend(monitoring::alerts(v, s));
+            deployments.extend(spoke::workloads(v, s));
+            deployments.extend(spoke::access(v, s));
+            deployments.extend(ingress::ingress(v, s));
+            deployments.extend(gitops::gitops(v, s));
+        }
+        deployments
+    };
+    // Each spoke's deployments read only the estate, so a fleet's halves are planned side by
+    // side and joined in spoke order.
+    let side_by_side = estate.spokes.len() >= SIDE_BY_SIDE;
+    if side_by_side {
+        let (a, b) = estate.spokes.split_at(estate.spokes.len() / 2);
+        let (a, b) = crate::par::both(|| per_spoke(a), || per_spoke(b));
+        deployments.extend(a);
+        deployments.extend(b);
+    } else {
+        deployments.extend(per_spoke(&estate.spokes));
     }
     deployments.extend(fleet::fleet(estate));
-    for d in &mut deployments {
-        d.parameters = used_params(d, &params);
+    let pass_through = |ds: &mut [Deployment]| {
+        for d in ds {
+            d.parameters = used_params(d, &params);
+        }
+    };
+    if side_by_side {
+        let half = deployments.len() / 2;
+        let (a, b) = deployments.split_at_mut(half);
+        crate::par::both(|| pass_through(a), || pass_through(b));
+    } else {
+        pass_through(&mut deployments);
     }
     Template {
         estate: estate.name.clone(),
