@@ -106,6 +106,25 @@ fn invalid(doc: &Value) -> Vec<Diagnostic> {
     }
 }
 
+/// The diagnostic of the refused `doc` at `pointer`.
+fn invalid_at(doc: &Value, pointer: &str) -> Diagnostic {
+    let d = invalid(doc);
+    d.iter()
+        .find(|d| d.pointer == pointer)
+        .cloned()
+        .unwrap_or_else(|| panic!("nothing at {pointer}: {d:#?}"))
+}
+
+/// `a` and `b` hold the same files with the same bytes, the manifests aside.
+fn assert_same_files(a: &Files, b: &Files) {
+    for (path, text) in a {
+        if path.ends_with("manifest.json") {
+            continue;
+        }
+        assert!(b[path] == *text, "{path} differs");
+    }
+}
+
 #[test]
 fn each_region_with_spokes_gets_its_own_hub_in_every_format() {
     let e = two_regions();
@@ -416,14 +435,13 @@ fn a_spoke_in_a_region_without_a_hub_is_refused_through_the_cli() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     // A misspelt region: a hint with the region meant.
-    let d = invalid(&json!({
-        "extends": "prod",
-        "spokes": { "prod": { "addressSpace": "10.1.0.0/16", "region": "canadaest" } }
-    }));
-    let d = d
-        .iter()
-        .find(|d| d.pointer == "/spokes/prod/region")
-        .unwrap();
+    let d = invalid_at(
+        &json!({
+            "extends": "prod",
+            "spokes": { "prod": { "addressSpace": "10.1.0.0/16", "region": "canadaest" } }
+        }),
+        "/spokes/prod/region",
+    );
     assert!(d.hint.contains("\"canadaeast\""), "{}", d.hint);
 }
 
@@ -470,18 +488,17 @@ fn a_regional_hub_overlapping_a_spoke_is_refused_with_both_pointers() {
 
 #[test]
 fn a_regional_hub_too_small_for_the_hubs_subnets_is_refused_with_the_size_it_needs() {
-    let d = invalid(&json!({
-        "extends": "prod",
-        "regionalHubs": { "canadaeast": { "addressSpace": "10.0.4.0/26" } },
-        "spokes": {
-            "prod": { "addressSpace": "10.1.0.0/16" },
-            "canada": { "addressSpace": "10.2.0.0/16", "region": "canadaeast" }
-        }
-    }));
-    let d = d
-        .iter()
-        .find(|d| d.pointer == "/regionalHubs/canadaeast/addressSpace")
-        .unwrap_or_else(|| panic!("{d:#?}"));
+    let d = invalid_at(
+        &json!({
+            "extends": "prod",
+            "regionalHubs": { "canadaeast": { "addressSpace": "10.0.4.0/26" } },
+            "spokes": {
+                "prod": { "addressSpace": "10.1.0.0/16" },
+                "canada": { "addressSpace": "10.2.0.0/16", "region": "canadaeast" }
+            }
+        }),
+        "/regionalHubs/canadaeast/addressSpace",
+    );
     assert!(
         d.message.contains("does not fit in 10.0.4.0/26"),
         "{}",
@@ -492,15 +509,14 @@ fn a_regional_hub_too_small_for_the_hubs_subnets_is_refused_with_the_size_it_nee
 
 #[test]
 fn a_regional_hub_without_spokes_is_refused() {
-    let d = invalid(&json!({
-        "extends": "prod",
-        "regionalHubs": { "canadaeast": { "addressSpace": "10.0.4.0/22" } },
-        "spokes": { "prod": { "addressSpace": "10.1.0.0/16" } }
-    }));
-    let d = d
-        .iter()
-        .find(|d| d.pointer == "/regionalHubs/canadaeast")
-        .unwrap_or_else(|| panic!("{d:#?}"));
+    let d = invalid_at(
+        &json!({
+            "extends": "prod",
+            "regionalHubs": { "canadaeast": { "addressSpace": "10.0.4.0/22" } },
+            "spokes": { "prod": { "addressSpace": "10.1.0.0/16" } }
+        }),
+        "/regionalHubs/canadaeast",
+    );
     assert!(
         d.message.contains("no spoke is in \"canadaeast\""),
         "{}",
@@ -515,12 +531,7 @@ fn a_spoke_that_names_the_estates_own_region_changes_nothing() {
     let doc = json!({ "extends": "prod", "spokeDefaults": { "region": "westeurope" } });
     let named = files(&load_str("estate.json", &doc.to_string(), Syntax::Json).unwrap());
     assert_eq!(plain.len(), named.len());
-    for (path, text) in &plain {
-        if path.ends_with("manifest.json") {
-            continue;
-        }
-        assert!(named[path] == *text, "{path} differs");
-    }
+    assert_same_files(&plain, &named);
 }
 
 #[test]
@@ -539,12 +550,7 @@ fn the_same_estate_gives_the_same_bytes_however_it_is_written() {
         .collect();
     doc["spokes"] = Value::Object(reversed);
     let c = files(&load_str("estate.json", &doc.to_string(), Syntax::Json).unwrap());
-    for (path, text) in &a {
-        if path.ends_with("manifest.json") {
-            continue;
-        }
-        assert!(c[path] == *text, "{path} differs");
-    }
+    assert_same_files(&a, &c);
 }
 
 /// The `EGRESS-FIREWALL` result of auditing an ARM template, with its failure messages.
@@ -624,26 +630,24 @@ fn regional_hubs_that_cannot_serve_are_refused_at_their_entries() {
         "{d:#?}"
     );
     // An entry without its own address space.
-    let d = invalid(&json!({
-        "extends": "prod",
-        "regionalHubs": { "canadaeast": { "firewall": { "zones": [] } } },
-        "spokes": spokes
-    }));
-    let d = d
-        .iter()
-        .find(|d| d.pointer == "/regionalHubs/canadaeast")
-        .unwrap_or_else(|| panic!("{d:#?}"));
+    let d = invalid_at(
+        &json!({
+            "extends": "prod",
+            "regionalHubs": { "canadaeast": { "firewall": { "zones": [] } } },
+            "spokes": spokes
+        }),
+        "/regionalHubs/canadaeast",
+    );
     assert!(d.message.contains("addressSpace"), "{}", d.message);
     // An unknown region, with the one meant.
-    let d = invalid(&json!({
-        "extends": "prod",
-        "regionalHubs": { "canadaest": { "addressSpace": "10.0.4.0/22" } },
-        "spokes": spokes
-    }));
-    let d = d
-        .iter()
-        .find(|d| d.pointer == "/regionalHubs/canadaest")
-        .unwrap_or_else(|| panic!("{d:#?}"));
+    let d = invalid_at(
+        &json!({
+            "extends": "prod",
+            "regionalHubs": { "canadaest": { "addressSpace": "10.0.4.0/22" } },
+            "spokes": spokes
+        }),
+        "/regionalHubs/canadaest",
+    );
     assert!(d.hint.contains("\"canadaeast\""), "{}", d.hint);
     // Every spoke elsewhere: the hub of `location` would serve nobody.
     let d = invalid(&json!({

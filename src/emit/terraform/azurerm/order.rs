@@ -3,7 +3,7 @@
 //! peering to the hub, the subnets' route table and NSG associations), and a cluster extension
 //! for the firewall rules its agents need.
 
-use super::{Tx, primary};
+use super::{Item, Tx, primary};
 use crate::azure::types;
 use crate::ir::Deployment;
 use std::collections::BTreeMap;
@@ -23,6 +23,19 @@ impl Tx<'_, '_> {
                 .or_insert(j);
             by_deployment.entry(x.d.id.as_str()).or_default().push(j);
         }
+        // The items of the deployments an item's deployment depends on, in item order.
+        let waited_on = |it: &Item<'_>| {
+            let mut waits: Vec<usize> =
+                it.d.depends_on
+                    .iter()
+                    .filter_map(|d| by_deployment.get(d.as_str()))
+                    .flatten()
+                    .copied()
+                    .collect();
+            waits.sort_unstable();
+            waits.dedup();
+            waits
+        };
         for (i, it) in items.iter().enumerate() {
             let Some(me) = primary(items, i) else {
                 continue;
@@ -62,16 +75,7 @@ impl Tx<'_, '_> {
                 // What AKS checks when it creates the cluster and no reference carries: its
                 // identities' roles, the private endpoints, the peering to the hub, and the
                 // subnets' route table and NSG (egress through the firewall).
-                let mut waits: Vec<usize> =
-                    it.d.depends_on
-                        .iter()
-                        .filter_map(|d| by_deployment.get(d.as_str()))
-                        .flatten()
-                        .copied()
-                        .collect();
-                waits.sort_unstable();
-                waits.dedup();
-                for j in waits {
+                for j in waited_on(it) {
                     let x = &items[j];
                     match x.r.rtype.as_str() {
                         types::ROLE | types::PE | types::PEERING => {
@@ -93,17 +97,10 @@ impl Tx<'_, '_> {
             if it.r.rtype == types::K8S_EXTENSION {
                 // The extension's agents reach Microsoft's endpoints and the repository through
                 // the hub firewall: its install waits for the rules of a deployment it depends on.
-                let mut rules: Vec<usize> =
-                    it.d.depends_on
-                        .iter()
-                        .filter_map(|d| by_deployment.get(d.as_str()))
-                        .flatten()
-                        .copied()
-                        .filter(|&j| items[j].r.rtype == types::RCG)
-                        .collect();
-                rules.sort_unstable();
-                rules.dedup();
-                for j in rules {
+                for j in waited_on(it)
+                    .into_iter()
+                    .filter(|&j| items[j].r.rtype == types::RCG)
+                {
                     if let Some(a) = primary(items, j) {
                         cands.push((a.whole(), carried(j)));
                     }
