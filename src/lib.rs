@@ -137,12 +137,7 @@ pub(crate) fn generate_resolved(
     resolved: &profile::Resolved,
     options: &Options,
 ) -> Result<Generated, Error> {
-    let spokes = resolved
-        .value
-        .get("spokes")
-        .and_then(serde_json::Value::as_object)
-        .map_or(0, serde_json::Map::len);
-    if spokes > SPECULATE_UP_TO {
+    if spoke_count(resolved) > SPECULATE_UP_TO {
         return finish(resolved).and_then(|estate| generate(&estate, options));
     }
     let (speculated, checked) = par::both(
@@ -158,6 +153,36 @@ pub(crate) fn generate_resolved(
         (true, Some(Err(diags))) => Err(Error::Invalid(resolved.attribute(diags))),
         _ => finish(resolved).and_then(|estate| generate(&estate, options)),
     }
+}
+
+/// [`generate_resolved`], the files written into `out`. A fleet is written as it renders
+/// ([`generate_into`]); a small estate is rendered beside its schema check and written after,
+/// so that an invalid one never touches the folder.
+pub(crate) fn generate_resolved_into(
+    resolved: &profile::Resolved,
+    options: &Options,
+    out: &Path,
+) -> Result<Wrote, Error> {
+    if spoke_count(resolved) > SPECULATE_UP_TO {
+        let estate = finish(resolved)?;
+        return generate_into(&estate, estate_source(&estate), options, out);
+    }
+    let generated = generate_resolved(resolved, options)?;
+    let written = write::write(out, &generated.files)?;
+    Ok(Wrote {
+        files: generated.files.len(),
+        written,
+        report: generated.report,
+        scratch: generated.scratch,
+    })
+}
+
+fn spoke_count(resolved: &profile::Resolved) -> usize {
+    resolved
+        .value
+        .get("spokes")
+        .and_then(serde_json::Value::as_object)
+        .map_or(0, serde_json::Map::len)
 }
 
 /// Load, resolve and validate an estate file (JSON, or YAML by extension).
@@ -250,7 +275,7 @@ pub struct Generated {
     pub report: Report,
     /// The plan and its ARM spelling, freed with the rest, so that a caller about to end (as
     /// the command does) can skip freeing them at all.
-    _scratch: Scratch,
+    scratch: Scratch,
 }
 
 /// Values [`Generated`] keeps only to free them with itself.
@@ -315,29 +340,107 @@ pub fn generate_from(
     source: audit::Source,
     options: &Options,
 ) -> Result<Generated, Error> {
+    let (files, report, scratch) = run(estate, source, options, None)?;
+    Ok(Generated {
+        files,
+        report,
+        scratch,
+    })
+}
+
+/// What [`generate_into`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Wrote {
+    /// How many files the set has.
+    pub files: usize,
+    /// What the write did (files changed, unchanged, removed).
+    pub written: write::Written,
+    /// The audit of what the files deploy.
+    pub report: Report,
+    /// As in [`Generated`].
+    #[expect(dead_code, reason = "held only to be freed with the rest")]
+    scratch: Scratch,
+}
+
+/// [`generate_from`], with the files written into the folder `out` (as [`write::write`] writes
+/// them) as each format is rendered, not held until all are: a large fleet's files never all
+/// sit in memory at once, and writing them runs beside the audit. They are staged, and put in
+/// place only when the audit gate lets the estate through; on a refusal or any error the folder
+/// holds what it held before.
+pub fn generate_into(
+    estate: &Estate,
+    source: audit::Source,
+    options: &Options,
+    out: &Path,
+) -> Result<Wrote, Error> {
+    let mut sink = write::FsSink;
+    let session = std::sync::Mutex::new(write::Session::begin(out, &mut sink)?);
+    let (_, report, scratch) = run(estate, source, options, Some(&session))?;
+    let session = session
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let files = session.len();
+    let written = session.commit()?;
+    Ok(Wrote {
+        files,
+        written,
+        report,
+        scratch,
+    })
+}
+
+/// Where rendered files go as they are made: kept, or written into a session.
+type Deliver<'a, 's> = Option<&'a std::sync::Mutex<write::Session<'s, write::FsSink>>>;
+
+/// Plan, audit and render; the files come back, or go into `deliver` as each format is done.
+fn run(
+    estate: &Estate,
+    source: audit::Source,
+    options: &Options,
+    deliver: Deliver<'_, '_>,
+) -> Result<(Files, Report, Scratch), Error> {
     let template = plan::plan(estate);
+    // The first write that failed; nothing more is written after it.
+    let write_failed = std::sync::Mutex::new(None);
+    let keep = |files: Files| -> Files {
+        let Some(session) = deliver else {
+            return files;
+        };
+        let mut session = session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(e) = session.add(&files) {
+            write_failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(e);
+        }
+        Files::new()
+    };
     // Every format and the audit only read the plan, so they run side by side; a refused
-    // estate's renderings are dropped unseen. ARM spells the plan once, for the audit and for
-    // `arm/main.json`, while the other formats already render.
+    // estate's renderings are dropped unseen (or their staged files removed). ARM spells the
+    // plan once, for the audit and for `arm/main.json`, while the other formats already render.
     let spelled = std::sync::OnceLock::new();
     let (report, rendered) = std::thread::scope(|s| {
+        let (keep, template) = (&keep, &template);
         let others: Vec<_> = options
             .formats
             .iter()
             .filter(|f| **f != Format::Arm)
-            .map(|f| s.spawn(|| emit::render(&template, *f, &options.emit)))
+            .map(|f| s.spawn(move || emit::render(template, *f, &options.emit).map(keep)))
             .collect();
-        let companions = s.spawn(|| emit::companions(&template));
+        let companions = s.spawn(|| keep(emit::companions(template)));
         let (doc, params) = spelled.get_or_init(|| {
             (
-                emit::arm::template(&template),
-                emit::arm::parameters(&template),
+                emit::arm::template(template),
+                emit::arm::parameters(template),
             )
         });
         let arm = options
             .formats
             .contains(&Format::Arm)
-            .then(|| s.spawn(|| emit::arm::files(doc, params)));
+            .then(|| s.spawn(|| keep(emit::arm::files(doc, params))));
         let report = {
             let input = audit::Input::from_arm(doc, params, context(estate), source);
             audit::judge(input, options.today)
@@ -359,13 +462,19 @@ pub fn generate_from(
     for r in rendered {
         files.extend(r?);
     }
-    Ok(Generated {
+    if let Some(e) = write_failed
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        return Err(Error::Write(e));
+    }
+    Ok((
         files,
         report,
-        _scratch: Scratch {
+        Scratch {
             _values: Box::new((template, spelled)),
         },
-    })
+    ))
 }
 
 #[cfg(test)]

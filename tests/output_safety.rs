@@ -780,3 +780,180 @@ fn sink_failures_surface_as_typed_errors_naming_the_file() {
     assert!(e.to_string().starts_with("cannot write "), "{e}");
     assert!(!e.hint.is_empty());
 }
+
+// ---- a set written in parts ----
+
+/// A session of several parts writes what one write of their union writes, and every way it can
+/// fail, or be dropped before its commit, leaves the folder as it was: fresh or over an earlier
+/// output.
+#[test]
+fn a_set_written_in_parts_is_all_or_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let parts = [
+        files(&[("arm/main.json", "B main"), ("same.json", "same")]),
+        files(&[
+            ("bicep/main.bicep", "B bicep"),
+            ("new/deep/x.json", "B new"),
+        ]),
+    ];
+    let whole: Files = parts
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let earlier = files(&[
+        ("arm/main.json", "A main"),
+        ("old/a.json", "A old"),
+        ("same.json", "same"),
+    ]);
+    let reference = tmp.path().join("reference");
+    write::write(&reference, &whole).expect("write the union");
+
+    for over in [false, true] {
+        let out = tmp.path().join(format!("out-{over}"));
+        if over {
+            write::write(&out, &earlier).expect("earlier output");
+        }
+        let before = snapshot(&out);
+        // Dropped after each number of parts, without a commit.
+        for added in 0..=parts.len() {
+            let mut sink = FsSink;
+            let mut session = write::Session::begin(&out, &mut sink).expect("begin");
+            for p in &parts[..added] {
+                session.add(p).expect("add");
+            }
+            drop(session);
+            assert_eq!(
+                snapshot(&out),
+                before,
+                "over={over}, dropped after {added} parts"
+            );
+            assert_eq!(
+                out.exists(),
+                over,
+                "a folder the session made is removed again"
+            );
+        }
+        // A write failing in the second part: the first part's files are taken back too. Over
+        // the earlier output, `same.json` is unchanged and not written.
+        let first = if over { 1 } else { 2 };
+        for writes in first..first + 2 {
+            let mut sink = FailingSink::new(writes, usize::MAX);
+            let mut session = write::Session::begin(&out, &mut sink).expect("begin");
+            let added = parts.iter().try_for_each(|p| session.add(p));
+            let e = added.expect_err("the second part fails");
+            assert!(e.hint.contains("intact"), "{e}");
+            assert!(session.commit().is_err(), "a failed session never commits");
+            assert_eq!(
+                snapshot(&out),
+                before,
+                "over={over}, failing write {writes}"
+            );
+        }
+        // The same path in two parts is refused.
+        let mut sink = FsSink;
+        let mut session = write::Session::begin(&out, &mut sink).expect("begin");
+        session.add(&parts[0]).expect("add");
+        assert!(session.add(&parts[0]).is_err(), "a path added twice");
+        drop(session);
+        assert_eq!(snapshot(&out), before, "over={over}");
+
+        let mut sink = FsSink;
+        let mut session = write::Session::begin(&out, &mut sink).expect("begin");
+        for p in &parts {
+            session.add(p).expect("add");
+        }
+        assert_eq!(session.len(), whole.len());
+        let report = session.commit().expect("commit");
+        assert_eq!(snapshot(&out), snapshot(&reference), "over={over}");
+        if over {
+            assert_eq!(report.removed, ["old/a.json"]);
+            assert_eq!(report.unchanged, ["same.json"]);
+            assert_eq!(
+                report.written,
+                ["arm/main.json", "bicep/main.bicep", "new/deep/x.json"]
+            );
+        } else {
+            assert_eq!(report.written, whole.keys().cloned().collect::<Vec<_>>());
+        }
+        assert_no_debris(&out);
+    }
+}
+
+/// An estate of `n` spokes extending prod; `public` gives one of them a public API server,
+/// which the audit gate refuses.
+fn fleet_estate(n: usize, public: bool) -> String {
+    let mut spokes = serde_json::Map::new();
+    for i in 0..n {
+        let mut spoke = serde_json::json!({
+            "subscriptionId": format!("00000000-0000-0000-0000-{:012}", i + 1),
+            "addressSpace": format!("10.{}.0.0/16", i + 1),
+        });
+        if public && i == n - 1 {
+            spoke["cluster"] = serde_json::json!({
+                "apiServer": { "private": false, "authorizedIpRanges": ["203.0.113.0/24"] }
+            });
+        }
+        spokes.insert(format!("s{i:04}"), spoke);
+    }
+    serde_json::json!({ "extends": "prod", "spokes": spokes }).to_string()
+}
+
+fn gen_estate(estate: &Path, out: &Path) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_aks-harden"))
+        .args(["gen", "--estate"])
+        .arg(estate)
+        .arg("--out")
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run aks-harden");
+    wait(child)
+}
+
+/// `gen` writes a fleet as it renders (past ten spokes): the folder holds exactly what the
+/// library renders, and a fleet the audit gate refuses leaves the folder as it was: no folder
+/// where there was none, the earlier output untouched where there was one.
+#[test]
+fn a_fleet_is_written_as_it_renders_and_a_refused_one_leaves_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let good = tmp.path().join("good.json");
+    let refused = tmp.path().join("refused.json");
+    std::fs::write(&good, fleet_estate(12, false)).expect("estate");
+    std::fs::write(&refused, fleet_estate(12, true)).expect("estate");
+
+    let out = tmp.path().join("out");
+    let o = gen_estate(&good, &out);
+    assert_exit(&o, 0);
+    let estate = aks_harden::load_file(&good).expect("valid");
+    let want = support::render(&estate, Format::IMPLEMENTED).expect("render");
+    let reference = tmp.path().join("reference");
+    write::write(&reference, &want).expect("write");
+    let written = snapshot(&out);
+    assert_eq!(written, snapshot(&reference));
+    assert!(written.keys().any(|k| k.starts_with("terraform/s0011-")));
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        stdout.starts_with(&format!("wrote {} files", want.len())),
+        "{stdout}"
+    );
+    let again = gen_estate(&good, &out);
+    assert_exit(&again, 0);
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains(&format!("(0 changed, {} unchanged, 0 removed)", want.len())),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    let o = gen_estate(&refused, &out);
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("API-PRIVATE"), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), written, "the earlier output is untouched");
+
+    let fresh = tmp.path().join("fresh");
+    assert_exit(&gen_estate(&refused, &fresh), 1);
+    assert!(!fresh.exists(), "no folder is left where there was none");
+}

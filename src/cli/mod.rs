@@ -303,47 +303,49 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             TerraformProviderArg::Azurerm => crate::TerraformProvider::Azurerm,
             TerraformProviderArg::Azapi => crate::TerraformProvider::Azapi,
         });
+    if !args.check {
+        return match crate::generate_resolved_into(&resolved, &options, &args.out) {
+            Ok(wrote) => {
+                let _ = writeln!(
+                    out,
+                    "wrote {} files to {} ({} changed, {} unchanged, {} removed)",
+                    wrote.files,
+                    args.out.display(),
+                    wrote.written.written.len(),
+                    wrote.written.unchanged.len(),
+                    wrote.written.removed.len()
+                );
+                // The command ends here: the operating system takes its memory back at once,
+                // far quicker than freeing a fleet's millions of values one by one.
+                std::mem::forget(wrote);
+                Exit::Success
+            }
+            Err(e) => fail(&e, err),
+        };
+    }
     let generated = match crate::generate_resolved(&resolved, &options) {
-        // The command ends after the write: the operating system takes its memory back at
-        // once, far quicker than freeing a fleet's millions of values one by one.
+        // As above: never freed.
         Ok(g) => std::mem::ManuallyDrop::new(g),
         Err(e) => return fail(&e, err),
     };
     let files = &generated.files;
-    if args.check {
-        let diff = crate::write::check(&args.out, files);
-        if diff.is_empty() {
-            let _ = writeln!(
-                out,
-                "up to date: {} files in {}",
-                files.len(),
-                args.out.display()
-            );
-            return Exit::Success;
-        }
-        let _ = write!(out, "{diff}");
+    let diff = crate::write::check(&args.out, files);
+    if diff.is_empty() {
         let _ = writeln!(
-            err,
-            "error: {} is out of date; run the same command without --check and commit the result",
+            out,
+            "up to date: {} files in {}",
+            files.len(),
             args.out.display()
         );
-        return Exit::Failed;
+        return Exit::Success;
     }
-    match crate::write::write(&args.out, files) {
-        Ok(r) => {
-            let _ = writeln!(
-                out,
-                "wrote {} files to {} ({} changed, {} unchanged, {} removed)",
-                files.len(),
-                args.out.display(),
-                r.written.len(),
-                r.unchanged.len(),
-                r.removed.len()
-            );
-            Exit::Success
-        }
-        Err(e) => fail(&Error::Write(e), err),
-    }
+    let _ = write!(out, "{diff}");
+    let _ = writeln!(
+        err,
+        "error: {} is out of date; run the same command without --check and commit the result",
+        args.out.display()
+    );
+    Exit::Failed
 }
 
 fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
