@@ -1,7 +1,8 @@
 //! `OPERATE.md`: how this estate's operators reach its private API servers and expose a workload
 //! through its Application Gateway, with the estate's real names filled in. Read from the IR
 //! (the Bastion, the clusters, the gateways and the ingress manifests), rendered from the
-//! embedded handlebars template `templates/operate.md.hbs` in strict mode.
+//! embedded handlebars template `templates/operate.md.hbs` in strict mode, with a cluster's
+//! access (`operate-access.md.hbs`) and its gateway (`operate-gateway.md.hbs`) as partials.
 
 use crate::azure::types;
 use crate::ir::{Deployment, Expr, Resource, Scope, Template, Value};
@@ -10,6 +11,20 @@ use std::collections::BTreeMap;
 
 /// The template, embedded.
 const TEMPLATE: &str = include_str!("../../templates/operate.md.hbs");
+
+/// Its partials, embedded. Kept apart because compiling a template costs time that grows with
+/// the square of its length (every element looks up its line from the start), and `OPERATE.md`
+/// is compiled on every run.
+const PARTIALS: [(&str, &str); 2] = [
+    (
+        "operate-access",
+        include_str!("../../templates/operate-access.md.hbs"),
+    ),
+    (
+        "operate-gateway",
+        include_str!("../../templates/operate-gateway.md.hbs"),
+    ),
+];
 
 fn rg(d: &Deployment) -> &str {
     match &d.scope {
@@ -194,5 +209,8 @@ pub(crate) fn render(t: &Template) -> Result<String, String> {
     h.register_escape_fn(handlebars::no_escape);
     h.register_template_string("operate", TEMPLATE)
         .map_err(|e| e.to_string())?;
+    for (name, text) in PARTIALS {
+        h.register_partial(name, text).map_err(|e| e.to_string())?;
+    }
     h.render("operate", &view(t)).map_err(|e| e.to_string())
 }
