@@ -419,15 +419,15 @@ fn run(
         Files::new()
     };
     // Every format and the audit only read the plan, so they run side by side; a refused
-    // estate's renderings are dropped unseen (or their staged files removed). ARM spells the
-    // plan once, for the audit and for `arm/main.json`, while the other formats already render.
+    // estate's renderings are dropped unseen (or their staged files removed). The audit judges
+    // the plan spelt as an ARM template value; `arm/main.json` is the same document printed
+    // straight from the plan.
     let spelled = std::sync::OnceLock::new();
     let (report, rendered) = std::thread::scope(|s| {
         let (keep, template) = (&keep, &template);
         let others: Vec<_> = options
             .formats
             .iter()
-            .filter(|f| **f != Format::Arm)
             .map(|f| s.spawn(move || emit::render(template, *f, &options.emit).map(keep)))
             .collect();
         let companions = s.spawn(|| keep(emit::companions(template)));
@@ -437,16 +437,11 @@ fn run(
                 emit::arm::parameters(template),
             )
         });
-        let arm = options
-            .formats
-            .contains(&Format::Arm)
-            .then(|| s.spawn(|| keep(emit::arm::files(doc, params))));
         let report = {
             let input = audit::Input::from_arm(doc, params, context(estate), source);
             audit::judge(input, options.today)
         };
-        let mut rendered: Vec<_> = arm.into_iter().map(|h| Ok(par::join(h))).collect();
-        rendered.extend(others.into_iter().map(par::join));
+        let rendered: Vec<_> = others.into_iter().map(par::join).collect();
         (report, (par::join(companions), rendered))
     });
     if options.gate == Gate::Enforce

@@ -297,3 +297,58 @@ fn formats_rendered_side_by_side_are_those_rendered_one_by_one() {
         assert!(none == emit::companions(&template), "{name}");
     }
 }
+
+#[path = "../examples/fleet.rs"]
+#[allow(dead_code, reason = "only the estate generator is used")]
+mod generated;
+
+/// `arm/main.json` is printed straight from the plan, and the audit judges the template spelt as
+/// a JSON value: the two must be the same document, byte for byte. Every profile, every valid
+/// estate, and a fleet large enough to be printed in two halves.
+#[test]
+fn arm_printed_from_the_plan_is_the_spelt_template() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut estates: Vec<(String, aks_harden::Estate)> = PROFILES
+        .iter()
+        .map(|p| ((*p).to_string(), load_profile(p).unwrap()))
+        .collect();
+    for dir in [
+        "tests/fixtures/valid",
+        "tests/fixtures/fleet",
+        "tests/fixtures/audit/estates",
+    ] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            if let Ok(e) = aks_harden::load_file(&path) {
+                estates.push((path.display().to_string(), e));
+            }
+        }
+    }
+    estates.push((
+        "fleet of 8".into(),
+        load_str("fleet.json", &generated::estate(8), Syntax::Json).unwrap(),
+    ));
+    assert!(estates.len() > 20, "{}", estates.len());
+    let mut halves = false;
+    for (name, estate) in &estates {
+        let t = aks_harden::plan::plan(estate);
+        halves |= t.deployments.len() >= 64;
+        let printed = aks_harden::emit::arm::render(&t);
+        let spelt = aks_harden::emit::arm::files(
+            &aks_harden::emit::arm::template(&t),
+            &aks_harden::emit::arm::parameters(&t),
+        );
+        assert_eq!(
+            printed.keys().collect::<Vec<_>>(),
+            spelt.keys().collect::<Vec<_>>()
+        );
+        for (path, text) in &printed {
+            assert!(text == &spelt[path], "{name}: {path} differs");
+        }
+    }
+    assert!(halves, "no estate large enough to be printed in two halves");
+}

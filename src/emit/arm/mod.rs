@@ -2,6 +2,8 @@
 //! into them through nested inline deployments (inner expression scope), plus a parameter file
 //! with the values the estate gives.
 
+mod text;
+
 use super::Files;
 use crate::ir::{Deployment, Expr, Name, ParamType, Resource, Scope, Template, Value};
 use indexmap::IndexMap;
@@ -15,9 +17,14 @@ const RG_SCHEMA: &str =
 const PARAMS_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
 
-/// Render the template set: `arm/main.json` and `arm/main.parameters.json`.
+/// Render the template set: `arm/main.json` and `arm/main.parameters.json`, printed straight
+/// from the plan; the same bytes as [`files`] of [`template`] and [`parameters`].
 pub fn render(t: &Template) -> Files {
-    files(&template(t), &parameters(t))
+    let (main, params) = crate::par::both(|| text::template(t), || text::parameters(t));
+    let mut files = Files::new();
+    files.insert("arm/main.json".into(), main);
+    files.insert("arm/main.parameters.json".into(), params);
+    files
 }
 
 /// The ARM files of a template and parameter file already spelt by [`template`] and
@@ -229,9 +236,12 @@ fn resource(r: &Resource, by_id: &ById) -> Json {
     for (k, v) in &r.body {
         m.insert(k.clone(), value(v));
     }
-    let deps = depends(r, by_id);
+    let deps = dependency_ids(r, by_id);
     if !deps.is_empty() {
-        m.insert("dependsOn".into(), Json::Array(deps));
+        m.insert(
+            "dependsOn".into(),
+            Json::Array(deps.into_iter().map(Json::String).collect()),
+        );
     } else if r.body.contains_key("dependsOn") {
         // What a body of its own `dependsOn` has always become: replaced, then swap-removed.
         m.insert("dependsOn".into(), json!([]));
@@ -240,7 +250,8 @@ fn resource(r: &Resource, by_id: &ById) -> Json {
     Json::Object(m)
 }
 
-fn depends(r: &Resource, by_id: &ById) -> Vec<Json> {
+/// The `dependsOn` entries of a resource: each dependency's id expression, `[...]`.
+fn dependency_ids(r: &Resource, by_id: &ById) -> Vec<String> {
     r.depends_on
         .iter()
         .filter_map(|id| by_id.get(id))
@@ -283,7 +294,7 @@ fn depends(r: &Resource, by_id: &ById) -> Vec<Json> {
                     s.push_str(")]");
                 }
             }
-            Json::String(s)
+            s
         })
         .collect()
 }
@@ -361,34 +372,54 @@ fn deployment(t: &Template, d: &Deployment, deployments: &BTreeSet<&str>) -> Jso
         }
     };
     let mut m = nested(&name, target, &d.parameters, schema, resources);
-    let mut deps: Vec<Json> = d
+    if let Some(params) = hop_parameters(d) {
+        let mut home = Map::new();
+        home.insert("resourceGroup".into(), json!(t.home.1));
+        m = nested(&name, home, &params, RG_SCHEMA, vec![Json::Object(m)]);
+    }
+    let deps = deployment_dependencies(t, d, deployments);
+    if !deps.is_empty() {
+        m.insert(
+            "dependsOn".into(),
+            Json::Array(deps.into_iter().map(Json::String).collect()),
+        );
+    }
+    Json::Object(m)
+}
+
+/// For a deployment into another subscription, the parameters of the hop that holds it (see
+/// [`deployment`]): the deployment's own, and the subscription parameter it is scoped by.
+fn hop_parameters(d: &Deployment) -> Option<IndexMap<String, (ParamType, Expr)>> {
+    let sub = d.scope.subscription()?;
+    let mut params = d.parameters.clone();
+    if let Expr::Param(p) = sub {
+        params
+            .entry(p.clone())
+            .or_insert((ParamType::String, Expr::Param(p.clone())));
+    }
+    Some(params)
+}
+
+/// The deployment names a deployment waits for; a deployment routed through a hop in the home
+/// resource group waits for the home deployment first.
+fn deployment_dependencies(
+    t: &Template,
+    d: &Deployment,
+    deployments: &BTreeSet<&str>,
+) -> Vec<String> {
+    let mut deps: Vec<String> = d
         .depends_on
         .iter()
         .filter(|id| deployments.contains(id.as_str()))
-        .map(|id| Json::String(format!("{}-{id}", t.estate)))
+        .map(|id| format!("{}-{id}", t.estate))
         .collect();
-    if let Some(sub) = d.scope.subscription() {
-        // The hop: an RG-scope deployment in the home resource group that holds `m`. It needs the
-        // parameters `m` is given, and the subscription parameter that `m` is scoped by.
-        let mut home = Map::new();
-        home.insert("resourceGroup".into(), json!(t.home.1));
-        let mut params = d.parameters.clone();
-        if let Expr::Param(p) = sub {
-            params
-                .entry(p.clone())
-                .or_insert((ParamType::String, Expr::Param(p.clone())));
-        }
-        m = nested(&name, home, &params, RG_SCHEMA, vec![Json::Object(m)]);
-        // Inside the hop, parameters pass through under the same names.
-        let home_id = json!(format!("{}-{}", t.estate, t.home.0));
+    if d.scope.subscription().is_some() {
+        let home_id = format!("{}-{}", t.estate, t.home.0);
         if !deps.contains(&home_id) {
             deps.insert(0, home_id);
         }
     }
-    if !deps.is_empty() {
-        m.insert("dependsOn".into(), Json::Array(deps));
-    }
-    Json::Object(m)
+    deps
 }
 
 /// Fewest deployments worth spelling on a second thread.
@@ -411,6 +442,14 @@ fn deployments(t: &Template) -> Vec<Json> {
     all
 }
 
+/// What `arm/main.json` says of itself.
+fn description(t: &Template) -> String {
+    format!(
+        "Hardened AKS estate {}: generated by aks-harden, do not edit; change the estate file and generate again",
+        t.estate
+    )
+}
+
 /// The template document, `arm/main.json`, as JSON.
 pub fn template(t: &Template) -> Json {
     let mut params = Map::new();
@@ -430,7 +469,7 @@ pub fn template(t: &Template) -> Json {
         "metadata".into(),
         json!({
             "_generator": { "name": "aks-harden" },
-            "description": format!("Hardened AKS estate {}: generated by aks-harden, do not edit; change the estate file and generate again", t.estate),
+            "description": description(t),
         }),
     );
     m.insert("parameters".into(), Json::Object(params));
