@@ -237,8 +237,12 @@ fn used_params(
             collect_value(v, &mut names);
         }
     }
-    all.iter()
-        .filter(|(n, _)| names.contains(n))
+    // In the order of the template's parameters; looked up by name, because a fleet's
+    // template has thousands of them and a deployment uses a handful.
+    let mut used: Vec<usize> = names.iter().filter_map(|n| all.get_index_of(n)).collect();
+    used.sort_unstable();
+    used.into_iter()
+        .filter_map(|i| all.get_index(i))
         .map(|(n, p)| (n.clone(), (p.ptype, Expr::Param(n.clone()))))
         .collect()
 }
