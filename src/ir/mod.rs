@@ -157,12 +157,16 @@ impl Value {
 /// Build an object value from `(key, value)` pairs, keeping their order and dropping nulls.
 #[macro_export]
 macro_rules! obj {
+    (@one $k:expr) => { () };
     ($($k:expr => $v:expr),* $(,)?) => {{
+        // Sized once for every field: growing a map as it fills copies it each time.
         #[allow(unused_mut)]
-        let mut m = ::indexmap::IndexMap::<String, $crate::ir::Value>::new();
+        let mut m = ::indexmap::IndexMap::<String, $crate::ir::Value>::with_capacity(
+            <[()]>::len(&[$($crate::obj!(@one $k)),*]),
+        );
         $(
             let v: $crate::ir::Value = ($v).into();
-            if v != $crate::ir::Value::Null {
+            if !matches!(v, $crate::ir::Value::Null) {
                 m.insert(($k).to_string(), v);
             }
         )*
