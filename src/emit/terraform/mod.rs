@@ -201,7 +201,7 @@ pub(crate) fn json_value(
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(o) => {
-            let mut m = Map::new();
+            let mut m = Map::with_capacity(o.len());
             for (k, x) in o {
                 m.insert(k.clone(), json_value(x, keyed, expr)?);
             }
@@ -212,7 +212,7 @@ pub(crate) fn json_value(
         }
         Value::Expr(e) => Json::String(expr(e)?),
         Value::ExprKeyed(kv) if keyed => {
-            let mut m = Map::new();
+            let mut m = Map::with_capacity(kv.len());
             for (k, x) in kv {
                 m.insert(expr(k)?, json_value(x, keyed, expr)?);
             }
@@ -586,6 +586,30 @@ impl Module {
     /// Add a resource block to `file` (without `.tf.json`).
     pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: &Json) {
         let text = printed(&mut self.scratch, body);
+        self.store(file, rtype, label, text);
+    }
+
+    /// Add a resource block to `file` (without `.tf.json`) whose body is the object of
+    /// `fields`, printed as that object's value would be.
+    pub fn resource_fields(
+        &mut self,
+        file: &str,
+        rtype: &str,
+        label: &str,
+        fields: &[(String, Json)],
+    ) {
+        self.scratch.clear();
+        json::object(
+            &mut self.scratch,
+            fields.iter().map(|(k, v)| (k.as_str(), v)),
+            BODY_DEPTH,
+        );
+        let text = self.scratch.as_str().to_owned();
+        self.store(file, rtype, label, text);
+    }
+
+    /// Store a printed resource body.
+    fn store(&mut self, file: &str, rtype: &str, label: &str, text: String) {
         let (at, doc) = self.doc(file);
         let blocks = match doc.resource.get_mut(rtype) {
             Some(b) => b,

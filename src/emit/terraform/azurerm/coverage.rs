@@ -1,9 +1,9 @@
 //! The coverage walk: every leaf of an IR body that the translation neither read nor lists as
 //! not expressible, so an IR property azurerm silently drops is a typed error.
 
+use super::Paths;
 use super::gaps::Gap;
 use crate::ir::Value;
-use std::collections::BTreeSet;
 
 /// A scalar leaf spelled as text, for comparing with [`Gap::only`].
 pub(super) fn scalar(v: &Value) -> Option<String> {
@@ -21,7 +21,7 @@ pub(super) fn scalar(v: &Value) -> Option<String> {
 pub(super) fn uncovered(
     v: &Value,
     path: &mut String,
-    seen: &BTreeSet<String>,
+    seen: &Paths,
     gaps: &[&Gap],
     out: &mut Vec<(String, Option<String>)>,
 ) {
@@ -65,7 +65,7 @@ pub(super) fn uncovered(
 /// Whether a leaf path was read: the path itself, or a node above it (a prefix of it that ends
 /// where a key or an array's `[]` begins). Looked up per prefix, so the check stays linear in
 /// the size of a resource.
-fn covered(seen: &BTreeSet<String>, path: &str) -> bool {
+fn covered(seen: &Paths, path: &str) -> bool {
     seen.contains(path)
         || path
             .bytes()

@@ -83,7 +83,7 @@ use coverage::scalar;
 use coverage::uncovered;
 pub use gaps::{Gap, NOT_EXPRESSIBLE};
 use indexmap::IndexMap;
-use refs::{Addr, item_label, keys, primary, subnet_label};
+use refs::{Addr, item_label, keys, label_of, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -488,7 +488,12 @@ pub(crate) fn maintenance_read_back() -> (
 // ---------------------------------------------------------------------------------------------
 // Reading the IR
 
-type Seen = RefCell<BTreeSet<String>>;
+/// The paths read from one resource.
+type Seen = RefCell<Paths>;
+
+/// A set of property paths, hashed with [`super::Fx`]: looked up once per node of the
+/// coverage walk.
+pub(super) type Paths = indexmap::IndexSet<String, super::FxBuild>;
 
 /// A node of an IR body, with its path; reading a value records the path as translated.
 #[derive(Clone)]
@@ -507,16 +512,22 @@ impl<'a> N<'a> {
         let mut v = self.v;
         let mut obj = self.root;
         let mut p = String::with_capacity(self.path.len() + path.len() + 1);
-        p.push_str(&self.path);
+        if self.path.is_empty() {
+            // Keys are joined by dots, and no dot starts a path.
+            p.push_str(path.trim_start_matches('.'));
+        } else {
+            p.push_str(&self.path);
+            p.push('.');
+            p.push_str(path);
+        }
         for key in path.split('.') {
             v = match (obj.take(), v) {
                 (Some(o), _) | (None, Some(Value::Object(o))) => field(o, key),
                 _ => None,
             };
-            if !p.is_empty() {
-                p.push('.');
+            if v.is_none() {
+                break;
             }
-            p.push_str(key);
         }
         N {
             v,
@@ -636,6 +647,8 @@ struct Item<'t> {
     seen: Seen,
     /// The positions of the items of its deployment (itself included).
     siblings: std::ops::Range<usize>,
+    /// The label of the block it becomes ([`item_label`]).
+    label: String,
 }
 
 impl<'t> Item<'t> {
@@ -710,8 +723,9 @@ fn translate(t: &Template) -> Out {
             d,
             r,
             kind: kinds.get(r.rtype.as_str()).copied(),
-            seen: RefCell::new(BTreeSet::new()),
+            seen: RefCell::default(),
             siblings: siblings.clone(),
+            label: label_of(d, r),
         }));
     }
     let mut tx = Tx {
@@ -774,20 +788,27 @@ fn translate(t: &Template) -> Out {
     }
 }
 
-/// A JSON object built key by key, skipping absent values.
+/// A JSON object built key by key, skipping absent values: its entries in order, a key put
+/// again taking its value in place (as an object's insert does), so that it prints, or becomes
+/// an object, without hashing every key.
 #[derive(Default)]
-struct B(Map<String, Json>);
+struct B(Vec<(String, Json)>);
 
 impl B {
     fn put(&mut self, k: &str, v: impl Into<Option<Json>>) -> &mut Self {
         if let Some(v) = v.into() {
-            self.0.insert(k.to_string(), v);
+            match self.0.iter_mut().find(|(x, _)| x == k) {
+                Some((_, old)) => *old = v,
+                None => self.0.push((k.to_string(), v)),
+            }
         }
         self
     }
 
     fn json(self) -> Json {
-        Json::Object(self.0)
+        let mut m = Map::with_capacity(self.0.len());
+        m.extend(self.0);
+        Json::Object(m)
     }
 }
 
@@ -836,19 +857,31 @@ impl Tx<'_, '_> {
 
     /// Add a block produced from `it`.
     fn add(&mut self, it: &Item, rtype: &str, lab: &str, body: Json) {
+        self.added(it, rtype, lab);
+        self.m.resource(&it.d.id, rtype, lab, &body);
+    }
+
+    /// Add a block produced from `it` whose body is the object `b` builds, printed from its
+    /// fields without building the object.
+    fn add_fields(&mut self, it: &Item, rtype: &str, lab: &str, b: &B) {
+        self.added(it, rtype, lab);
+        self.m.resource_fields(&it.d.id, rtype, lab, &b.0);
+    }
+
+    /// Record a block produced from `it`, reporting a second one of the same address.
+    fn added(&mut self, it: &Item, rtype: &str, lab: &str) {
         // `order` finds references by this prefix.
         debug_assert!(rtype.starts_with("az"), "{rtype}");
         if self.m.has(rtype, lab) {
             self.err(it, "", &format!("a second {rtype}.{lab}"));
         }
-        self.m.resource(&it.d.id, rtype, lab, &body);
         self.produced[it.index].push((rtype.to_string(), lab.to_string()));
     }
 
     /// Add the block `it` itself becomes: its kind's azurerm type, labelled after it.
     fn emit(&mut self, it: &Item, b: B) {
         if let Some(k) = it.kind {
-            self.add(it, k.tf, &item_label(it), b.json());
+            self.add_fields(it, k.tf, item_label(it), &b);
         }
     }
 
@@ -910,7 +943,7 @@ impl Tx<'_, '_> {
     /// An object with every attribute, null where the IR has no value (azurerm's attribute
     /// blocks such as `security_rule`).
     fn every(&mut self, it: &Item, from: &N, attrs: &[Flat]) -> Json {
-        let mut m = Map::new();
+        let mut m = Map::with_capacity(attrs.len());
         for &(attr, path, how) in attrs {
             let v = self.read(it, &from.get(path), how);
             m.insert(attr.into(), json_or_null(v));
@@ -970,7 +1003,7 @@ impl Tx<'_, '_> {
             };
             let lab = item_label(it);
             self.m.output(
-                &label(&[&lab, suffix]),
+                &label(&[lab, suffix]),
                 interp(&format!("{}.{lab}.{attr}", k.tf)),
                 &format!("The {what} {}", it.name()),
             );

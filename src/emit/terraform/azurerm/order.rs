@@ -46,7 +46,7 @@ impl Tx<'_, '_> {
             // What its blocks refer to, read only when it has a candidate.
             let refs = std::cell::OnceCell::new();
             let refers = |t: &str, l: &str| {
-                refs.get_or_init(|| {
+                let r = refs.get_or_init(|| {
                     let mut out = Refs::new();
                     for body in self.produced[i]
                         .iter()
@@ -55,9 +55,8 @@ impl Tx<'_, '_> {
                         word_pairs(body, &mut out);
                     }
                     out
-                })
-                .iter()
-                .any(|&(x, label)| label == l && x.ends_with(t))
+                });
+                holds(r, t, l)
             };
             // A dependency is carried when any resource translated from it is referenced, e.g.
             // a subnet of the VNet the IR names.
@@ -124,13 +123,53 @@ impl Tx<'_, '_> {
 /// the type is the end) and the label.
 type Refs<'b> = Vec<(&'b str, &'b str)>;
 
-/// Every `word.word.` in the strings and keys of a printed block, words being runs of ASCII
-/// letters, digits and `_` (all a type or a label holds): the block refers to `type.label`
-/// exactly when one of its strings holds `type.label.`, which is when `label` is the second word
-/// of such a pair whose first word ends with `type`. Outside its strings the JSON text holds no
-/// dot (numbers are integers) and no word next to a string's, and an escape sequence stands for
-/// a character that is no word character, so it is skipped as one.
+/// Whether `refs` holds a reference to `t.l` (`t` starting with `az`, as every type the
+/// translation adds does).
+fn holds(refs: &Refs<'_>, t: &str, l: &str) -> bool {
+    refs.iter().any(|&(x, label)| label == l && x.ends_with(t))
+}
+
+/// The `word.word.` pairs of a printed block that [`holds`] needs: every one whose first word
+/// holds `az` (each type does), the words being runs of ASCII letters, digits and `_` (all a
+/// type or a label holds). The block refers to `type.label` exactly when one of its strings
+/// holds `type.label.`, which is when `label` is the second word of such a pair whose first
+/// word ends with `type`. Outside its strings the JSON text holds no dot (numbers are
+/// integers) and no word next to a string's, and an escape sequence stands for a character
+/// that is no word character, so it is skipped as one.
+///
+/// Without an escape sequence (a body with no backslash, the usual case) the words are the runs
+/// of word characters: the pairs are found from each `az`, taking as first word the part of
+/// the word from there (which ends with `type` when the whole word does, `type` starting with
+/// `az`).
 fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
+    if s.contains('\\') {
+        word_pairs_escaped(s, out);
+        return;
+    }
+    let b = s.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    for (at, _) in s.match_indices("az") {
+        // The rest of the word, which a dot must follow.
+        let mut dot = at + 2;
+        while dot < b.len() && word(b[dot]) {
+            dot += 1;
+        }
+        if b.get(dot) != Some(&b'.') {
+            continue;
+        }
+        // The word after it, which a dot must follow too.
+        let mut end = dot + 1;
+        while end < b.len() && word(b[end]) {
+            end += 1;
+        }
+        if end > dot + 1 && b.get(end) == Some(&b'.') {
+            out.push((&s[at..dot], &s[dot + 1..end]));
+        }
+    }
+}
+
+/// [`word_pairs`] for a text with escape sequences, read byte by byte.
+fn word_pairs_escaped<'b>(s: &'b str, out: &mut Refs<'b>) {
     let b = s.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     // The previous word as (start, end), when a dot follows it directly.
@@ -188,5 +227,42 @@ mod tests {
                 ("n", "1"),
             ]
         );
+    }
+
+    #[test]
+    fn references_without_escapes_are_those_read_byte_by_byte() {
+        let queries = [
+            ("azurerm_subnet", "hub_a"),
+            ("azurerm_subnet", "hub"),
+            ("azurerm_x", "l1"),
+            ("azurerm_y", "l2"),
+            ("azurerm_client_config", "connectivity"),
+            ("azapi_resource", "x"),
+            ("azurerm_az", "b"),
+            ("az", "b"),
+        ];
+        for text in [
+            "",
+            ".",
+            "az.b.",
+            "azaz.b.c.d",
+            "xazurerm_az.b.",
+            ".azurerm_x.l1.azurerm_y.l2.",
+            "azurerm_x.l1..azurerm_y.l2.x azurerm_y.l2",
+            "  \"${azurerm_subnet.hub_a.id}\",\n  \"n\": 1,\n \"a_1.b-2.c.\" azurerm_subnet.hub.",
+            "azurerm_x.l1.id azapi_resource.x.name.x \"data.azurerm_client_config.connectivity.tenant_id\"",
+            "é.azapi_resource.x.b. ü.c.d.",
+        ] {
+            let (mut fast, mut slow) = (Refs::new(), Refs::new());
+            word_pairs(text, &mut fast);
+            word_pairs_escaped(text, &mut slow);
+            for (t, l) in queries {
+                assert_eq!(holds(&fast, t, l), holds(&slow, t, l), "{text} {t}.{l}");
+            }
+        }
+        let mut got = Refs::new();
+        word_pairs("${azurerm_subnet.hub_a.id} azurerm_x.y", &mut got);
+        assert!(holds(&got, "azurerm_subnet", "hub_a"));
+        assert!(!holds(&got, "azurerm_x", "y"));
     }
 }

@@ -61,8 +61,14 @@ pub(super) struct Key {
     addr: Addr,
 }
 
-pub(super) fn item_label(it: &Item) -> String {
-    label(&[&it.d.id, &it.r.id])
+/// The label of the block an IR resource becomes, from its deployment's and its own id.
+pub(super) fn item_label<'i>(it: &'i Item) -> &'i str {
+    &it.label
+}
+
+/// [`item_label`], worked out once per item.
+pub(super) fn label_of(d: &Deployment, r: &crate::ir::Resource) -> String {
+    label(&[&d.id, &r.id])
 }
 
 /// The address an IR resource translates to (its host's, for resources folded into a parent).
@@ -78,7 +84,7 @@ pub(super) fn primary(items: &[Item], i: usize) -> Option<Addr> {
     }
     Some(Addr {
         rtype: k.tf,
-        label: item_label(it),
+        label: item_label(it).to_string(),
         id_attr: k.id_attr,
     })
 }
