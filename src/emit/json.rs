@@ -57,31 +57,6 @@ pub(crate) fn value(out: &mut String, v: &Value, depth: usize) {
     }
 }
 
-/// An object of `entries`, in order, at nesting `depth`, as [`value`] prints an object with
-/// those entries; the caller has written the indentation of its first line.
-pub(crate) fn object<'e>(
-    out: &mut String,
-    entries: impl IntoIterator<Item = (&'e str, &'e Value)>,
-    depth: usize,
-) {
-    let mut first = true;
-    for (k, x) in entries {
-        out.push_str(if first { "{\n" } else { ",\n" });
-        first = false;
-        indent(out, depth + 1);
-        string(out, k);
-        out.push_str(": ");
-        value(out, x, depth + 1);
-    }
-    if first {
-        out.push_str("{}");
-    } else {
-        out.push('\n');
-        indent(out, depth);
-        out.push('}');
-    }
-}
-
 /// What a byte becomes inside a JSON string: 0 as is, `u` as `\u00xx`, else `\` and that byte.
 const ESCAPE: [u8; 256] = {
     let mut t = [0u8; 256];

@@ -75,9 +75,9 @@ mod order;
 mod refs;
 mod security;
 
-use super::{Module, Providers, interp, label, literal};
+use super::{BODY_DEPTH, Field, Module, Providers, interp, label, literal};
 use crate::azure::types;
-use crate::emit::{EmitError, Files, Untranslated};
+use crate::emit::{EmitError, Files, Untranslated, json};
 use crate::ir::{Deployment, Name, Resource, Template, Value};
 use coverage::scalar;
 use coverage::uncovered;
@@ -618,7 +618,7 @@ impl<'a> N<'a> {
                 .map(|x| N {
                     v: Some(x),
                     root: None,
-                    path: format!("{}[]", self.path),
+                    path: super::cat(&[&self.path, "[]"]),
                     seen: self.seen,
                 })
                 .collect(),
@@ -790,24 +790,65 @@ fn translate(t: &Template) -> Out {
 
 /// A JSON object built key by key, skipping absent values: its entries in order, a key put
 /// again taking its value in place (as an object's insert does), so that it prints, or becomes
-/// an object, without hashing every key.
+/// an object, without hashing every key. A block's own fields may be printed already
+/// ([`B::put_printed`]).
 #[derive(Default)]
-struct B(Vec<(String, Json)>);
+struct B(Vec<(String, Put)>);
+
+/// A value put in a [`B`].
+enum Put {
+    Value(Json),
+    /// Printed at the depth of a block's fields.
+    Printed(String),
+}
 
 impl B {
     fn put(&mut self, k: &str, v: impl Into<Option<Json>>) -> &mut Self {
         if let Some(v) = v.into() {
-            match self.0.iter_mut().find(|(x, _)| x == k) {
-                Some((_, old)) => *old = v,
-                None => self.0.push((k.to_string(), v)),
-            }
+            self.set(k, Put::Value(v));
         }
         self
     }
 
+    /// Put a field of a block printed already at the depth of a block's fields; only for a `B`
+    /// that becomes a block.
+    fn put_printed(&mut self, k: &str, text: Option<String>) -> &mut Self {
+        if let Some(text) = text {
+            self.set(k, Put::Printed(text));
+        }
+        self
+    }
+
+    fn set(&mut self, k: &str, v: Put) {
+        match self.0.iter_mut().find(|(x, _)| x == k) {
+            Some((_, old)) => *old = v,
+            None => self.0.push((k.to_string(), v)),
+        }
+    }
+
+    /// The entries as a block's fields.
+    fn fields(&self) -> impl Iterator<Item = (&str, Field<'_>)> {
+        self.0.iter().map(|(k, v)| {
+            (
+                k.as_str(),
+                match v {
+                    Put::Value(v) => Field::Value(v),
+                    Put::Printed(t) => Field::Printed(t),
+                },
+            )
+        })
+    }
+
     fn json(self) -> Json {
         let mut m = Map::with_capacity(self.0.len());
-        m.extend(self.0);
+        for (k, v) in self.0 {
+            let v = match v {
+                Put::Value(v) => v,
+                // Not put in a `B` that becomes a value; read back should it happen.
+                Put::Printed(t) => serde_json::from_str(&t).unwrap_or(Json::Null),
+            };
+            m.insert(k, v);
+        }
         Json::Object(m)
     }
 }
@@ -865,7 +906,7 @@ impl Tx<'_, '_> {
     /// fields without building the object.
     fn add_fields(&mut self, it: &Item, rtype: &str, lab: &str, b: &B) {
         self.added(it, rtype, lab);
-        self.m.resource_fields(&it.d.id, rtype, lab, &b.0);
+        self.m.resource_fields(&it.d.id, rtype, lab, b.fields());
     }
 
     /// Record a block produced from `it`, reporting a second one of the same address.
@@ -940,15 +981,36 @@ impl Tx<'_, '_> {
         b.json()
     }
 
-    /// An object with every attribute, null where the IR has no value (azurerm's attribute
-    /// blocks such as `security_rule`).
-    fn every(&mut self, it: &Item, from: &N, attrs: &[Flat]) -> Json {
-        let mut m = Map::with_capacity(attrs.len());
-        for &(attr, path, how) in attrs {
-            let v = self.read(it, &from.get(path), how);
-            m.insert(attr.into(), json_or_null(v));
+    /// An object of every attribute read below each node, null where the IR has no value
+    /// (azurerm's attribute blocks such as `security_rule`), as an array printed at the depth of
+    /// a block's fields.
+    fn every_printed(&mut self, it: &Item, nodes: &[N], attrs: &[Flat]) -> String {
+        let depth = BODY_DEPTH + 1;
+        let mut out = String::new();
+        if nodes.is_empty() {
+            out.push_str("[]");
+            return out;
         }
-        Json::Object(m)
+        out.push('[');
+        for (i, from) in nodes.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            json::indent(&mut out, depth + 1);
+            if attrs.is_empty() {
+                out.push_str("{}");
+                continue;
+            }
+            for (j, &(attr, path, how)) in attrs.iter().enumerate() {
+                let v = self.read(it, &from.get(path), how);
+                super::key(j == 0, attr, depth + 1, &mut out);
+                match v {
+                    Some(v) => json::value(&mut out, &v, depth + 2),
+                    None => out.push_str("null"),
+                }
+            }
+            super::close(depth + 1, '}', &mut out);
+        }
+        super::close(depth, ']', &mut out);
+        out
     }
 
     /// `provider` and `name`.
@@ -976,7 +1038,7 @@ impl Tx<'_, '_> {
             n.mark();
             return;
         }
-        b.put("tags", self.v(it, &n));
+        b.put_printed("tags", self.v_printed(it, &n, BODY_DEPTH + 1));
     }
 
     fn data_sources(&mut self) {

@@ -85,7 +85,10 @@ impl Tx<'_, '_> {
                         types::VNET => {
                             for (t, l) in &self.produced[j] {
                                 if t.ends_with("_association") {
-                                    cands.push((format!("{t}.{l}"), refers(t, l)));
+                                    cands.push((
+                                        crate::emit::terraform::cat(&[t, ".", l]),
+                                        refers(t, l),
+                                    ));
                                 }
                             }
                         }
@@ -142,29 +145,55 @@ fn holds(refs: &Refs<'_>, t: &str, l: &str) -> bool {
 /// the word from there (which ends with `type` when the whole word does, `type` starting with
 /// `az`).
 fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
-    if s.contains('\\') {
-        word_pairs_escaped(s, out);
-        return;
-    }
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `w` is `c` (the "has a zero byte" word trick, exact for "any").
+    let has = |w: u64, c: u8| {
+        (w ^ (ONES * u64::from(c))).wrapping_sub(ONES) & !(w ^ (ONES * u64::from(c))) & HIGH != 0
+    };
     let b = s.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    for (at, _) in s.match_indices("az") {
-        // The rest of the word, which a dot must follow.
-        let mut dot = at + 2;
-        while dot < b.len() && word(b[dot]) {
-            dot += 1;
+    let from = out.len();
+    let mut i = 0;
+    while i < b.len() {
+        // Eight bytes at a time while none of them is a `z` or a backslash.
+        if let Some(Ok(chunk)) = b.get(i..i + 8).map(<[u8; 8]>::try_from) {
+            let w = u64::from_le_bytes(chunk);
+            if !has(w, b'z') && !has(w, b'\\') {
+                i += 8;
+                continue;
+            }
         }
-        if b.get(dot) != Some(&b'.') {
-            continue;
+        let end = (i + 8).min(b.len());
+        for z in i..end {
+            match b[z] {
+                b'\\' => {
+                    out.truncate(from);
+                    word_pairs_escaped(s, out);
+                    return;
+                }
+                b'z' if z > 0 && b[z - 1] == b'a' => {
+                    // The rest of the word from `az`, which a dot must follow, then the word
+                    // after that dot, which a dot must follow too.
+                    let mut dot = z + 1;
+                    while dot < b.len() && word(b[dot]) {
+                        dot += 1;
+                    }
+                    if b.get(dot) != Some(&b'.') {
+                        continue;
+                    }
+                    let mut after = dot + 1;
+                    while after < b.len() && word(b[after]) {
+                        after += 1;
+                    }
+                    if after > dot + 1 && b.get(after) == Some(&b'.') {
+                        out.push((&s[z - 1..dot], &s[dot + 1..after]));
+                    }
+                }
+                _ => {}
+            }
         }
-        // The word after it, which a dot must follow too.
-        let mut end = dot + 1;
-        while end < b.len() && word(b[end]) {
-            end += 1;
-        }
-        if end > dot + 1 && b.get(end) == Some(&b'.') {
-            out.push((&s[at..dot], &s[dot + 1..end]));
-        }
+        i = end;
     }
 }
 
@@ -252,6 +281,9 @@ mod tests {
             "  \"${azurerm_subnet.hub_a.id}\",\n  \"n\": 1,\n \"a_1.b-2.c.\" azurerm_subnet.hub.",
             "azurerm_x.l1.id azapi_resource.x.name.x \"data.azurerm_client_config.connectivity.tenant_id\"",
             "é.azapi_resource.x.b. ü.c.d.",
+            "0123456azurerm_x.l1.azurerm_y.l2.",
+            "01234567azurerm_x.l1. \\u001azurerm_y.l2. azurerm_y.l2.",
+            "012345678901234\\nazurerm_x.l1.",
         ] {
             let (mut fast, mut slow) = (Refs::new(), Refs::new());
             word_pairs(text, &mut fast);
