@@ -25,6 +25,21 @@ pub(super) fn uncovered(
     gaps: &[&Gap],
     out: &mut Vec<(String, Option<String>)>,
 ) {
+    let odd = path.is_empty() || path.contains(['.', '[']);
+    walk(v, path, odd, seen, gaps, out);
+}
+
+/// [`uncovered`] below a node; `odd` when the walk started at the empty path or a key on the
+/// way holds a `.` or a `[`. Otherwise the prefixes [`covered`] would look up are the paths of
+/// the nodes above, which the walk has looked up already.
+fn walk(
+    v: &Value,
+    path: &mut String,
+    odd: bool,
+    seen: &Paths,
+    gaps: &[&Gap],
+    out: &mut Vec<(String, Option<String>)>,
+) {
     // A node read as a whole covers every leaf below it.
     if !path.is_empty() && seen.contains(path.as_str()) {
         return;
@@ -38,7 +53,7 @@ pub(super) fn uncovered(
                     path.push('.');
                 }
                 path.push_str(k);
-                uncovered(x, path, seen, gaps, out);
+                walk(x, path, odd || k.contains(['.', '[']), seen, gaps, out);
                 path.truncate(len);
             }
         }
@@ -46,7 +61,7 @@ pub(super) fn uncovered(
             let len = path.len();
             path.push_str("[]");
             for x in a {
-                uncovered(x, path, seen, gaps, out);
+                walk(x, path, odd, seen, gaps, out);
             }
             path.truncate(len);
         }
@@ -55,7 +70,8 @@ pub(super) fn uncovered(
             let gap = gaps
                 .iter()
                 .any(|g| g.path == p && g.only.is_none_or(|o| scalar(other).as_deref() == Some(o)));
-            if !gap && !covered(seen, p) {
+            let read = odd && covered(seen, p);
+            if !gap && !read {
                 out.push((p.to_string(), scalar(other)));
             }
         }

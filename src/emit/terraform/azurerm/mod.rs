@@ -520,13 +520,20 @@ impl<'a> N<'a> {
             p.push('.');
             p.push_str(path);
         }
-        for key in path.split('.') {
+        // The keys between the dots, one after the other, while each is found.
+        let mut rest = path;
+        loop {
+            let (key, next) = match rest.bytes().position(|c| c == b'.') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
             v = match (obj.take(), v) {
                 (Some(o), _) | (None, Some(Value::Object(o))) => field(o, key),
                 _ => None,
             };
-            if v.is_none() {
-                break;
+            match next {
+                Some(n) if v.is_some() => rest = n,
+                _ => break,
             }
         }
         N {
