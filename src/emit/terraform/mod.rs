@@ -592,7 +592,13 @@ fn with_depends_on(body: &str, deps: &[String]) -> String {
     let mut inner = String::from("\n");
     json::indent(&mut inner, BODY_DEPTH + 1);
     inner.push('"');
-    let starts: Vec<usize> = body.match_indices(&inner).map(|(i, _)| i + 1).collect();
+    // Found line by line (each line break, then the entry's indentation and quote), which costs
+    // less than a search for the whole pattern.
+    let starts: Vec<usize> = body
+        .match_indices('\n')
+        .filter(|&(i, _)| body[i..].starts_with(&inner))
+        .map(|(i, _)| i + 1)
+        .collect();
     // A non-empty body ends with a line break and the closing brace at the body's indentation.
     let close_at = body.len().saturating_sub(2 * BODY_DEPTH + 2);
     let mut entries: Vec<&str> = starts
