@@ -94,11 +94,12 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
     }
     put("outputs.tf.json", json!({ "output": outputs }), true);
     for (id, blocks) in docs {
-        put(
-            &format!("{id}.tf.json"),
-            json!({ "resource": { "azapi_resource": blocks } }),
-            true,
-        );
+        // The blocks move into the file's value (`json!` would copy them through serde).
+        let mut resources = Map::new();
+        resources.insert("azapi_resource".into(), Json::Object(blocks));
+        let mut file = Map::new();
+        file.insert("resource".into(), Json::Object(resources));
+        put(&format!("{id}.tf.json"), Json::Object(file), true);
     }
     Ok(files)
 }
@@ -116,6 +117,9 @@ struct Renderer<'a> {
     labels_of: BTreeMap<String, Vec<String>>,
     index: BTreeMap<Key, String>,
     exports: BTreeMap<String, Vec<String>>,
+    /// Per deployment: the labels of the deployments it depends on, sorted, each once; worked
+    /// out for its first resource that waits on them.
+    waits_of: BTreeMap<String, Vec<String>>,
 }
 
 /// The subscription id of a subscription parameter (or the deployment's own), as HCL.
@@ -175,6 +179,7 @@ impl<'a> Renderer<'a> {
             home: super::Providers::of(t).default_param,
             labels,
             labels_of,
+            waits_of: BTreeMap::new(),
             index,
             exports: BTreeMap::new(),
         }
@@ -413,18 +418,30 @@ impl<'a> Renderer<'a> {
             .collect();
         let mut waits: Vec<&str> = after.iter().map(String::as_str).collect();
         if r.depends_on.is_empty() {
-            for dep in &d.depends_on {
-                if let Some(ls) = self.labels_of.get(dep) {
-                    waits.extend(ls.iter().map(String::as_str));
+            // `after` is empty: the labels of the deployments this one depends on, sorted once
+            // per deployment (sorting what is left after taking out the referenced ones gives
+            // the same list).
+            if !self.waits_of.contains_key(&d.id) {
+                let mut all: Vec<String> = Vec::new();
+                for dep in &d.depends_on {
+                    if let Some(ls) = self.labels_of.get(dep) {
+                        all.extend(ls.iter().cloned());
+                    }
                 }
+                all.sort_unstable();
+                all.dedup();
+                self.waits_of.insert(d.id.clone(), all);
             }
+            waits.extend(self.waits_of[&d.id].iter().map(String::as_str));
+            waits.retain(|l| !refs.contains(*l));
+        } else {
+            waits.retain(|l| !refs.contains(*l));
+            waits.sort_unstable();
+            waits.dedup();
         }
-        waits.retain(|l| !refs.contains(*l));
-        waits.sort_unstable();
-        waits.dedup();
         let after: Vec<Json> = waits
             .into_iter()
-            .map(|l| Json::String(format!("azapi_resource.{l}")))
+            .map(|l| Json::String(super::cat(&["azapi_resource.", l])))
             .collect();
         if !after.is_empty() {
             m.insert("depends_on".into(), Json::Array(after));

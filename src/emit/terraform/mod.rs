@@ -106,7 +106,16 @@ pub(crate) fn literal(s: &str) -> String {
 
 /// A whole-value expression: `${expr}`.
 pub(crate) fn interp(expr: &str) -> Json {
-    Json::String(format!("${{{expr}}}"))
+    Json::String(cat(&["${", expr, "}"]))
+}
+
+/// The parts joined, in a string of their size (`format!` costs more for these short joins).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 /// A literal IR value as JSON (parameter values, defaults); expressions have no literal form.
@@ -201,7 +210,7 @@ pub(crate) fn json_value(
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(o) => {
-            let mut m = Map::new();
+            let mut m = Map::with_capacity(o.len());
             for (k, x) in o {
                 m.insert(k.clone(), json_value(x, keyed, expr)?);
             }
@@ -212,7 +221,7 @@ pub(crate) fn json_value(
         }
         Value::Expr(e) => Json::String(expr(e)?),
         Value::ExprKeyed(kv) if keyed => {
-            let mut m = Map::new();
+            let mut m = Map::with_capacity(kv.len());
             for (k, x) in kv {
                 m.insert(expr(k)?, json_value(x, keyed, expr)?);
             }
@@ -220,6 +229,72 @@ pub(crate) fn json_value(
         }
         Value::ExprKeyed(_) => return Err("an object keyed by expressions".into()),
     })
+}
+
+/// An IR value printed as Terraform JSON at nesting `depth`, as `json::value` prints what
+/// [`json_value`] (not keyed) gives, without building that value; `expr` is called in the same
+/// order. On an error, `out` holds part of the value.
+pub(crate) fn print_value(
+    out: &mut String,
+    v: &Value,
+    depth: usize,
+    expr: &mut impl FnMut(&Expr) -> Result<String, String>,
+) -> Result<(), String> {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Int(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
+        Value::Str(s) if s.contains('{') => json::string(out, &literal(s)),
+        Value::Str(s) => json::string(out, s),
+        Value::Array(a) if a.is_empty() => out.push_str("[]"),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                json::indent(out, depth + 1);
+                print_value(out, x, depth + 1, expr)?;
+            }
+            close(depth, ']', out);
+        }
+        Value::Object(o) if o.is_empty() => out.push_str("{}"),
+        Value::Object(o) => {
+            for (i, (k, x)) in o.iter().enumerate() {
+                key(i == 0, k, depth, out);
+                print_value(out, x, depth + 1, expr)?;
+            }
+            close(depth, '}', out);
+        }
+        Value::Expr(Expr::Strings(v)) if v.is_empty() => out.push_str("[]"),
+        Value::Expr(Expr::Strings(v)) => {
+            out.push('[');
+            for (i, s) in v.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                json::indent(out, depth + 1);
+                json::string(out, &literal(s));
+            }
+            close(depth, ']', out);
+        }
+        Value::Expr(e) => json::string(out, &expr(e)?),
+        Value::ExprKeyed(_) => return Err("an object keyed by expressions".into()),
+    }
+    Ok(())
+}
+
+/// An object of entries whose values are printed already (at `depth + 1`), at nesting `depth`.
+pub(crate) fn print_object(out: &mut String, entries: &[(&str, String)], depth: usize) {
+    if entries.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    for (i, (k, text)) in entries.iter().enumerate() {
+        key(i == 0, k, depth, out);
+        out.push_str(text);
+    }
+    close(depth, '}', out);
 }
 
 /// One provider configuration for another subscription.
@@ -400,7 +475,7 @@ fn write_object<'v, V: 'v>(
 }
 
 /// The start of an object's entry: `{` before the first, the key at its indent, then `: `.
-fn key(first: bool, k: &str, depth: usize, out: &mut String) {
+pub(crate) fn key(first: bool, k: &str, depth: usize, out: &mut String) {
     out.push_str(if first { "{\n" } else { ",\n" });
     json::indent(out, depth + 1);
     json::string(out, k);
@@ -408,7 +483,7 @@ fn key(first: bool, k: &str, depth: usize, out: &mut String) {
 }
 
 /// The end of a non-empty array or object.
-fn close(depth: usize, c: char, out: &mut String) {
+pub(crate) fn close(depth: usize, c: char, out: &mut String) {
     out.push('\n');
     json::indent(out, depth);
     out.push(c);
@@ -460,7 +535,7 @@ pub(crate) type FxBuild = std::hash::BuildHasherDefault<Fx>;
 
 /// The nesting at which a block's body is printed: inside the file, its kind (`resource`), its
 /// type and its label.
-const BODY_DEPTH: usize = 3;
+pub(crate) const BODY_DEPTH: usize = 3;
 
 /// One `*.tf.json` file being built: each block's body already printed (at [`BODY_DEPTH`]), so
 /// no tree outlives the block it was built for.
@@ -517,7 +592,13 @@ fn with_depends_on(body: &str, deps: &[String]) -> String {
     let mut inner = String::from("\n");
     json::indent(&mut inner, BODY_DEPTH + 1);
     inner.push('"');
-    let starts: Vec<usize> = body.match_indices(&inner).map(|(i, _)| i + 1).collect();
+    // Found line by line (each line break, then the entry's indentation and quote), which costs
+    // less than a search for the whole pattern.
+    let starts: Vec<usize> = body
+        .match_indices('\n')
+        .filter(|&(i, _)| body[i..].starts_with(&inner))
+        .map(|(i, _)| i + 1)
+        .collect();
     // A non-empty body ends with a line break and the closing brace at the body's indentation.
     let close_at = body.len().saturating_sub(2 * BODY_DEPTH + 2);
     let mut entries: Vec<&str> = starts
@@ -569,6 +650,15 @@ fn with_depends_on(body: &str, deps: &[String]) -> String {
     out
 }
 
+/// A field of a block body: a value, or its text printed at the depth of a body's fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field<'f> {
+    /// A value, printed when the block is.
+    Value(&'f Json),
+    /// Printed already, at `BODY_DEPTH + 1`.
+    Printed(&'f str),
+}
+
 /// A Terraform module being built: blocks per file, in declaration order, each printed when it
 /// is added; outputs go to `outputs.tf.json`.
 #[derive(Debug, Default)]
@@ -586,6 +676,40 @@ impl Module {
     /// Add a resource block to `file` (without `.tf.json`).
     pub fn resource(&mut self, file: &str, rtype: &str, label: &str, body: &Json) {
         let text = printed(&mut self.scratch, body);
+        self.store(file, rtype, label, text);
+    }
+
+    /// Add a resource block to `file` (without `.tf.json`) whose body is the object of
+    /// `fields`, printed as that object's value would be.
+    pub fn resource_fields<'f>(
+        &mut self,
+        file: &str,
+        rtype: &str,
+        label: &str,
+        fields: impl Iterator<Item = (&'f str, Field<'f>)>,
+    ) {
+        self.scratch.clear();
+        let out = &mut self.scratch;
+        let mut first = true;
+        for (k, v) in fields {
+            key(first, k, BODY_DEPTH, out);
+            first = false;
+            match v {
+                Field::Value(v) => json::value(out, v, BODY_DEPTH + 1),
+                Field::Printed(text) => out.push_str(text),
+            }
+        }
+        if first {
+            out.push_str("{}");
+        } else {
+            close(BODY_DEPTH, '}', out);
+        }
+        let text = self.scratch.as_str().to_owned();
+        self.store(file, rtype, label, text);
+    }
+
+    /// Store a printed resource body.
+    fn store(&mut self, file: &str, rtype: &str, label: &str, text: String) {
         let (at, doc) = self.doc(file);
         let blocks = match doc.resource.get_mut(rtype) {
             Some(b) => b,
@@ -724,6 +848,59 @@ mod tests {
         assert_eq!(label(&["", "-"]), "_");
         assert_eq!(label(&["é1", "x"]), "_1_x");
         assert_eq!(literal("a ${b} %{c}"), "a $${b} %%{c}");
+    }
+
+    #[test]
+    fn an_ir_value_prints_as_its_json_value_does() {
+        let obj = |kv: Vec<(&str, Value)>| {
+            Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        };
+        let spell = |e: &Expr| match e {
+            Expr::Param(p) if p == "bad" => Err("no".to_string()),
+            Expr::Param(p) => Ok(format!("${{var.{p}}}")),
+            _ => Ok("x".to_string()),
+        };
+        let values = [
+            Value::Null,
+            Value::Bool(false),
+            Value::Int(-7),
+            Value::Str("a ${b} %{c} \"q\"\n".into()),
+            Value::Array(vec![]),
+            obj(vec![]),
+            Value::Expr(Expr::Strings(vec![])),
+            Value::Expr(Expr::Strings(vec!["${a}".into(), "b".into()])),
+            obj(vec![
+                ("k{", Value::Str("v".into())),
+                (
+                    "n",
+                    Value::Array(vec![Value::Int(1), obj(vec![("x", Value::Null)])]),
+                ),
+                ("e", Value::Expr(Expr::Param("p".into()))),
+                (
+                    "z",
+                    obj(vec![("deep", Value::Array(vec![Value::Array(vec![])]))]),
+                ),
+            ]),
+        ];
+        for v in &values {
+            for depth in [0, 3, 5] {
+                let want = json_value(v, false, &mut |e| spell(e)).unwrap();
+                let mut want_text = String::new();
+                json::value(&mut want_text, &want, depth);
+                let mut got = String::new();
+                print_value(&mut got, v, depth, &mut |e| spell(e)).unwrap();
+                assert_eq!(got, want_text, "{v:?} at {depth}");
+            }
+        }
+        // Errors are the same.
+        for v in [
+            Value::Array(vec![Value::Int(1), Value::Expr(Expr::Param("bad".into()))]),
+            Value::ExprKeyed(vec![]),
+        ] {
+            let want = json_value(&v, false, &mut |e| spell(e)).unwrap_err();
+            let got = print_value(&mut String::new(), &v, 3, &mut |e| spell(e)).unwrap_err();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

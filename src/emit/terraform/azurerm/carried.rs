@@ -12,8 +12,9 @@
 
 use super::{B, Item, Tx, interp, js};
 use crate::azure::types;
+use crate::emit::terraform::{BODY_DEPTH, print_object};
 use crate::ir::Expr;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 /// `azapi_resource` with the ARM type, name, placement (the target of an extension resource,
 /// else the resource group), location, body and tags.
@@ -45,13 +46,16 @@ pub(super) fn resource(tx: &mut Tx, it: &Item) {
     b.put("parent_id", parent);
     let location = tx.v(it, &root.get("location"));
     b.put("location", location);
-    let mut body = Map::new();
+    // Printed straight from the IR (a body can be large), as the object of its entries.
+    let mut body = Vec::new();
     for key in ["kind", "properties"] {
-        if let Some(v) = tx.v(it, &root.get(key)) {
-            body.insert(key.to_string(), v);
+        if let Some(text) = tx.v_printed(it, &root.get(key), BODY_DEPTH + 2) {
+            body.push((key, text));
         }
     }
-    b.put("body", Some(Json::Object(body)));
+    let mut text = String::new();
+    print_object(&mut text, &body, BODY_DEPTH + 1);
+    b.put_printed("body", Some(text));
     tx.tags(it, &mut b);
     tx.emit(it, b);
 }

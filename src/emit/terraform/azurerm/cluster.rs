@@ -566,7 +566,7 @@ pub(super) fn cluster(tx: &mut Tx, it: &Item) {
         nb.put("provider", tx.provider(it.d));
         nb.put("kubernetes_cluster_id", Some(interp(&cluster.id())));
         for (k, v) in std::mem::take(&mut pb.0) {
-            nb.put(&k, Some(v));
+            nb.set(&k, v);
         }
         nb.put(
             "lifecycle",

@@ -1,9 +1,9 @@
 //! The coverage walk: every leaf of an IR body that the translation neither read nor lists as
 //! not expressible, so an IR property azurerm silently drops is a typed error.
 
+use super::Paths;
 use super::gaps::Gap;
 use crate::ir::Value;
-use std::collections::BTreeSet;
 
 /// A scalar leaf spelled as text, for comparing with [`Gap::only`].
 pub(super) fn scalar(v: &Value) -> Option<String> {
@@ -21,7 +21,22 @@ pub(super) fn scalar(v: &Value) -> Option<String> {
 pub(super) fn uncovered(
     v: &Value,
     path: &mut String,
-    seen: &BTreeSet<String>,
+    seen: &Paths,
+    gaps: &[&Gap],
+    out: &mut Vec<(String, Option<String>)>,
+) {
+    let odd = path.is_empty() || path.contains(['.', '[']);
+    walk(v, path, odd, seen, gaps, out);
+}
+
+/// [`uncovered`] below a node; `odd` when the walk started at the empty path or a key on the
+/// way holds a `.` or a `[`. Otherwise the prefixes [`covered`] would look up are the paths of
+/// the nodes above, which the walk has looked up already.
+fn walk(
+    v: &Value,
+    path: &mut String,
+    odd: bool,
+    seen: &Paths,
     gaps: &[&Gap],
     out: &mut Vec<(String, Option<String>)>,
 ) {
@@ -38,7 +53,7 @@ pub(super) fn uncovered(
                     path.push('.');
                 }
                 path.push_str(k);
-                uncovered(x, path, seen, gaps, out);
+                walk(x, path, odd || k.contains(['.', '[']), seen, gaps, out);
                 path.truncate(len);
             }
         }
@@ -46,7 +61,7 @@ pub(super) fn uncovered(
             let len = path.len();
             path.push_str("[]");
             for x in a {
-                uncovered(x, path, seen, gaps, out);
+                walk(x, path, odd, seen, gaps, out);
             }
             path.truncate(len);
         }
@@ -55,7 +70,8 @@ pub(super) fn uncovered(
             let gap = gaps
                 .iter()
                 .any(|g| g.path == p && g.only.is_none_or(|o| scalar(other).as_deref() == Some(o)));
-            if !gap && !covered(seen, p) {
+            let read = odd && covered(seen, p);
+            if !gap && !read {
                 out.push((p.to_string(), scalar(other)));
             }
         }
@@ -65,7 +81,7 @@ pub(super) fn uncovered(
 /// Whether a leaf path was read: the path itself, or a node above it (a prefix of it that ends
 /// where a key or an array's `[]` begins). Looked up per prefix, so the check stays linear in
 /// the size of a resource.
-fn covered(seen: &BTreeSet<String>, path: &str) -> bool {
+fn covered(seen: &Paths, path: &str) -> bool {
     seen.contains(path)
         || path
             .bytes()

@@ -39,7 +39,7 @@ pub(super) fn workspace(tx: &mut Tx, it: &Item) {
     let location = replication.get("location").str();
     tx.emit(it, b);
     if let (Some(enabled), Some(location)) = (enabled, location) {
-        let lab = super::refs::item_label(it);
+        let lab = super::refs::item_label(it).to_string();
         let id = format!("${{azurerm_log_analytics_workspace.{lab}.id}}");
         super::cluster::azapi_update(
             tx,

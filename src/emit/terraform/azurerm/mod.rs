@@ -75,15 +75,15 @@ mod order;
 mod refs;
 mod security;
 
-use super::{Module, Providers, interp, label, literal};
+use super::{BODY_DEPTH, Field, Module, Providers, interp, label, literal};
 use crate::azure::types;
-use crate::emit::{EmitError, Files, Untranslated};
+use crate::emit::{EmitError, Files, Untranslated, json};
 use crate::ir::{Deployment, Name, Resource, Template, Value};
 use coverage::scalar;
 use coverage::uncovered;
 pub use gaps::{Gap, NOT_EXPRESSIBLE};
 use indexmap::IndexMap;
-use refs::{Addr, item_label, keys, primary, subnet_label};
+use refs::{Addr, item_label, keys, label_of, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -488,7 +488,12 @@ pub(crate) fn maintenance_read_back() -> (
 // ---------------------------------------------------------------------------------------------
 // Reading the IR
 
-type Seen = RefCell<BTreeSet<String>>;
+/// The paths read from one resource.
+type Seen = RefCell<Paths>;
+
+/// A set of property paths, hashed with [`super::Fx`]: looked up once per node of the
+/// coverage walk.
+pub(super) type Paths = indexmap::IndexSet<String, super::FxBuild>;
 
 /// A node of an IR body, with its path; reading a value records the path as translated.
 #[derive(Clone)]
@@ -507,16 +512,29 @@ impl<'a> N<'a> {
         let mut v = self.v;
         let mut obj = self.root;
         let mut p = String::with_capacity(self.path.len() + path.len() + 1);
-        p.push_str(&self.path);
-        for key in path.split('.') {
+        if self.path.is_empty() {
+            // Keys are joined by dots, and no dot starts a path.
+            p.push_str(path.trim_start_matches('.'));
+        } else {
+            p.push_str(&self.path);
+            p.push('.');
+            p.push_str(path);
+        }
+        // The keys between the dots, one after the other, while each is found.
+        let mut rest = path;
+        loop {
+            let (key, next) = match rest.bytes().position(|c| c == b'.') {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
             v = match (obj.take(), v) {
                 (Some(o), _) | (None, Some(Value::Object(o))) => field(o, key),
                 _ => None,
             };
-            if !p.is_empty() {
-                p.push('.');
+            match next {
+                Some(n) if v.is_some() => rest = n,
+                _ => break,
             }
-            p.push_str(key);
         }
         N {
             v,
@@ -607,7 +625,7 @@ impl<'a> N<'a> {
                 .map(|x| N {
                     v: Some(x),
                     root: None,
-                    path: format!("{}[]", self.path),
+                    path: super::cat(&[&self.path, "[]"]),
                     seen: self.seen,
                 })
                 .collect(),
@@ -636,6 +654,8 @@ struct Item<'t> {
     seen: Seen,
     /// The positions of the items of its deployment (itself included).
     siblings: std::ops::Range<usize>,
+    /// The label of the block it becomes ([`item_label`]).
+    label: String,
 }
 
 impl<'t> Item<'t> {
@@ -710,8 +730,9 @@ fn translate(t: &Template) -> Out {
             d,
             r,
             kind: kinds.get(r.rtype.as_str()).copied(),
-            seen: RefCell::new(BTreeSet::new()),
+            seen: RefCell::default(),
             siblings: siblings.clone(),
+            label: label_of(d, r),
         }));
     }
     let mut tx = Tx {
@@ -774,20 +795,68 @@ fn translate(t: &Template) -> Out {
     }
 }
 
-/// A JSON object built key by key, skipping absent values.
+/// A JSON object built key by key, skipping absent values: its entries in order, a key put
+/// again taking its value in place (as an object's insert does), so that it prints, or becomes
+/// an object, without hashing every key. A block's own fields may be printed already
+/// ([`B::put_printed`]).
 #[derive(Default)]
-struct B(Map<String, Json>);
+struct B(Vec<(String, Put)>);
+
+/// A value put in a [`B`].
+enum Put {
+    Value(Json),
+    /// Printed at the depth of a block's fields.
+    Printed(String),
+}
 
 impl B {
     fn put(&mut self, k: &str, v: impl Into<Option<Json>>) -> &mut Self {
         if let Some(v) = v.into() {
-            self.0.insert(k.to_string(), v);
+            self.set(k, Put::Value(v));
         }
         self
     }
 
+    /// Put a field of a block printed already at the depth of a block's fields; only for a `B`
+    /// that becomes a block.
+    fn put_printed(&mut self, k: &str, text: Option<String>) -> &mut Self {
+        if let Some(text) = text {
+            self.set(k, Put::Printed(text));
+        }
+        self
+    }
+
+    fn set(&mut self, k: &str, v: Put) {
+        match self.0.iter_mut().find(|(x, _)| x == k) {
+            Some((_, old)) => *old = v,
+            None => self.0.push((k.to_string(), v)),
+        }
+    }
+
+    /// The entries as a block's fields.
+    fn fields(&self) -> impl Iterator<Item = (&str, Field<'_>)> {
+        self.0.iter().map(|(k, v)| {
+            (
+                k.as_str(),
+                match v {
+                    Put::Value(v) => Field::Value(v),
+                    Put::Printed(t) => Field::Printed(t),
+                },
+            )
+        })
+    }
+
     fn json(self) -> Json {
-        Json::Object(self.0)
+        let mut m = Map::with_capacity(self.0.len());
+        for (k, v) in self.0 {
+            let v = match v {
+                Put::Value(v) => v,
+                // Not put in a `B` that becomes a value; read back should it happen.
+                Put::Printed(t) => serde_json::from_str(&t).unwrap_or(Json::Null),
+            };
+            m.insert(k, v);
+        }
+        Json::Object(m)
     }
 }
 
@@ -836,19 +905,31 @@ impl Tx<'_, '_> {
 
     /// Add a block produced from `it`.
     fn add(&mut self, it: &Item, rtype: &str, lab: &str, body: Json) {
+        self.added(it, rtype, lab);
+        self.m.resource(&it.d.id, rtype, lab, &body);
+    }
+
+    /// Add a block produced from `it` whose body is the object `b` builds, printed from its
+    /// fields without building the object.
+    fn add_fields(&mut self, it: &Item, rtype: &str, lab: &str, b: &B) {
+        self.added(it, rtype, lab);
+        self.m.resource_fields(&it.d.id, rtype, lab, b.fields());
+    }
+
+    /// Record a block produced from `it`, reporting a second one of the same address.
+    fn added(&mut self, it: &Item, rtype: &str, lab: &str) {
         // `order` finds references by this prefix.
         debug_assert!(rtype.starts_with("az"), "{rtype}");
         if self.m.has(rtype, lab) {
             self.err(it, "", &format!("a second {rtype}.{lab}"));
         }
-        self.m.resource(&it.d.id, rtype, lab, &body);
         self.produced[it.index].push((rtype.to_string(), lab.to_string()));
     }
 
     /// Add the block `it` itself becomes: its kind's azurerm type, labelled after it.
     fn emit(&mut self, it: &Item, b: B) {
         if let Some(k) = it.kind {
-            self.add(it, k.tf, &item_label(it), b.json());
+            self.add_fields(it, k.tf, item_label(it), &b);
         }
     }
 
@@ -907,15 +988,36 @@ impl Tx<'_, '_> {
         b.json()
     }
 
-    /// An object with every attribute, null where the IR has no value (azurerm's attribute
-    /// blocks such as `security_rule`).
-    fn every(&mut self, it: &Item, from: &N, attrs: &[Flat]) -> Json {
-        let mut m = Map::new();
-        for &(attr, path, how) in attrs {
-            let v = self.read(it, &from.get(path), how);
-            m.insert(attr.into(), json_or_null(v));
+    /// An object of every attribute read below each node, null where the IR has no value
+    /// (azurerm's attribute blocks such as `security_rule`), as an array printed at the depth of
+    /// a block's fields.
+    fn every_printed(&mut self, it: &Item, nodes: &[N], attrs: &[Flat]) -> String {
+        let depth = BODY_DEPTH + 1;
+        let mut out = String::new();
+        if nodes.is_empty() {
+            out.push_str("[]");
+            return out;
         }
-        Json::Object(m)
+        out.push('[');
+        for (i, from) in nodes.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            json::indent(&mut out, depth + 1);
+            if attrs.is_empty() {
+                out.push_str("{}");
+                continue;
+            }
+            for (j, &(attr, path, how)) in attrs.iter().enumerate() {
+                let v = self.read(it, &from.get(path), how);
+                super::key(j == 0, attr, depth + 1, &mut out);
+                match v {
+                    Some(v) => json::value(&mut out, &v, depth + 2),
+                    None => out.push_str("null"),
+                }
+            }
+            super::close(depth + 1, '}', &mut out);
+        }
+        super::close(depth, ']', &mut out);
+        out
     }
 
     /// `provider` and `name`.
@@ -943,7 +1045,7 @@ impl Tx<'_, '_> {
             n.mark();
             return;
         }
-        b.put("tags", self.v(it, &n));
+        b.put_printed("tags", self.v_printed(it, &n, BODY_DEPTH + 1));
     }
 
     fn data_sources(&mut self) {
@@ -970,7 +1072,7 @@ impl Tx<'_, '_> {
             };
             let lab = item_label(it);
             self.m.output(
-                &label(&[&lab, suffix]),
+                &label(&[lab, suffix]),
                 interp(&format!("{}.{lab}.{attr}", k.tf)),
                 &format!("The {what} {}", it.name()),
             );

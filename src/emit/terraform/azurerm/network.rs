@@ -150,14 +150,9 @@ fn delegation_actions(service: &str) -> Option<Vec<&'static str>> {
 /// `azurerm_network_security_group` with every rule inline.
 pub(super) fn nsg(tx: &mut Tx, it: &Item) {
     let mut b = tx.head(it, true);
-    let rules: Vec<Json> = it
-        .root()
-        .get("properties.securityRules")
-        .items()
-        .iter()
-        .map(|r| tx.every(it, r, SECURITY_RULE))
-        .collect();
-    b.put("security_rule", Some(Json::Array(rules)));
+    let rules = it.root().get("properties.securityRules").items();
+    let rules = tx.every_printed(it, &rules, SECURITY_RULE);
+    b.put_printed("security_rule", Some(rules));
     tx.finish(it, b);
 }
 
@@ -172,13 +167,8 @@ pub(super) fn route_table(tx: &mut Tx, it: &Item) {
             As::NotBool,
         )],
     );
-    let routes: Vec<Json> = p
-        .get("routes")
-        .items()
-        .iter()
-        .map(|r| tx.every(it, r, ROUTE))
-        .collect();
-    b.put("route", Some(Json::Array(routes)));
+    let routes = tx.every_printed(it, &p.get("routes").items(), ROUTE);
+    b.put_printed("route", Some(routes));
     tx.finish(it, b);
 }
 

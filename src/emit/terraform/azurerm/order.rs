@@ -46,7 +46,7 @@ impl Tx<'_, '_> {
             // What its blocks refer to, read only when it has a candidate.
             let refs = std::cell::OnceCell::new();
             let refers = |t: &str, l: &str| {
-                refs.get_or_init(|| {
+                let r = refs.get_or_init(|| {
                     let mut out = Refs::new();
                     for body in self.produced[i]
                         .iter()
@@ -55,9 +55,8 @@ impl Tx<'_, '_> {
                         word_pairs(body, &mut out);
                     }
                     out
-                })
-                .iter()
-                .any(|&(x, label)| label == l && x.ends_with(t))
+                });
+                holds(r, t, l)
             };
             // A dependency is carried when any resource translated from it is referenced, e.g.
             // a subnet of the VNet the IR names.
@@ -86,7 +85,10 @@ impl Tx<'_, '_> {
                         types::VNET => {
                             for (t, l) in &self.produced[j] {
                                 if t.ends_with("_association") {
-                                    cands.push((format!("{t}.{l}"), refers(t, l)));
+                                    cands.push((
+                                        crate::emit::terraform::cat(&[t, ".", l]),
+                                        refers(t, l),
+                                    ));
                                 }
                             }
                         }
@@ -124,13 +126,79 @@ impl Tx<'_, '_> {
 /// the type is the end) and the label.
 type Refs<'b> = Vec<(&'b str, &'b str)>;
 
-/// Every `word.word.` in the strings and keys of a printed block, words being runs of ASCII
-/// letters, digits and `_` (all a type or a label holds): the block refers to `type.label`
-/// exactly when one of its strings holds `type.label.`, which is when `label` is the second word
-/// of such a pair whose first word ends with `type`. Outside its strings the JSON text holds no
-/// dot (numbers are integers) and no word next to a string's, and an escape sequence stands for
-/// a character that is no word character, so it is skipped as one.
+/// Whether `refs` holds a reference to `t.l` (`t` starting with `az`, as every type the
+/// translation adds does).
+fn holds(refs: &Refs<'_>, t: &str, l: &str) -> bool {
+    refs.iter().any(|&(x, label)| label == l && x.ends_with(t))
+}
+
+/// The `word.word.` pairs of a printed block that [`holds`] needs: every one whose first word
+/// holds `az` (each type does), the words being runs of ASCII letters, digits and `_` (all a
+/// type or a label holds). The block refers to `type.label` exactly when one of its strings
+/// holds `type.label.`, which is when `label` is the second word of such a pair whose first
+/// word ends with `type`. Outside its strings the JSON text holds no dot (numbers are
+/// integers) and no word next to a string's, and an escape sequence stands for a character
+/// that is no word character, so it is skipped as one.
+///
+/// Without an escape sequence (a body with no backslash, the usual case) the words are the runs
+/// of word characters: the pairs are found from each `az`, taking as first word the part of
+/// the word from there (which ends with `type` when the whole word does, `type` starting with
+/// `az`).
 fn word_pairs<'b>(s: &'b str, out: &mut Refs<'b>) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `w` is `c` (the "has a zero byte" word trick, exact for "any").
+    let has = |w: u64, c: u8| {
+        (w ^ (ONES * u64::from(c))).wrapping_sub(ONES) & !(w ^ (ONES * u64::from(c))) & HIGH != 0
+    };
+    let b = s.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let from = out.len();
+    let mut i = 0;
+    while i < b.len() {
+        // Eight bytes at a time while none of them is a `z` or a backslash.
+        if let Some(Ok(chunk)) = b.get(i..i + 8).map(<[u8; 8]>::try_from) {
+            let w = u64::from_le_bytes(chunk);
+            if !has(w, b'z') && !has(w, b'\\') {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(b.len());
+        for z in i..end {
+            match b[z] {
+                b'\\' => {
+                    out.truncate(from);
+                    word_pairs_escaped(s, out);
+                    return;
+                }
+                b'z' if z > 0 && b[z - 1] == b'a' => {
+                    // The rest of the word from `az`, which a dot must follow, then the word
+                    // after that dot, which a dot must follow too.
+                    let mut dot = z + 1;
+                    while dot < b.len() && word(b[dot]) {
+                        dot += 1;
+                    }
+                    if b.get(dot) != Some(&b'.') {
+                        continue;
+                    }
+                    let mut after = dot + 1;
+                    while after < b.len() && word(b[after]) {
+                        after += 1;
+                    }
+                    if after > dot + 1 && b.get(after) == Some(&b'.') {
+                        out.push((&s[z - 1..dot], &s[dot + 1..after]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        i = end;
+    }
+}
+
+/// [`word_pairs`] for a text with escape sequences, read byte by byte.
+fn word_pairs_escaped<'b>(s: &'b str, out: &mut Refs<'b>) {
     let b = s.as_bytes();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     // The previous word as (start, end), when a dot follows it directly.
@@ -188,5 +256,45 @@ mod tests {
                 ("n", "1"),
             ]
         );
+    }
+
+    #[test]
+    fn references_without_escapes_are_those_read_byte_by_byte() {
+        let queries = [
+            ("azurerm_subnet", "hub_a"),
+            ("azurerm_subnet", "hub"),
+            ("azurerm_x", "l1"),
+            ("azurerm_y", "l2"),
+            ("azurerm_client_config", "connectivity"),
+            ("azapi_resource", "x"),
+            ("azurerm_az", "b"),
+            ("az", "b"),
+        ];
+        for text in [
+            "",
+            ".",
+            "az.b.",
+            "azaz.b.c.d",
+            "xazurerm_az.b.",
+            ".azurerm_x.l1.azurerm_y.l2.",
+            "azurerm_x.l1..azurerm_y.l2.x azurerm_y.l2",
+            "  \"${azurerm_subnet.hub_a.id}\",\n  \"n\": 1,\n \"a_1.b-2.c.\" azurerm_subnet.hub.",
+            "azurerm_x.l1.id azapi_resource.x.name.x \"data.azurerm_client_config.connectivity.tenant_id\"",
+            "é.azapi_resource.x.b. ü.c.d.",
+            "0123456azurerm_x.l1.azurerm_y.l2.",
+            "01234567azurerm_x.l1. \\u001azurerm_y.l2. azurerm_y.l2.",
+            "012345678901234\\nazurerm_x.l1.",
+        ] {
+            let (mut fast, mut slow) = (Refs::new(), Refs::new());
+            word_pairs(text, &mut fast);
+            word_pairs_escaped(text, &mut slow);
+            for (t, l) in queries {
+                assert_eq!(holds(&fast, t, l), holds(&slow, t, l), "{text} {t}.{l}");
+            }
+        }
+        let mut got = Refs::new();
+        word_pairs("${azurerm_subnet.hub_a.id} azurerm_x.y", &mut got);
+        assert!(holds(&got, "azurerm_subnet", "hub_a"));
+        assert!(!holds(&got, "azurerm_x", "y"));
     }
 }

@@ -6,11 +6,12 @@
 use super::{How, Item, KINDS, N, Tx};
 use crate::azure::types;
 use crate::emit::terraform::{
-    FxBuild, id_parts, interp, json_value, label, literal, param_hcl, scope_rg, sub_param,
+    FxBuild, cat, id_parts, interp, json_value, label, literal, param_hcl, print_value, scope_rg,
+    sub_param,
 };
 use crate::ir::{Deployment, Expr, Scope, Target, Value};
 use indexmap::IndexMap;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 /// The azurerm type of a subnet, which the translation declares apart from its VNet.
 pub(super) const SUBNET: &str = "azurerm_subnet";
@@ -37,15 +38,21 @@ impl Addr {
     }
 
     pub(super) fn at(&self, attr: &str) -> String {
-        format!("{}.{}.{attr}", self.rtype, self.label)
+        cat(&[self.rtype, ".", &self.label, ".", attr])
     }
 
     pub(super) fn id(&self) -> String {
         self.at(self.id_attr)
     }
 
+    /// `${type.label.attr}`, the id attribute when `attr` is `None`.
+    pub(super) fn interp_at(&self, attr: Option<&str>) -> String {
+        let attr = attr.unwrap_or(self.id_attr);
+        cat(&["${", self.rtype, ".", &self.label, ".", attr, "}"])
+    }
+
     pub(super) fn whole(&self) -> String {
-        format!("{}.{}", self.rtype, self.label)
+        cat(&[self.rtype, ".", &self.label])
     }
 }
 
@@ -61,8 +68,14 @@ pub(super) struct Key {
     addr: Addr,
 }
 
-pub(super) fn item_label(it: &Item) -> String {
-    label(&[&it.d.id, &it.r.id])
+/// The label of the block an IR resource becomes, from its deployment's and its own id.
+pub(super) fn item_label<'i>(it: &'i Item) -> &'i str {
+    &it.label
+}
+
+/// [`item_label`], worked out once per item.
+pub(super) fn label_of(d: &Deployment, r: &crate::ir::Resource) -> String {
+    label(&[&d.id, &r.id])
 }
 
 /// The address an IR resource translates to (its host's, for resources folded into a parent).
@@ -78,7 +91,7 @@ pub(super) fn primary(items: &[Item], i: usize) -> Option<Addr> {
     }
     Some(Addr {
         rtype: k.tf,
-        label: item_label(it),
+        label: item_label(it).to_string(),
         id_attr: k.id_attr,
     })
 }
@@ -142,7 +155,7 @@ impl Tx<'_, '_> {
     fn param(&mut self, p: &str) -> String {
         let (e, client) = param_hcl(self.t, p, CLIENT);
         self.client_config |= client;
-        format!("${{{e}}}")
+        cat(&["${", &e, "}"])
     }
 
     /// Find the Terraform resource behind an ARM resource id.
@@ -213,7 +226,7 @@ impl Tx<'_, '_> {
                 self.client_config = true;
                 format!("${{{CLIENT}.tenant_id}}")
             }
-            Expr::ResourceId { .. } => format!("${{{}}}", self.resolve_id(d, e)?.id()),
+            Expr::ResourceId { .. } => self.resolve_id(d, e)?.interp_at(None),
             Expr::SubscriptionResourceId { rtype, name } => {
                 let Expr::Str(n) = name.as_ref() else {
                     return Err("a subscription resource id with a computed name".into());
@@ -243,7 +256,7 @@ impl Tx<'_, '_> {
                     .ok_or_else(|| {
                         format!("no azurerm attribute of {} for {from_root}", a.rtype)
                     })?;
-                format!("${{{}}}", a.at(attr))
+                a.interp_at(Some(attr))
             }
             Expr::Guid(_) => return Err("a GUID expression has no azurerm spelling".into()),
             Expr::Strings(_) => return Err("a list inside a string".into()),
@@ -271,6 +284,22 @@ impl Tx<'_, '_> {
         }
     }
 
+    /// [`Tx::v`] printed at nesting `depth` rather than built.
+    pub(super) fn v_printed(&mut self, it: &Item, n: &N, depth: usize) -> Option<String> {
+        let v = n.v.filter(|v| **v != Value::Null)?;
+        let mut out = String::new();
+        match print_value(&mut out, v, depth, &mut |e| self.expr(it.d, e)) {
+            Ok(()) => {
+                n.mark();
+                Some(out)
+            }
+            Err(e) => {
+                self.err(it, &n.path, &e);
+                None
+            }
+        }
+    }
+
     /// The id of an extension resource's target, as `${…}`.
     pub(super) fn target(&mut self, it: &Item) -> Option<String> {
         let Some(target) = &it.r.scope else {
@@ -278,7 +307,7 @@ impl Tx<'_, '_> {
             return None;
         };
         match self.resolve_target(it.d, target) {
-            Ok(a) => Some(format!("${{{}}}", a.id())),
+            Ok(a) => Some(a.interp_at(None)),
             Err(e) => {
                 self.err(it, "scope", &e);
                 None
@@ -304,7 +333,7 @@ impl Tx<'_, '_> {
     pub(super) fn provider(&self, d: &Deployment) -> Option<Json> {
         self.providers
             .alias(&d.scope)
-            .map(|a| json!(format!("azurerm.{}", a.name)))
+            .map(|a| Json::String(cat(&["azurerm.", &a.name])))
     }
 
     /// The resource group's name, as a reference when the template declares the group.
