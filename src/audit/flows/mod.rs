@@ -87,8 +87,21 @@ impl Piece for i64 {
         20
     }
     fn put(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{self}");
+        if *self < 0 {
+            out.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = self.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + u8::try_from(n % 10).unwrap_or_default();
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
     }
 }
 
@@ -123,8 +136,9 @@ impl Piece for net::Conn {
         9
     }
     fn put(&self, out: &mut String) {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{self}");
+        out.push_str(self.proto.as_str());
+        out.push(' ');
+        i64::from(self.port).put(out);
     }
 }
 
@@ -408,3 +422,38 @@ pub(crate) fn analyse_indexed(input: &Input, index: &Index<'_>) -> Vec<Flow> {
 
 /// Every flow id with what it checks and the control it serves, in report order.
 pub const FLOW_IDS: &[(&str, FlowKind, ControlId, &str)] = catalog::IDS;
+
+#[cfg(test)]
+mod tests {
+    use super::addr::{Addr, Cidr};
+    use super::net::Conn;
+
+    /// A hop's text from pieces is what `format!` prints for them.
+    #[test]
+    fn pieces_print_as_display_does() {
+        for n in [0_i64, 7, 10, 65000, -1, -4096, i64::MAX, i64::MIN] {
+            for port in [0_u16, 22, 443, 65535] {
+                let conn = Conn::tcp(port);
+                let range = Addr::Range(Cidr {
+                    base: 0x0A00_1000,
+                    len: 24,
+                });
+                assert_eq!(
+                    text!(
+                        "rule `",
+                        "x",
+                        "` (priority ",
+                        n,
+                        ") ",
+                        range,
+                        " ",
+                        conn,
+                        " → ",
+                        Addr::Internet
+                    ),
+                    format!("rule `x` (priority {n}) {range} {conn} → an internet address")
+                );
+            }
+        }
+    }
+}
