@@ -316,3 +316,80 @@ fn properties_known_only_after_deployment_are_unknown_never_failures() {
         );
     }
 }
+
+/// The ARM spelling of a plan, or any template, judged from a borrowed value and from an owned
+/// one (whose values move into the resources) gives the same resources and the same report:
+/// every built-in profile, every valid estate fixture, and the templates above (copy loops with
+/// child resources, conditions, symbolic names, nested deployments in both scopes).
+#[test]
+fn an_owned_arm_value_is_flattened_as_a_borrowed_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cases: Vec<(String, serde_json::Value, serde_json::Value, audit::Context)> = Vec::new();
+    let mut estates: Vec<(String, aks_harden::model::Estate)> =
+        ["dev", "staging", "prod", "regulated"]
+            .iter()
+            .map(|p| {
+                (
+                    (*p).to_string(),
+                    aks_harden::load_profile(p).expect("a profile"),
+                )
+            })
+            .collect();
+    let mut valid: Vec<_> = std::fs::read_dir(root.join("tests/fixtures/valid"))
+        .expect("the valid fixtures")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    valid.sort();
+    for path in valid {
+        estates.push((
+            path.display().to_string(),
+            aks_harden::load_file(&path).expect("a valid estate"),
+        ));
+    }
+    for (label, estate) in estates {
+        let plan = aks_harden::plan::plan(&estate);
+        let context = audit::Context {
+            tier: estate.tier,
+            waivers: estate.waivers.clone(),
+            tags: Some(estate.tags.clone()),
+        };
+        cases.push((
+            label,
+            aks_harden::emit::arm::template(&plan),
+            aks_harden::emit::arm::parameters(&plan),
+            context,
+        ));
+    }
+    for f in [
+        "bicep-symbolic.json",
+        "bicep-union.json",
+        "bicep-weak.json",
+        "half-forced-tunnel.json",
+        "paths.json",
+        "reference-properties.json",
+        "shared-vnet.json",
+        "two-peered-vnets.json",
+    ] {
+        let doc: serde_json::Value =
+            serde_json::from_str(&read(&format!("templates/{f}"))).expect("JSON");
+        let params = if f == "bicep-weak.json" {
+            serde_json::from_str(&read("templates/bicep-weak.parameters.json")).expect("JSON")
+        } else {
+            serde_json::json!({})
+        };
+        cases.push((f.to_string(), doc, params, audit::Context::default()));
+    }
+    assert!(cases.len() > 12);
+    for (label, doc, params, context) in cases {
+        let source = || Source::new(label.clone(), "", None);
+        let borrowed = Input::from_arm(&doc, &params, context.clone(), source());
+        let owned = Input::from_arm_owned(doc, params, context, source());
+        assert!(!owned.resources.is_empty(), "{label}");
+        assert!(borrowed == owned, "{label}: the resources differ");
+        let render = |i: Input| {
+            audit::render(&audit::judge(i, today()), ReportFormat::Json, Severity::Low)
+                .expect("a report")
+        };
+        assert_eq!(render(borrowed), render(owned), "{label}");
+    }
+}

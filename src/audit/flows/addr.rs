@@ -148,12 +148,50 @@ const NEVER_PUBLIC: [Cidr; 6] = [
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let a = std::net::Ipv4Addr::from(self.base);
-        if self.len == 32 {
-            write!(f, "{a}")
-        } else {
-            write!(f, "{a}/{}", self.len)
+        let mut out = [0u8; 18];
+        let at = self.spell(&mut out);
+        f.write_str(std::str::from_utf8(&out[..at]).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl Cidr {
+    /// Append the range as `Display` prints it.
+    pub(crate) fn write_into(self, s: &mut String) {
+        let mut out = [0u8; 18];
+        let at = self.spell(&mut out);
+        s.push_str(std::str::from_utf8(&out[..at]).unwrap_or_default());
+    }
+
+    /// The range as text in `out`, and its length: written out by hand, since traces print
+    /// millions of ranges at fleet scale and the standard address printer goes through padding
+    /// it never needs here.
+    fn spell(self, out: &mut [u8; 18]) -> usize {
+        fn number(out: &mut [u8; 18], at: &mut usize, n: u8) {
+            if n >= 100 {
+                out[*at] = b'0' + n / 100;
+                *at += 1;
+            }
+            if n >= 10 {
+                out[*at] = b'0' + n / 10 % 10;
+                *at += 1;
+            }
+            out[*at] = b'0' + n % 10;
+            *at += 1;
         }
+        let mut at = 0;
+        for (i, octet) in self.base.to_be_bytes().into_iter().enumerate() {
+            if i > 0 {
+                out[at] = b'.';
+                at += 1;
+            }
+            number(out, &mut at, octet);
+        }
+        if self.len != 32 {
+            out[at] = b'/';
+            at += 1;
+            number(out, &mut at, self.len);
+        }
+        at
     }
 }
 
@@ -295,9 +333,9 @@ pub(crate) fn prefix_matches(prefix: &str, a: &Addr, vnet: Option<&VnetTag>) -> 
             other => Tri::Maybe(format!("whether {other} lies in {p} is not known")),
         };
     }
-    let lower = p.to_ascii_lowercase();
-    match lower.as_str() {
-        "virtualnetwork" => match (a, vnet) {
+    let is = |word: &str| p.eq_ignore_ascii_case(word);
+    match () {
+        () if is("virtualnetwork") => match (a, vnet) {
             (Addr::Range(r), Some(v)) => v.covers(*r),
             (_, Some(v)) if v.ranges.iter().any(|r| r.len == 0) => Tri::Yes,
             (Addr::Range(r), None) if r.is_private() => {
@@ -305,7 +343,7 @@ pub(crate) fn prefix_matches(prefix: &str, a: &Addr, vnet: Option<&VnetTag>) -> 
             }
             _ => Tri::No,
         },
-        "internet" => match a {
+        () if is("internet") => match a {
             Addr::Range(r) => {
                 let in_vnet =
                     vnet.is_some_and(|v| v.ranges.iter().any(|x| x.len > 0 && x.contains(*r)));
@@ -317,11 +355,11 @@ pub(crate) fn prefix_matches(prefix: &str, a: &Addr, vnet: Option<&VnetTag>) -> 
             }
             _ => Tri::Yes,
         },
-        "azureloadbalancer" => match a {
+        () if is("azureloadbalancer") => match a {
             Addr::Range(r) if *r == Cidr::host(0xA83F_8110) => Tri::Yes,
             _ => Tri::No,
         },
-        _ => match a {
+        () => match a {
             Addr::Range(r) if r.is_private() => Tri::No,
             Addr::Range(r) => Tri::Maybe(format!(
                 "whether {r} is in service tag `{p}` is not known (service tag ranges are not in the input)"
@@ -334,7 +372,8 @@ pub(crate) fn prefix_matches(prefix: &str, a: &Addr, vnet: Option<&VnetTag>) -> 
                     "azurefrontdoor.backend",
                     "azuretrafficmanager",
                 ]
-                .contains(&lower.as_str())
+                .iter()
+                .any(|w| is(w))
                 {
                     Tri::No
                 } else {
@@ -367,6 +406,29 @@ pub(crate) fn port_in(range: &str, port: u16) -> bool {
 /// leading `*` matches any number of labels, as Azure Firewall's application rules do; a label in
 /// `{…}` in `name` stands for a label the model does not know.
 pub(crate) fn fqdn_matches(pattern: &str, name: &str) -> Tri {
+    let p = pattern.trim().trim_end_matches('.');
+    let n = name.trim().trim_end_matches('.');
+    if n.contains('{') {
+        return fqdn_may_match(pattern, name);
+    }
+    // A name of known labels: compared in place, ignoring case.
+    if p == "*" {
+        return Tri::Yes;
+    }
+    let (p, n) = (p.as_bytes(), n.as_bytes());
+    let hit = match p.strip_prefix(b"*.") {
+        Some(suffix) => {
+            n.len() > suffix.len() + 1
+                && n[n.len() - suffix.len() - 1] == b'.'
+                && n[n.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        }
+        None => p.eq_ignore_ascii_case(n),
+    };
+    if hit { Tri::Yes } else { Tri::No }
+}
+
+/// [`fqdn_matches`] for a name with labels in `{…}`.
+fn fqdn_may_match(pattern: &str, name: &str) -> Tri {
     let p = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
     let n = name.trim().trim_end_matches('.').to_ascii_lowercase();
     if p == "*" {
@@ -587,5 +649,63 @@ mod tests {
             Tri::Maybe(_)
         ));
         assert!(port_in("65200-65535", 65300) && !port_in("80", 443) && port_in("*", 1));
+    }
+
+    /// Names of known labels are compared in place; the result is the one lower-casing both
+    /// sides gives.
+    #[test]
+    fn known_names_match_as_when_lower_cased() {
+        let patterns = [
+            "*",
+            " * ",
+            "*.Contoso.com.",
+            "contoso.COM",
+            "*.com",
+            "*.",
+            "*.a",
+            "A.b",
+            "ü.b",
+            "*.ü.b",
+        ];
+        let names = [
+            "contoso.com",
+            "A.CONTOSO.com.",
+            "x.contoso.com",
+            "com",
+            ".com",
+            "a",
+            "b.a",
+            "a.b",
+            "ü.B",
+            "x.ü.b",
+            "",
+            ".",
+        ];
+        for p in patterns {
+            for n in names {
+                assert_eq!(fqdn_matches(p, n), fqdn_may_match(p, n), "{p} against {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_print_as_addresses_do() {
+        for (base, len) in [
+            (0, 0),
+            (0x0A00_1000, 24),
+            (0xFFFF_FFFF, 32),
+            (0xA83F_8110, 32),
+            (0x6464_0A09, 9),
+            (0x0102_0304, 30),
+        ] {
+            let c = Cidr { base, len };
+            let a = std::net::Ipv4Addr::from(base);
+            let want = if len == 32 {
+                a.to_string()
+            } else {
+                format!("{a}/{len}")
+            };
+            assert_eq!(c.to_string(), want);
+        }
     }
 }

@@ -28,7 +28,17 @@ pub(crate) fn resolver(n: &Net, t: &mut Trace, vnet: usize) -> Option<usize> {
     let at = Some((v.res, "properties.dhcpOptions.dnsServers"));
     let servers = match &v.dns {
         Dns::Azure => {
-            t.pass(Step::Resolve, format!("`{}` uses Azure-provided DNS (168.63.129.16), which answers from the private DNS zones linked to `{}`", v.name, v.name), at);
+            t.pass(
+                Step::Resolve,
+                text!(
+                    "`",
+                    v.name,
+                    "` uses Azure-provided DNS (168.63.129.16), which answers from the private DNS zones linked to `",
+                    v.name,
+                    "`"
+                ),
+                at,
+            );
             return Some(vnet);
         }
         Dns::Unknown(u) => {
@@ -121,9 +131,20 @@ pub(crate) fn resolver(n: &Net, t: &mut Trace, vnet: usize) -> Option<usize> {
         Ok(s) if s.is_empty() => {
             t.pass(
                 Step::Resolve,
-                format!(
-                    "`{}` sends DNS to {first}: firewall `{}` proxies it (policy `{}`, dnsSettings.enableProxy) to Azure DNS in `{}`, which answers from the zones linked to `{}`",
-                    v.name, fw.name, policy.name, n.vnets[fw_vnet].name, n.vnets[fw_vnet].name
+                text!(
+                    "`",
+                    v.name,
+                    "` sends DNS to ",
+                    first,
+                    ": firewall `",
+                    fw.name,
+                    "` proxies it (policy `",
+                    policy.name,
+                    "`, dnsSettings.enableProxy) to Azure DNS in `",
+                    n.vnets[fw_vnet].name,
+                    "`, which answers from the zones linked to `",
+                    n.vnets[fw_vnet].name,
+                    "`"
                 ),
                 Some((policy.res, "properties.dnsSettings")),
             );
@@ -167,7 +188,7 @@ pub(crate) fn resolve(n: &Net, t: &mut Trace, vnet: usize, name: &Name) {
     let Some(private) = &name.private else {
         t.pass(
             Step::Resolve,
-            format!("{} is a public name; public DNS answers it", name.fqdn),
+            text!(name.fqdn, " is a public name; public DNS answers it"),
             None,
         );
         return;
@@ -179,15 +200,23 @@ pub(crate) fn resolve(n: &Net, t: &mut Trace, vnet: usize, name: &Name) {
         format!("{} → {private}", name.fqdn)
     };
     // The most specific zone linked where the query is resolved answers it.
+    // The zones it lies under are its ends that start a label, looked up longest first
+    // rather than every zone of the estate read (a fleet has one per cluster).
     let mut linked: Vec<(&String, &super::net::DnsLink)> = Vec::new();
-    for (zone, links) in &n.links {
-        if under(private, zone) {
+    let lower = private.to_ascii_lowercase();
+    let mut from = 0;
+    loop {
+        let end = &lower[from..];
+        if let Some((zone, links)) = n.links.get_key_value(end) {
             if let Some(l) = links.iter().find(|l| l.vnet == Some(at_vnet)) {
                 linked.push((zone, l));
             }
         }
+        match end.find('.') {
+            Some(i) => from += i + 1,
+            None => break,
+        }
     }
-    linked.sort_by_key(|(z, _)| std::cmp::Reverse(z.len()));
     let record = name
         .records
         .iter()

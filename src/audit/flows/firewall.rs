@@ -458,7 +458,7 @@ fn rule_matches(
 
 /// Judge traffic from `src` to `dst` at firewall `f`; adds the hop and says whether it passes.
 pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, conn: Conn) {
-    let fw_name = n.firewalls[f].name.clone();
+    let fw_name = &n.firewalls[f].name;
     let policy = match policy_of(n, f) {
         Ok(p) => p,
         Err(why) => {
@@ -477,21 +477,34 @@ pub(crate) fn filter(n: &Net, t: &mut Trace, f: usize, src: Cidr, dst: &Addr, co
         if m == Tri::No {
             continue;
         }
-        let desc = format!(
-            "firewall `{fw_name}` policy `{}`: {} rule `{}` in collection `{}` (priority {}) of group `{}` (priority {}) {} {src} → {} {}",
+        let desc = text!(
+            "firewall `",
+            fw_name,
+            "` policy `",
             policy.name,
+            "`: ",
             if rule.kind == RuleKind::Application {
                 "application"
             } else {
                 "network"
             },
+            " rule `",
             rule.name,
+            "` in collection `",
             rule.coll,
+            "` (priority ",
             rule.cprio,
+            ") of group `",
             rule.group,
+            "` (priority ",
             rule.gprio,
+            ") ",
             if rule.allow { "allows" } else { "denies" },
-            dst,
+            " ",
+            src,
+            " → ",
+            *dst,
+            " ",
             conn,
         );
         let ordered = Ordered {

@@ -18,6 +18,15 @@
 //!
 //! The rules encoded, and what the model deliberately leaves out, are in `docs/flows.md`.
 
+/// The text of a hop from its pieces, as `format!("{}{}…", …)` would print them, written into
+/// one string sized up front: traces write millions of these at fleet scale, and plain pieces
+/// need none of the formatting machinery.
+macro_rules! text {
+    ($($piece:expr),+ $(,)?) => {
+        $crate::audit::flows::join(&[$(&$piece as &dyn $crate::audit::flows::Piece),+])
+    };
+}
+
 mod access;
 pub(crate) mod addr;
 mod catalog;
@@ -28,6 +37,110 @@ mod net;
 use super::input::{Input, Kind as InputKind};
 use super::query::Index;
 use crate::posture::ControlId;
+
+/// What `text!` builds: the pieces one after the other, in a string of their size.
+pub(crate) fn join(pieces: &[&dyn Piece]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(Piece::size).sum());
+    for p in pieces {
+        p.put(&mut out);
+    }
+    out
+}
+
+/// A piece of a hop's text: how long it is at most, and how it is written.
+pub(crate) trait Piece {
+    /// An upper bound of its length.
+    fn size(&self) -> usize;
+    /// Write it as `Display` does.
+    fn put(&self, out: &mut String);
+}
+
+impl Piece for str {
+    fn size(&self) -> usize {
+        self.len()
+    }
+    fn put(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for String {
+    fn size(&self) -> usize {
+        self.len()
+    }
+    fn put(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl<T: Piece + ?Sized> Piece for &T {
+    fn size(&self) -> usize {
+        (**self).size()
+    }
+    fn put(&self, out: &mut String) {
+        (**self).put(out);
+    }
+}
+
+impl Piece for i64 {
+    fn size(&self) -> usize {
+        20
+    }
+    fn put(&self, out: &mut String) {
+        if *self < 0 {
+            out.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = self.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + u8::try_from(n % 10).unwrap_or_default();
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    }
+}
+
+impl Piece for addr::Cidr {
+    fn size(&self) -> usize {
+        18
+    }
+    fn put(&self, out: &mut String) {
+        self.write_into(out);
+    }
+}
+
+impl Piece for addr::Addr {
+    fn size(&self) -> usize {
+        match self {
+            addr::Addr::Range(_) => 18,
+            addr::Addr::Internet => 19,
+            addr::Addr::Service(s) => s.fqdn.len(),
+        }
+    }
+    fn put(&self, out: &mut String) {
+        match self {
+            addr::Addr::Range(c) => c.write_into(out),
+            addr::Addr::Internet => out.push_str("an internet address"),
+            addr::Addr::Service(s) => out.push_str(&s.fqdn),
+        }
+    }
+}
+
+impl Piece for net::Conn {
+    fn size(&self) -> usize {
+        9
+    }
+    fn put(&self, out: &mut String) {
+        out.push_str(self.proto.as_str());
+        out.push(' ');
+        i64::from(self.port).put(out);
+    }
+}
 
 /// Whether a flow must succeed or must be blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -309,3 +422,38 @@ pub(crate) fn analyse_indexed(input: &Input, index: &Index<'_>) -> Vec<Flow> {
 
 /// Every flow id with what it checks and the control it serves, in report order.
 pub const FLOW_IDS: &[(&str, FlowKind, ControlId, &str)] = catalog::IDS;
+
+#[cfg(test)]
+mod tests {
+    use super::addr::{Addr, Cidr};
+    use super::net::Conn;
+
+    /// A hop's text from pieces is what `format!` prints for them.
+    #[test]
+    fn pieces_print_as_display_does() {
+        for n in [0_i64, 7, 10, 65000, -1, -4096, i64::MAX, i64::MIN] {
+            for port in [0_u16, 22, 443, 65535] {
+                let conn = Conn::tcp(port);
+                let range = Addr::Range(Cidr {
+                    base: 0x0A00_1000,
+                    len: 24,
+                });
+                assert_eq!(
+                    text!(
+                        "rule `",
+                        "x",
+                        "` (priority ",
+                        n,
+                        ") ",
+                        range,
+                        " ",
+                        conn,
+                        " → ",
+                        Addr::Internet
+                    ),
+                    format!("rule `x` (priority {n}) {range} {conn} → an internet address")
+                );
+            }
+        }
+    }
+}

@@ -22,15 +22,17 @@ use std::fmt::Write as _;
 const MAX_COPIES: i64 = 200;
 
 /// The resources of a template, with parameter values from `values` (else the defaults), and
-/// notes on what could not be followed (linked templates, undefined parameters).
-pub(super) fn flatten(doc: &Json, values: &Map<String, Json>) -> (Vec<Resource>, Vec<String>) {
+/// notes on what could not be followed (linked templates, undefined parameters). An owned
+/// template is consumed: what a resource keeps as it is written moves into the resource, and
+/// each resource's declaration is freed once read.
+pub(super) fn flatten(doc: Part<'_>, values: &Map<String, Json>) -> (Vec<Resource>, Vec<String>) {
     let mut fl = Flattener::default();
     // The first value whose name equals a parameter's, ignoring case.
     let mut by_name: IndexMap<String, &Json> = IndexMap::with_capacity(values.len());
     for (k, v) in values {
         by_name.entry(k.to_ascii_lowercase()).or_insert(v);
     }
-    let root_scope = Scope::of(doc, &|name, def, scope| {
+    let root_scope = Scope::of(doc.json(), &|name, def, scope| {
         let given = by_name.get(&name.to_ascii_lowercase()).copied();
         match given {
             Some(v) if v.get("value").is_some() => Ok(v["value"].clone()),
@@ -40,7 +42,7 @@ pub(super) fn flatten(doc: &Json, values: &Map<String, Json>) -> (Vec<Resource>,
             _ => default_value(name, def, scope),
         }
     });
-    let rg = if schema_is_subscription_level(doc) {
+    let rg = if schema_is_subscription_level(doc.json()) {
         None
     } else {
         Some(Place::Root)
@@ -67,6 +69,111 @@ fn get_ci<'a>(o: &'a Json, key: &str) -> Option<&'a Json> {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v)
     })
+}
+
+/// [`get_ci`], for changing the value found.
+fn get_ci_mut<'a>(o: &'a mut Json, key: &str) -> Option<&'a mut Json> {
+    let obj = o.as_object_mut()?;
+    if obj.contains_key(key) {
+        return obj.get_mut(key);
+    }
+    obj.iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+/// A part of the template being flattened: borrowed, so a resource copies what it keeps; or
+/// the flattening's own, so what a resource keeps moves out of it.
+pub(super) enum Part<'a> {
+    /// Read only.
+    Shared(&'a Json),
+    /// Taken apart as it is read.
+    Owned(&'a mut Json),
+}
+
+impl<'a> Part<'a> {
+    /// The JSON, to read.
+    fn json(&self) -> &Json {
+        match self {
+            Part::Shared(j) => j,
+            Part::Owned(j) => j,
+        }
+    }
+
+    /// The same part, for a call that does not consume it.
+    fn reborrow(&mut self) -> Part<'_> {
+        match self {
+            Part::Shared(j) => Part::Shared(j),
+            Part::Owned(j) => Part::Owned(j),
+        }
+    }
+
+    /// The same part, read only: for a copy-loop instance that others follow.
+    fn shared(&self) -> Part<'_> {
+        Part::Shared(self.json())
+    }
+
+    /// The items of the array at `key` (with no key), or the members of the object there (with
+    /// their keys); `ci` finds the key ignoring case.
+    fn members(self, key: &str, ci: bool) -> Vec<(Option<&'a str>, Part<'a>)> {
+        match self {
+            Part::Shared(j) => match if ci { get_ci(j, key) } else { j.get(key) } {
+                Some(Json::Array(a)) => a.iter().map(|x| (None, Part::Shared(x))).collect(),
+                Some(Json::Object(o)) if !ci => o
+                    .iter()
+                    .map(|(k, x)| (Some(k.as_str()), Part::Shared(x)))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            Part::Owned(j) => match if ci {
+                get_ci_mut(j, key)
+            } else {
+                j.get_mut(key)
+            } {
+                Some(Json::Array(a)) => a.iter_mut().map(|x| (None, Part::Owned(x))).collect(),
+                Some(Json::Object(o)) if !ci => o
+                    .iter_mut()
+                    .map(|(k, x)| (Some(k.as_str()), Part::Owned(x)))
+                    .collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// Free an owned part that has been read.
+    fn free(self) {
+        if let Part::Owned(j) = self {
+            *j = Json::Null;
+        }
+    }
+
+    /// The evaluated members of a resource object, but those named in `skip`: copied from a
+    /// shared part, moved out of an owned one where evaluating leaves them as they are.
+    fn body(self, skip: &[&str], env: &dyn Env) -> Map<String, Json> {
+        let keep = |k: &str| !skip.iter().any(|s| s.eq_ignore_ascii_case(k));
+        let mut body = Map::with_capacity(self.json().as_object().map_or(0, Map::len));
+        match self {
+            Part::Shared(j) => {
+                for (k, v) in j.as_object().into_iter().flatten() {
+                    if keep(k) {
+                        body.insert(k.clone(), to_marker(eval_value(v, env)));
+                    }
+                }
+            }
+            Part::Owned(j) => {
+                for (k, v) in j.as_object_mut().into_iter().flatten() {
+                    if keep(k) {
+                        let val = match evaluated(v, env) {
+                            Some(val) => to_marker(val),
+                            None => std::mem::take(v),
+                        };
+                        body.insert(k.clone(), val);
+                    }
+                }
+            }
+        }
+        body
+    }
 }
 
 /// A parameter's default: its `defaultValue` evaluated, `null` when it is nullable, else unknown.
@@ -445,64 +552,55 @@ impl Flattener {
 
     fn template(
         &mut self,
-        doc: &Json,
+        doc: Part<'_>,
         scope: &Scope,
         sub: &Place,
         rg: Option<&Place>,
         pointer: &str,
         deployment: &[String],
     ) {
-        match doc.get("resources") {
-            Some(Json::Array(a)) => {
-                for (i, r) in a.iter().enumerate() {
-                    let at = At {
-                        sub,
-                        rg,
-                        pointer: format!("{pointer}/resources/{i}"),
-                        deployment,
-                        symbol: None,
-                        base: pointer.len(),
-                    };
-                    self.looped(r, None, scope, &at);
-                }
-            }
-            Some(Json::Object(o)) => {
-                for (k, r) in o {
-                    let at = At {
-                        sub,
-                        rg,
-                        pointer: format!(
-                            "{pointer}/resources/{}",
-                            k.replace('~', "~0").replace('/', "~1")
-                        ),
-                        deployment,
-                        symbol: Some(k),
-                        base: pointer.len(),
-                    };
-                    self.looped(r, None, scope, &at);
-                }
-            }
-            _ => {}
+        for (i, (key, mut r)) in doc.members("resources", false).into_iter().enumerate() {
+            let at = At {
+                sub,
+                rg,
+                pointer: match key {
+                    None => format!("{pointer}/resources/{i}"),
+                    Some(k) => format!(
+                        "{pointer}/resources/{}",
+                        k.replace('~', "~0").replace('/', "~1")
+                    ),
+                },
+                deployment,
+                symbol: key,
+                base: pointer.len(),
+            };
+            self.looped(r.reborrow(), None, scope, &at);
+            r.free();
         }
         self.note_undefined(scope, deployment);
     }
 
-    /// A resource, once per instance of its copy loop.
-    fn looped(&mut self, r: &Json, parent: Option<(&str, &str)>, env: &dyn Env, at: &At) {
-        let Some(l) = get_ci(r, "copy").filter(|l| l.is_object()) else {
+    /// A resource, once per instance of its copy loop (only the last takes an owned part apart).
+    fn looped(&mut self, mut r: Part<'_>, parent: Option<(&str, &str)>, env: &dyn Env, at: &At) {
+        let Some(l) = get_ci(r.json(), "copy").filter(|l| l.is_object()) else {
             self.resource(r, parent, env, at, None);
             return;
         };
-        let name = get_ci(l, "name").and_then(Json::as_str);
+        let name = get_ci(l, "name").and_then(Json::as_str).map(str::to_string);
         match copy_count(l, env) {
             Ok(count) => {
                 for i in 0..count {
                     let looped = Looped {
                         inner: env,
-                        name,
+                        name: name.as_deref(),
                         index: i,
                     };
-                    self.resource(r, parent, &looped, at, Some(i));
+                    let part = if i + 1 == count {
+                        r.reborrow()
+                    } else {
+                        r.shared()
+                    };
+                    self.resource(part, parent, &looped, at, Some(i));
                 }
             }
             Err(_) => {
@@ -517,14 +615,16 @@ impl Flattener {
         }
     }
 
+    /// One instance of a resource.
     fn resource(
         &mut self,
-        r: &Json,
+        part: Part<'_>,
         parent: Option<(&str, &str)>,
         env: &dyn Env,
         at: &At,
         instance: Option<i64>,
     ) {
+        let r = part.json();
         if !r.is_object() || get_ci(r, "existing").and_then(Json::as_bool) == Some(true) {
             return;
         }
@@ -573,33 +673,23 @@ impl Flattener {
             }
         };
         if rtype.eq_ignore_ascii_case(types::DEPLOYMENT) {
-            self.deployment(r, &name, env, at);
+            self.deployment(part, &name, env, at);
             return;
-        }
-        let mut body = Map::with_capacity(r.as_object().map_or(0, Map::len));
-        if let Some(o) = r.as_object() {
-            for (k, v) in o {
-                if BODY_SKIP.iter().any(|s| s.eq_ignore_ascii_case(k)) {
-                    continue;
-                }
-                body.insert(k.clone(), to_marker(eval_value(v, env)));
-            }
         }
         let scope_attr = get_ci(r, "scope").map(|s| match known_string(Some(s), env) {
             Some(Ok(s)) => s,
             Some(Err(u)) => format!("[{u}]"),
             None => String::new(),
         });
+        let name_known = evaluated.is_some();
+        let mut part = part;
+        let body = part.reborrow().body(BODY_SKIP, env);
         self.out.push(Resource {
             rtype: rtype.clone(),
-            label: if evaluated.is_some() {
-                name.clone()
-            } else {
-                label
-            },
+            label: if name_known { name.clone() } else { label },
             name: name.clone(),
             raw_name,
-            name_known: evaluated.is_some(),
+            name_known,
             scope: scope_attr,
             body: Json::Object(body),
             subscription: at.sub.clone(),
@@ -608,22 +698,21 @@ impl Flattener {
             properties_pointer: format!("{}/properties", at.pointer),
             deployment: at.deployment.to_vec(),
         });
-        if let Some(Json::Array(children)) = get_ci(r, "resources") {
-            for (i, c) in children.iter().enumerate() {
-                let child_at = At {
-                    sub: at.sub,
-                    rg: at.rg,
-                    pointer: format!("{}/resources/{i}", at.pointer),
-                    deployment: at.deployment,
-                    symbol: None,
-                    base: at.base,
-                };
-                self.looped(c, Some((&rtype, &name)), env, &child_at);
-            }
+        for (i, (_, c)) in part.members("resources", true).into_iter().enumerate() {
+            let child_at = At {
+                sub: at.sub,
+                rg: at.rg,
+                pointer: format!("{}/resources/{i}", at.pointer),
+                deployment: at.deployment,
+                symbol: None,
+                base: at.base,
+            };
+            self.looped(c, Some((&rtype, &name)), env, &child_at);
         }
     }
 
-    fn deployment(&mut self, r: &Json, name: &str, env: &dyn Env, at: &At) {
+    fn deployment(&mut self, part: Part<'_>, name: &str, env: &dyn Env, at: &At) {
+        let r = part.json();
         let props = get_ci(r, "properties").unwrap_or(&Json::Null);
         let Some(template) = get_ci(props, "template").filter(|t| t.is_object()) else {
             if let Some(link) = get_ci(props, "templateLink") {
@@ -666,16 +755,29 @@ impl Flattener {
         let mut path = at.deployment.to_vec();
         path.push(name.to_string());
         let tpointer = format!("{}/properties/template", at.pointer);
-        if inner {
+        let inner_scope = inner.then(|| {
             let given = get_ci(props, "parameters").unwrap_or(&Json::Null);
-            let inner_scope =
-                Scope::of(template, &|pname, def, scope| match get_ci(given, pname) {
-                    Some(p) if get_ci(p, "value").is_some() => {
-                        eval_value(get_ci(p, "value").unwrap_or(&Json::Null), env)
-                    }
-                    Some(_) => Err(Unknown(format!("parameters('{pname}') (a reference)"))),
-                    None => default_value(pname, def, scope),
-                });
+            Scope::of(template, &|pname, def, scope| match get_ci(given, pname) {
+                Some(p) if get_ci(p, "value").is_some() => {
+                    eval_value(get_ci(p, "value").unwrap_or(&Json::Null), env)
+                }
+                Some(_) => Err(Unknown(format!("parameters('{pname}') (a reference)"))),
+                None => default_value(pname, def, scope),
+            })
+        });
+        // An owned nested template is moved out of the deployment and freed with this call.
+        let mut taken = Json::Null;
+        let template = match part {
+            Part::Shared(_) => Part::Shared(template),
+            Part::Owned(r) => {
+                if let Some(t) = get_ci_mut(r, "properties").and_then(|p| get_ci_mut(p, "template"))
+                {
+                    taken = std::mem::take(t);
+                }
+                Part::Owned(&mut taken)
+            }
+        };
+        if let Some(inner_scope) = inner_scope {
             self.template(
                 template,
                 &inner_scope,
@@ -700,35 +802,27 @@ impl Flattener {
 
     fn outer_template(
         &mut self,
-        doc: &Json,
+        doc: Part<'_>,
         env: &Outer,
         sub: &Place,
         rg: Option<&Place>,
         pointer: &str,
         deployment: &[String],
     ) {
-        let resources: Vec<(String, Option<String>, &Json)> = match doc.get("resources") {
-            Some(Json::Array(a)) => a
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (format!("{pointer}/resources/{i}"), None, r))
-                .collect(),
-            Some(Json::Object(o)) => o
-                .iter()
-                .map(|(k, r)| (format!("{pointer}/resources/{k}"), Some(k.clone()), r))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (p, symbol, r) in resources {
+        for (i, (symbol, mut r)) in doc.members("resources", false).into_iter().enumerate() {
             let at = At {
                 sub,
                 rg,
-                pointer: p,
+                pointer: match symbol {
+                    None => format!("{pointer}/resources/{i}"),
+                    Some(k) => format!("{pointer}/resources/{k}"),
+                },
                 deployment,
-                symbol: symbol.as_deref(),
+                symbol,
                 base: pointer.len(),
             };
-            self.looped(r, None, env.env, &at);
+            self.looped(r.reborrow(), None, env.env, &at);
+            r.free();
         }
     }
 }

@@ -161,9 +161,9 @@ impl Input {
     /// Audit planned resources: the IR as the ARM emitter spells it, with the estate's tier,
     /// waivers and tags from `context`. `source` names the estate file (or built-in profile).
     pub fn from_ir(template: &Template, context: Context, source: Source) -> Input {
-        Input::from_arm(
-            &arm::template(template),
-            &arm::parameters(template),
+        Input::from_arm_owned(
+            arm::template(template),
+            arm::parameters(template),
             context,
             source,
         )
@@ -172,7 +172,17 @@ impl Input {
     /// [`Input::from_ir`] when the ARM emitter has already spelt the plan (`doc`, `params`):
     /// `generate` spells it once for the audit and for `arm/main.json`.
     pub fn from_arm(doc: &Json, params: &Json, context: Context, source: Source) -> Input {
-        let (resources, notes) = flatten::flatten(doc, &parameter_values(params));
+        let (resources, notes) =
+            flatten::flatten(flatten::Part::Shared(doc), &parameter_values(params));
+        Input::new(Kind::Estate, source, context, resources, notes)
+    }
+
+    /// [`Input::from_arm`] for a spelling the caller has no more use for: the resources take
+    /// their values from `doc` instead of copying them, and what they do not take is freed as
+    /// the flattening goes, so the template and its resources are never both held whole.
+    pub fn from_arm_owned(mut doc: Json, params: Json, context: Context, source: Source) -> Input {
+        let values = parameter_values_owned(params);
+        let (resources, notes) = flatten::flatten(flatten::Part::Owned(&mut doc), &values);
         Input::new(Kind::Estate, source, context, resources, notes)
     }
 
@@ -201,11 +211,12 @@ impl Input {
             Some(p) => {
                 let pdoc: Json = serde_json::from_str(p)
                     .map_err(|e| input_error(format!("not a JSON parameter file: {e}")))?;
-                parameter_values(&pdoc)
+                parameter_values_owned(pdoc)
             }
             None => Map::new(),
         };
-        let (resources, notes) = flatten::flatten(&doc, &values);
+        let mut doc = doc;
+        let (resources, notes) = flatten::flatten(flatten::Part::Owned(&mut doc), &values);
         Ok(Input::new(
             Kind::Template,
             source,
@@ -353,4 +364,24 @@ fn parameter_values(doc: &Json) -> Map<String, Json> {
     }
     let params = doc.get("parameters").unwrap_or(doc);
     params.as_object().cloned().unwrap_or_default()
+}
+
+/// [`parameter_values`], taking them out of `doc`.
+fn parameter_values_owned(mut doc: Json) -> Map<String, Json> {
+    if doc
+        .get("parametersJson")
+        .and_then(Json::as_str)
+        .and_then(|s| serde_json::from_str::<Json>(s).ok())
+        .is_some()
+    {
+        return parameter_values(&doc);
+    }
+    let params = match doc.get_mut("parameters") {
+        Some(p) => std::mem::take(p),
+        None => doc,
+    };
+    match params {
+        Json::Object(o) => o,
+        _ => Map::new(),
+    }
 }

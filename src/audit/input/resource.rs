@@ -168,21 +168,46 @@ impl<'a> Look<'a> {
 /// The segments of a property path (`properties.pools[0].name` → `properties`, `pools`, `0`,
 /// `name`), borrowed from it: empty parts are skipped, and in a part with `[`, the text before
 /// it and each `[...]` that follows are segments (what trails them is not).
-fn split_path(path: &str) -> impl Iterator<Item = &str> {
-    path.split('.').filter(|s| !s.is_empty()).flat_map(|part| {
-        let (head, mut rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        let head = (!head.is_empty()).then_some(head);
-        let items = std::iter::from_fn(move || {
-            let stripped = rest.strip_prefix('[')?;
-            let end = stripped.find(']')?;
-            rest = &stripped[end + 1..];
-            Some(&stripped[..end])
-        });
-        head.into_iter().chain(items)
-    })
+fn split_path(path: &str) -> Segments<'_> {
+    Segments {
+        parts: path.split('.'),
+        items: "",
+    }
+}
+
+/// The iterator [`split_path`] gives: every property lookup walks one, so it is written out
+/// rather than assembled from adapters.
+struct Segments<'a> {
+    parts: std::str::Split<'a, char>,
+    /// What follows the head of the current part: its `[...]` items still to give.
+    items: &'a str,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let pending = std::mem::take(&mut self.items);
+            if let Some(stripped) = pending.strip_prefix('[') {
+                if let Some(end) = stripped.find(']') {
+                    self.items = &stripped[end + 1..];
+                    return Some(&stripped[..end]);
+                }
+            }
+            let part = self.parts.next()?;
+            match part.bytes().position(|b| b == b'[') {
+                None if part.is_empty() => {}
+                None => return Some(part),
+                Some(i) => {
+                    self.items = &part[i..];
+                    if i > 0 {
+                        return Some(&part[..i]);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// An object's value under `key`: the exact key, else the first key equal ignoring ASCII case.
@@ -325,6 +350,26 @@ mod tests {
             id_scope("/subscriptions/1/resourceGroups/rg/providers/X.Y/z/n"),
             (Some("1".into()), Some("rg".into()))
         );
+    }
+
+    #[test]
+    fn paths_split_into_keys_and_items() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "properties.pools[0].name",
+                &["properties", "pools", "0", "name"],
+            ),
+            ("a..b.", &["a", "b"]),
+            ("", &[]),
+            ("a[1][2]x.b", &["a", "1", "2", "b"]),
+            ("[3].c", &["3", "c"]),
+            ("a[x.y]", &["a", "y]"]),
+            ("a[1", &["a"]),
+            ("a[]b[2]", &["a", ""]),
+        ];
+        for (path, want) in cases {
+            assert_eq!(split_path(path).collect::<Vec<_>>(), *want, "{path}");
+        }
     }
 
     #[test]

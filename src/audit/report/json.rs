@@ -47,11 +47,12 @@ pub fn render(report: &Report, threshold: Severity) -> String {
         .results
         .iter()
         .map(|r| {
+            let locate = report.locator(r);
             let findings: Vec<Json> = r
                 .findings
                 .iter()
                 .map(|f| {
-                    let loc = report.location(r, Some(f));
+                    let loc = locate(f);
                     let res = f.resource.and_then(|i| report.input.resources.get(i));
                     let mut finding = json!({
                         "status": f.status.as_str(),

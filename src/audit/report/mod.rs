@@ -384,6 +384,24 @@ impl Report {
         }
     }
 
+    /// [`Report::location`] for the findings of `r`, one after another: an estate's line
+    /// depends on the control alone, so its file is searched once for all of them (a fleet's
+    /// controls have thousands of findings).
+    pub(crate) fn locator<'a>(
+        &'a self,
+        r: &'a ControlResult,
+    ) -> impl Fn(&Finding) -> Location + 'a {
+        let estate = self.input.kind == Kind::Estate;
+        let once = std::cell::OnceCell::new();
+        move |f| {
+            if estate {
+                once.get_or_init(|| self.location(r, None)).clone()
+            } else {
+                self.location(r, Some(f))
+            }
+        }
+    }
+
     /// Where a finding points in the input.
     pub fn location(&self, r: &ControlResult, f: Option<&Finding>) -> Location {
         let uri = self.input.source.uri.clone();

@@ -92,8 +92,9 @@ pub fn render(report: &Report) -> String {
             .iter()
             .filter(|f| matches!(f.status, Status::Fail | Status::Unknown))
             .collect();
+        let locate = report.locator(r);
         for f in shown {
-            let loc = report.location(r, Some(f));
+            let loc = locate(f);
             let mut physical = json!({"artifactLocation": {"uri": loc.uri}});
             if let Some(l) = loc.line {
                 physical["region"] = json!({"startLine": l});

@@ -100,8 +100,9 @@ pub fn details_of(s: &mut String, report: &Report, r: &ControlResult) {
         r.control.severity.as_str(),
         r.control.title
     );
+    let locate = report.locator(r);
     for f in shown(r) {
-        let loc = report.location(r, Some(f));
+        let loc = locate(f);
         let at = match loc.line {
             Some(l) => format!(" ({}:{l})", loc.uri),
             None => String::new(),

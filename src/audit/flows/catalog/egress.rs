@@ -196,7 +196,14 @@ pub(super) fn egress_paths(
     };
     for s in c.node_subnets() {
         for (fqdn, tag, who) in endpoints {
-            let mut t = Trace::new(format!("{} → {fqdn} (HTTPS, for {who})", n.subnet_label(s)));
+            let mut t = Trace::new(text!(
+                n.subnet_label(s),
+                " → ",
+                fqdn,
+                " (HTTPS, for ",
+                who,
+                ")"
+            ));
             resolve(
                 n,
                 &mut t,
@@ -216,7 +223,7 @@ pub(super) fn egress_paths(
                 match deliver(n, &mut t, s, &d, Conn::HTTPS, &egress) {
                     Some(Seen::FirewallPublic(_)) => t.pass(
                         Step::Destination,
-                        format!("{fqdn} through the firewall"),
+                        text!(fqdn, " through the firewall"),
                         None,
                     ),
                     Some(Seen::Direct) => t.block(

@@ -224,13 +224,16 @@ pub(super) fn through_firewall(
         let names = if fw.public_ip_names.is_empty() {
             "its public IP".to_string()
         } else {
-            format!("its public IP `{}`", fw.public_ip_names.join("`, `"))
+            text!("its public IP `", fw.public_ip_names.join("`, `"), "`")
         };
         t.pass(
             Step::Egress,
-            format!(
-                "firewall `{}` sends it to the internet from {names} (SNAT)",
-                fw.name
+            text!(
+                "firewall `",
+                fw.name,
+                "` sends it to the internet from ",
+                names,
+                " (SNAT)"
             ),
             fw_at,
         );
@@ -431,8 +434,8 @@ pub(super) fn public_access(n: &Net, t: &mut Trace, r: usize, s: usize, seen: Se
             t.tri(
                 Step::Destination,
                 verdict,
-                format!("{label} accepts it: an IP rule names the public IP of firewall `{}`", fw.name),
-                format!("{label} refuses it: default action Deny and no IP rule holds the public IP of firewall `{}`", fw.name),
+                || format!("{label} accepts it: an IP rule names the public IP of firewall `{}`", fw.name),
+                || format!("{label} refuses it: default action Deny and no IP rule holds the public IP of firewall `{}`", fw.name),
                 Some((r, path)),
             );
         }

@@ -350,11 +350,19 @@ impl Trace {
         self.path.stuck = true;
     }
 
-    pub fn tri(&mut self, step: Step, t: Tri, yes: String, no: String, at: Option<(usize, &str)>) {
+    /// A hop that passes, blocks or is unknown as `t` says; only the text it needs is written.
+    pub fn tri(
+        &mut self,
+        step: Step,
+        t: Tri,
+        yes: impl FnOnce() -> String,
+        no: impl FnOnce() -> String,
+        at: Option<(usize, &str)>,
+    ) {
         match t {
-            Tri::Yes => self.pass(step, yes, at),
-            Tri::No => self.block(step, no, at),
-            Tri::Maybe(why) => self.unknown(step, format!("{yes}? {why}"), at),
+            Tri::Yes => self.pass(step, yes(), at),
+            Tri::No => self.block(step, no(), at),
+            Tri::Maybe(why) => self.unknown(step, format!("{}? {why}", yes()), at),
         }
     }
 

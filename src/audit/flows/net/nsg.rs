@@ -59,7 +59,7 @@ impl Net<'_> {
             Ref::At(n) => *n,
         };
         let tag = self.vnet_tag(s);
-        let nsg_name = self.r(nsg).name.clone();
+        let nsg_name = &self.r(nsg).name;
         let mut walk = FirstMatch::new(Step::Nsg, "comes before");
         for rule in self.nsg_rules.get(&nsg).map_or(&[][..], Vec::as_slice) {
             if rule.inbound != inbound {
@@ -82,20 +82,28 @@ impl Net<'_> {
             if m == Tri::No {
                 continue;
             }
-            let desc = format!(
-                "NSG `{nsg_name}` {} rule `{}` (priority {}{}) {} {} {} → {}",
+            let desc = text!(
+                "NSG `",
+                nsg_name,
+                "` ",
                 dir,
+                " rule `",
                 rule.name,
+                "` (priority ",
                 rule.priority,
                 if rule.default {
                     ", Azure's default"
                 } else {
                     ""
                 },
+                ") ",
                 if rule.allow { "allows" } else { "denies" },
-                src,
+                " ",
+                *src,
+                " ",
                 conn,
-                dst,
+                " → ",
+                *dst,
             );
             let ordered = Ordered {
                 allow: rule.allow,

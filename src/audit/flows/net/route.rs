@@ -166,18 +166,35 @@ impl Net<'_> {
             match c.origin {
                 Origin::User(i) => {
                     let u = udrs[i];
-                    format!(
-                        "route table `{}` route `{}` ({} → {})",
+                    let hop = match &u.hop {
+                        NextHop::Appliance(_, ip) => text!("VirtualAppliance ", ip),
+                        other => other.to_string(),
+                    };
+                    text!(
+                        "route table `",
                         self.r(u.table).name,
+                        "` route `",
                         u.name,
+                        "` (",
                         c.prefix,
-                        u.hop
+                        " → ",
+                        hop,
+                        ")"
                     )
                 }
-                Origin::Vnet => format!("system route {} → VnetLocal (`{}`)", c.prefix, vnet.name),
-                Origin::Peer(p) => format!(
-                    "system route {} → VNetPeering (`{}`)",
-                    c.prefix, self.vnets[p].name
+                Origin::Vnet => text!(
+                    "system route ",
+                    c.prefix,
+                    " → VnetLocal (`",
+                    vnet.name,
+                    "`)"
+                ),
+                Origin::Peer(p) => text!(
+                    "system route ",
+                    c.prefix,
+                    " → VNetPeering (`",
+                    self.vnets[p].name,
+                    "`)"
                 ),
                 Origin::Default => "system route 0.0.0.0/0 → Internet".into(),
                 Origin::Reserved => {
@@ -285,7 +302,7 @@ impl Net<'_> {
         }
         Ok(Chosen {
             hop: best.hop.clone(),
-            text: format!("{}, longest prefix for {}", text(best), dst),
+            text: text!(text(best), ", longest prefix for ", *dst),
             at: at(best),
         })
     }
@@ -306,7 +323,7 @@ impl Net<'_> {
                 } else {
                     t.pass(
                         Step::Route,
-                        format!("from {}: {}", self.subnet_label(s), c.text),
+                        text!("from ", self.subnet_label(s), ": ", c.text),
                         at,
                     );
                 }
@@ -355,22 +372,29 @@ impl Net<'_> {
             t.tri(
                 Step::Peering,
                 ba.forwarded.clone(),
-                format!("peering `{}` (allowForwardedTraffic: true) lets traffic forwarded from `{an}` into `{bn}`", ba.name),
-                format!("peering `{}` has allowForwardedTraffic: false: traffic forwarded by the firewall from `{an}` is dropped entering `{bn}`", ba.name),
+                || text!("peering `", ba.name, "` (allowForwardedTraffic: true) lets traffic forwarded from `", an, "` into `", bn, "`"),
+                || format!("peering `{}` has allowForwardedTraffic: false: traffic forwarded by the firewall from `{an}` is dropped entering `{bn}`", ba.name),
                 Some((ba.res, "properties.allowForwardedTraffic")),
             );
         } else {
             t.tri(
                 Step::Peering,
                 ab.access.clone(),
-                format!(
-                    "peering `{}` → `{bn}` (connected both ways, allowVirtualNetworkAccess: true)",
-                    ab.name
-                ),
-                format!(
-                    "peering `{}` has allowVirtualNetworkAccess: false: `{an}` cannot reach `{bn}`",
-                    ab.name
-                ),
+                || {
+                    text!(
+                        "peering `",
+                        ab.name,
+                        "` → `",
+                        bn,
+                        "` (connected both ways, allowVirtualNetworkAccess: true)"
+                    )
+                },
+                || {
+                    format!(
+                        "peering `{}` has allowVirtualNetworkAccess: false: `{an}` cannot reach `{bn}`",
+                        ab.name
+                    )
+                },
                 Some((ab.res, "properties.allowVirtualNetworkAccess")),
             );
         }
