@@ -273,8 +273,8 @@ pub struct Generated {
     pub files: Files,
     /// The audit of what the files deploy.
     pub report: Report,
-    /// The plan and its ARM spelling, freed with the rest, so that a caller about to end (as
-    /// the command does) can skip freeing them at all.
+    /// The plan, freed with the rest, so that a caller about to end (as the command does) can
+    /// skip freeing it at all.
     scratch: Scratch,
 }
 
@@ -422,7 +422,6 @@ fn run(
     // estate's renderings are dropped unseen (or their staged files removed). The audit judges
     // the plan spelt as an ARM template value; `arm/main.json` is the same document printed
     // straight from the plan.
-    let spelled = std::sync::OnceLock::new();
     let (report, rendered) = std::thread::scope(|s| {
         let (keep, template) = (&keep, &template);
         let others: Vec<_> = options
@@ -431,14 +430,12 @@ fn run(
             .map(|f| s.spawn(move || emit::render(template, *f, &options.emit).map(keep)))
             .collect();
         let companions = s.spawn(|| keep(emit::companions(template)));
-        let (doc, params) = spelled.get_or_init(|| {
-            (
-                emit::arm::template(template),
-                emit::arm::parameters(template),
-            )
-        });
+        // The spelling is the audit's alone: flattening takes it apart as it goes, so the two
+        // are never held whole at once.
         let report = {
-            let input = audit::Input::from_arm(doc, params, context(estate), source);
+            let doc = emit::arm::template(template);
+            let params = emit::arm::parameters(template);
+            let input = audit::Input::from_arm_owned(doc, params, context(estate), source);
             audit::judge(input, options.today)
         };
         let rendered: Vec<_> = others.into_iter().map(par::join).collect();
@@ -467,7 +464,7 @@ fn run(
         files,
         report,
         Scratch {
-            _values: Box::new((template, spelled)),
+            _values: Box::new(template),
         },
     ))
 }
