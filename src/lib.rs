@@ -375,13 +375,13 @@ pub fn generate_into(
     out: &Path,
 ) -> Result<Wrote, Error> {
     let mut sink = write::FsSink;
-    let session = std::sync::Mutex::new(write::Session::begin(out, &mut sink)?);
-    let (_, report, scratch) = run(estate, source, options, Some(&session))?;
-    let session = session
+    let writer = std::sync::Mutex::new(write::Writer::begin(out, &mut sink)?);
+    let (_, report, scratch) = run(estate, source, options, Some(&writer))?;
+    let writer = writer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let files = session.len();
-    let written = session.commit()?;
+    let files = writer.len();
+    let written = writer.commit()?;
     Ok(Wrote {
         files,
         written,
@@ -390,8 +390,8 @@ pub fn generate_into(
     })
 }
 
-/// Where rendered files go as they are made: kept, or written into a session.
-type Deliver<'a, 's> = Option<&'a std::sync::Mutex<write::Session<'s, write::FsSink>>>;
+/// Where rendered files go as they are made: kept, or written into a writer.
+type Deliver<'a, 's> = Option<&'a std::sync::Mutex<write::Writer<'s, write::FsSink>>>;
 
 /// Plan, audit and render; the files come back, or go into `deliver` as each format is done.
 fn run(
@@ -404,13 +404,13 @@ fn run(
     // The first write that failed; nothing more is written after it.
     let write_failed = std::sync::Mutex::new(None);
     let keep = |files: Files| -> Files {
-        let Some(session) = deliver else {
+        let Some(writer) = deliver else {
             return files;
         };
-        let mut session = session
+        let mut writer = writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(e) = session.add(&files) {
+        if let Err(e) = writer.add(&files) {
             write_failed
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)

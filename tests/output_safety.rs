@@ -783,7 +783,7 @@ fn sink_failures_surface_as_typed_errors_naming_the_file() {
 
 // ---- a set written in parts ----
 
-/// A session of several parts writes what one write of their union writes, and every way it can
+/// A set written in several parts ends as one write of their union, and every way it can
 /// fail, or be dropped before its commit, leaves the folder as it was: fresh or over an earlier
 /// output.
 #[test]
@@ -818,11 +818,11 @@ fn a_set_written_in_parts_is_all_or_nothing() {
         // Dropped after each number of parts, without a commit.
         for added in 0..=parts.len() {
             let mut sink = FsSink;
-            let mut session = write::Session::begin(&out, &mut sink).expect("begin");
+            let mut writer = write::Writer::begin(&out, &mut sink).expect("begin");
             for p in &parts[..added] {
-                session.add(p).expect("add");
+                writer.add(p).expect("add");
             }
-            drop(session);
+            drop(writer);
             assert_eq!(
                 snapshot(&out),
                 before,
@@ -831,7 +831,7 @@ fn a_set_written_in_parts_is_all_or_nothing() {
             assert_eq!(
                 out.exists(),
                 over,
-                "a folder the session made is removed again"
+                "a folder the writer made is removed again"
             );
         }
         // A write failing in the second part: the first part's files are taken back too. Over
@@ -839,11 +839,11 @@ fn a_set_written_in_parts_is_all_or_nothing() {
         let first = if over { 1 } else { 2 };
         for writes in first..first + 2 {
             let mut sink = FailingSink::new(writes, usize::MAX);
-            let mut session = write::Session::begin(&out, &mut sink).expect("begin");
-            let added = parts.iter().try_for_each(|p| session.add(p));
+            let mut writer = write::Writer::begin(&out, &mut sink).expect("begin");
+            let added = parts.iter().try_for_each(|p| writer.add(p));
             let e = added.expect_err("the second part fails");
             assert!(e.hint.contains("intact"), "{e}");
-            assert!(session.commit().is_err(), "a failed session never commits");
+            assert!(writer.commit().is_err(), "a failed writer never commits");
             assert_eq!(
                 snapshot(&out),
                 before,
@@ -852,19 +852,19 @@ fn a_set_written_in_parts_is_all_or_nothing() {
         }
         // The same path in two parts is refused.
         let mut sink = FsSink;
-        let mut session = write::Session::begin(&out, &mut sink).expect("begin");
-        session.add(&parts[0]).expect("add");
-        assert!(session.add(&parts[0]).is_err(), "a path added twice");
-        drop(session);
+        let mut writer = write::Writer::begin(&out, &mut sink).expect("begin");
+        writer.add(&parts[0]).expect("add");
+        assert!(writer.add(&parts[0]).is_err(), "a path added twice");
+        drop(writer);
         assert_eq!(snapshot(&out), before, "over={over}");
 
         let mut sink = FsSink;
-        let mut session = write::Session::begin(&out, &mut sink).expect("begin");
+        let mut writer = write::Writer::begin(&out, &mut sink).expect("begin");
         for p in &parts {
-            session.add(p).expect("add");
+            writer.add(p).expect("add");
         }
-        assert_eq!(session.len(), whole.len());
-        let report = session.commit().expect("commit");
+        assert_eq!(writer.len(), whole.len());
+        let report = writer.commit().expect("commit");
         assert_eq!(snapshot(&out), snapshot(&reference), "over={over}");
         if over {
             assert_eq!(report.removed, ["old/a.json"]);

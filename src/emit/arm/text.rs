@@ -93,12 +93,17 @@ impl P {
         self.out.push_str(s);
     }
 
-    /// `[expression]` as a string.
-    fn expr(&mut self, e: &Expr) {
+    /// `[expression]` into the scratch buffer.
+    fn spell(&mut self, e: &Expr) {
         self.scratch.clear();
         self.scratch.push('[');
         expr_into(&mut self.scratch, e);
         self.scratch.push(']');
+    }
+
+    /// `[expression]` as a string.
+    fn expr(&mut self, e: &Expr) {
+        self.spell(e);
         self.sep();
         json::string(&mut self.out, &self.scratch);
     }
@@ -143,10 +148,7 @@ impl P {
             Value::ExprKeyed(kv) => {
                 self.open('{');
                 for (k, x) in kv {
-                    self.scratch.clear();
-                    self.scratch.push('[');
-                    expr_into(&mut self.scratch, k);
-                    self.scratch.push(']');
+                    self.spell(k);
                     let key = std::mem::take(&mut self.scratch);
                     self.key(&key);
                     self.scratch = key;

@@ -51,13 +51,13 @@
 //! through the vault's data plane, so the runner must reach the vault (private endpoint in the
 //! private profiles) and hold a data-plane role on it (Key Vault Crypto Officer).
 //!
-//! The code: this module holds the driver (`render`, [`untranslated`]), the recording reader,
-//! the translation state and [`NOT_EXPRESSIBLE`]; one table, `KINDS`, maps each ARM type to its
-//! azurerm resource type and its translator, which lives in the module of its family (`network`,
-//! `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`, `gitops`,
-//! `fleet`). A kind that only copies properties is a table of attributes (`Flat`); references
-//! between resources are resolved in `refs`, the `depends_on` the references do not carry are
-//! added in `order`.
+//! The code: this module holds the driver (`render`, [`untranslated`]), the translation state
+//! and [`NOT_EXPRESSIBLE`], and `reader` the recording reader. One table, `KINDS`, maps each ARM
+//! type to its azurerm resource type and its translator, which lives in the module of its family
+//! (`network`, `firewall`, `gateway`, `dns`, `identity`, `security`, `governance`, `cluster`,
+//! `gitops`, `fleet`). A kind that only copies properties is a table of attributes (`Flat`);
+//! references between resources are resolved in `refs`, the `depends_on` the references do not
+//! carry are added in `order`.
 
 mod carried;
 mod cluster;
@@ -72,17 +72,19 @@ mod governance;
 mod identity;
 mod network;
 mod order;
+mod reader;
 mod refs;
 mod security;
 
 use super::{BODY_DEPTH, Field, Module, Providers, interp, label, literal};
 use crate::azure::types;
 use crate::emit::{EmitError, Files, Untranslated, json};
-use crate::ir::{Deployment, Name, Resource, Template, Value};
+use crate::ir::{Deployment, Template, Value};
 use coverage::scalar;
 use coverage::uncovered;
 pub use gaps::{Gap, NOT_EXPRESSIBLE};
 use indexmap::IndexMap;
+use reader::{Item, N, Paths};
 use refs::{Addr, item_label, keys, label_of, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
@@ -483,218 +485,6 @@ pub(crate) fn maintenance_read_back() -> (
     &'static [Flat],
 ) {
     (cluster::WINDOWS, cluster::SCHEDULES, cluster::WINDOW)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the IR
-
-/// The paths read from one resource.
-type Seen = RefCell<Paths>;
-
-/// A set of property paths, hashed with [`super::Fx`]: looked up once per node of the
-/// coverage walk.
-pub(super) type Paths = indexmap::IndexSet<String, super::FxBuild>;
-
-/// A node of an IR body, with its path; reading a value records the path as translated.
-#[derive(Clone)]
-struct N<'a> {
-    v: Option<&'a Value>,
-    /// The resource's body, for the root node (whose `v` is `None`): read in place, never
-    /// copied into a value of its own.
-    root: Option<&'a IndexMap<String, Value>>,
-    path: String,
-    seen: &'a Seen,
-}
-
-impl<'a> N<'a> {
-    /// The node at a `.`-separated path of object keys below this one.
-    fn get(&self, path: &str) -> N<'a> {
-        let mut v = self.v;
-        let mut obj = self.root;
-        let mut p = String::with_capacity(self.path.len() + path.len() + 1);
-        if self.path.is_empty() {
-            // Keys are joined by dots, and no dot starts a path.
-            p.push_str(path.trim_start_matches('.'));
-        } else {
-            p.push_str(&self.path);
-            p.push('.');
-            p.push_str(path);
-        }
-        // The keys between the dots, one after the other, while each is found.
-        let mut rest = path;
-        loop {
-            let (key, next) = match rest.bytes().position(|c| c == b'.') {
-                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-                None => (rest, None),
-            };
-            v = match (obj.take(), v) {
-                (Some(o), _) | (None, Some(Value::Object(o))) => field(o, key),
-                _ => None,
-            };
-            match next {
-                Some(n) if v.is_some() => rest = n,
-                _ => break,
-            }
-        }
-        N {
-            v,
-            root: None,
-            path: p,
-            seen: self.seen,
-        }
-    }
-
-    fn present(&self) -> bool {
-        self.root.is_some() || !matches!(self.v, None | Some(Value::Null))
-    }
-
-    /// Record this node (and everything below it) as translated.
-    fn mark(&self) {
-        if self.present() {
-            let mut seen = self.seen.borrow_mut();
-            if !seen.contains(&self.path) {
-                seen.insert(self.path.clone());
-            }
-        }
-    }
-
-    /// The value `f` finds in this node, recorded as translated when it finds one.
-    fn take<T>(&self, f: impl FnOnce(&'a Value) -> Option<T>) -> Option<T> {
-        let found = self.v.and_then(f);
-        if found.is_some() {
-            self.mark();
-        }
-        found
-    }
-
-    fn str(&self) -> Option<&'a str> {
-        self.take(|v| match v {
-            Value::Str(s) => Some(s.as_str()),
-            _ => None,
-        })
-    }
-
-    fn bool(&self) -> Option<bool> {
-        self.take(|v| match v {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        })
-    }
-
-    fn int(&self) -> Option<i64> {
-        self.take(|v| match v {
-            Value::Int(n) => Some(*n),
-            _ => None,
-        })
-    }
-
-    /// `Enabled`/`enabled` → true, `Disabled`/`disabled` → false.
-    fn enabled(&self) -> Option<bool> {
-        self.take(|v| match v {
-            Value::Str(s) if s.eq_ignore_ascii_case("enabled") => Some(true),
-            Value::Str(s) if s.eq_ignore_ascii_case("disabled") => Some(false),
-            _ => None,
-        })
-    }
-
-    /// `Some(true)` for the scalar `yes`, `Some(false)` for `no`; recorded only then.
-    fn either(&self, yes: &str, no: &str) -> Option<bool> {
-        if self.is(yes) {
-            Some(true)
-        } else if self.is(no) {
-            Some(false)
-        } else {
-            None
-        }
-    }
-
-    /// Whether the value is the scalar `lit`; recorded as translated only when it is.
-    fn is(&self, lit: &str) -> bool {
-        let yes = self.v.and_then(scalar).as_deref() == Some(lit);
-        if yes {
-            self.mark();
-        }
-        yes
-    }
-
-    /// The items of an array (path `…[]`), not recorded themselves.
-    fn items(&self) -> Vec<N<'a>> {
-        match self.v {
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|x| N {
-                    v: Some(x),
-                    root: None,
-                    path: super::cat(&[&self.path, "[]"]),
-                    seen: self.seen,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-/// The value of a key: a small object is scanned, which costs less than hashing the key.
-fn field<'v>(o: &'v IndexMap<String, Value>, key: &str) -> Option<&'v Value> {
-    if o.len() <= 8 {
-        o.iter().find_map(|(k, v)| (k == key).then_some(v))
-    } else {
-        o.get(key)
-    }
-}
-
-/// One IR resource with its body as a value and the paths read from it.
-struct Item<'t> {
-    /// Its position among the template's resources.
-    index: usize,
-    d: &'t Deployment,
-    r: &'t Resource,
-    /// Its kind, looked up once.
-    kind: Option<&'static Kind>,
-    seen: Seen,
-    /// The positions of the items of its deployment (itself included).
-    siblings: std::ops::Range<usize>,
-    /// The label of the block it becomes ([`item_label`]).
-    label: String,
-}
-
-impl<'t> Item<'t> {
-    fn root(&self) -> N<'_> {
-        N {
-            v: None,
-            root: Some(&self.r.body),
-            path: String::new(),
-            seen: &self.seen,
-        }
-    }
-
-    fn names(&self) -> Vec<&'t str> {
-        match &self.r.name {
-            Name::Literal(segs) => segs.iter().map(String::as_str).collect(),
-            Name::Expr(_) => Vec::new(),
-        }
-    }
-
-    /// The resource's own name (the last segment for a child).
-    fn name(&self) -> &'t str {
-        self.names().last().copied().unwrap_or_default()
-    }
-
-    /// Whether `x` is of type `rtype`, in the same deployment, with the same first name: this
-    /// resource's host, or a child folded into it.
-    fn related(&self, x: &Item, rtype: &str) -> bool {
-        std::ptr::eq(self.d, x.d) && x.r.rtype == rtype && x.names().first() == self.names().first()
-    }
-
-    /// The items of its deployment, the only ones [`Item::related`] can accept.
-    fn siblings<'i>(&self, items: &'i [Item<'t>]) -> &'i [Item<'t>] {
-        &items[self.siblings.clone()]
-    }
-
-    /// A property of this resource left untranslated.
-    fn untranslated(&self, path: &str, value: Option<String>, why: &str) -> Untranslated {
-        Untranslated::new(self.d, self.r, path, value, why)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
