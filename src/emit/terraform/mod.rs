@@ -818,9 +818,10 @@ impl Module {
         put("variables.tf.json", variables(t));
         put("terraform.tfvars.json", tfvars(t));
         put("outputs.tf.json", json!({ "output": self.outputs }));
-        for (name, doc) in &self.files {
+        for (name, doc) in self.files {
             // Printed straight from the blocks, in the order `put` would give them: a fleet's
-            // files are never copied into a second tree first.
+            // files are never copied into a second tree first, and each file's blocks are
+            // freed once it is printed.
             files.insert(format!("{DIR}/{name}.tf.json"), doc.print(&banner));
         }
         files

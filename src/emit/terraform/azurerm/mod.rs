@@ -494,7 +494,7 @@ struct Tx<'a, 't> {
     t: &'t Template,
     items: &'a [Item<'t>],
     /// Declared resources by (resource group, type, names), all lower case.
-    keys: refs::Keys,
+    keys: refs::Keys<'t>,
     providers: Providers,
     m: Module,
     errors: Vec<Untranslated>,

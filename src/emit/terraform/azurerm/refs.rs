@@ -56,16 +56,79 @@ impl Addr {
     }
 }
 
-/// Declared resources by (resource group, type, names), all lower case.
-pub(super) type Keys = IndexMap<(String, String, Vec<String>), Vec<Key>, FxBuild>;
+/// Declared resources by a hash of (resource group, type, names) in lower case ([`key_hash`]);
+/// a lookup keeps only the entries whose parts equal its own, so two keys that share a hash are
+/// never taken for each other. The parts are read from the items, never copied.
+pub(super) type Keys<'t> = IndexMap<u64, Vec<Key<'t>>, FxBuild>;
 
-/// What an IR resource is known by: subscription parameter, resource group, type and names.
-pub(super) struct Key {
-    sub: Option<String>,
-    rg: String,
-    rtype: String,
-    names: Vec<String>,
-    addr: Addr,
+/// A declared resource: its item, and for a subnet declared inside its VNet the subnet's name.
+pub(super) struct Key<'t> {
+    item: usize,
+    subnet: Option<&'t str>,
+}
+
+/// The hash of (resource group, type, names), each part in lower case: equal for parts equal
+/// in lower case (each part's lower-case text is hashed eight bytes at a time, then its length).
+fn key_hash<'a>(rg: &'a str, rtype: &'a str, names: impl Iterator<Item = &'a str>) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = FxBuild::default().build_hasher();
+    let mut lowered = String::new();
+    for part in [rg, rtype].into_iter().chain(names) {
+        let bytes = if part.is_ascii() {
+            part.as_bytes()
+        } else {
+            lowered.clear();
+            lowered.extend(part.chars().flat_map(char::to_lowercase));
+            lowered.as_bytes()
+        };
+        let mut chunks = bytes.chunks(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            w.make_ascii_lowercase();
+            h.write_u64(u64::from_le_bytes(w));
+        }
+        h.write_usize(bytes.len());
+    }
+    h.finish()
+}
+
+/// Whether two strings are equal in lower case.
+fn lower_eq(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// The names of the subnets a VNet declares inside it.
+fn subnet_names(vnet: &crate::ir::Resource) -> impl Iterator<Item = &str> {
+    let subnets = match vnet.body.get("properties") {
+        Some(Value::Object(p)) => p.get("subnets"),
+        _ => None,
+    };
+    let list = match subnets {
+        Some(Value::Array(a)) => a.as_slice(),
+        _ => &[],
+    };
+    list.iter().filter_map(|s| match s {
+        Value::Object(o) => match o.get("name") {
+            Some(Value::Str(n)) => Some(n.as_str()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The resource group an item's key names: none for a resource group itself.
+fn key_rg<'t>(it: &Item<'t>) -> &'t str {
+    if it.r.rtype == types::RG {
+        ""
+    } else {
+        scope_rg(&it.d.scope)
+    }
 }
 
 /// The label of the block an IR resource becomes, from its deployment's and its own id.
@@ -101,52 +164,31 @@ pub(super) fn subnet_label(vnet: &Addr, subnet: &str) -> String {
 }
 
 /// Every declared resource (and every subnet declared inside its VNet) by what ids name it.
-pub(super) fn keys(items: &[Item]) -> Keys {
-    let mut keys = Vec::new();
+pub(super) fn keys<'t>(items: &[Item<'t>]) -> Keys<'t> {
+    let mut index = Keys::default();
+    index.reserve(items.len());
     for (i, it) in items.iter().enumerate() {
-        let Some(addr) = primary(items, i) else {
+        if primary(items, i).is_none() {
             continue;
-        };
-        let rg = if it.r.rtype == types::RG {
-            String::new()
-        } else {
-            scope_rg(&it.d.scope).to_lowercase()
-        };
-        let names: Vec<String> = it.names().iter().map(|s| s.to_lowercase()).collect();
-        let sub = sub_param(&it.d.scope).map(str::to_string);
+        }
+        let rg = key_rg(it);
+        let names = it.names();
         if it.r.rtype == types::VNET {
-            for s in it.root().get("properties.subnets").items() {
-                if let Some(Value::Str(n)) = s.get("name").v {
-                    let mut sn = names.clone();
-                    sn.push(n.to_lowercase());
-                    keys.push(Key {
-                        sub: sub.clone(),
-                        rg: rg.clone(),
-                        rtype: types::SUBNET.to_lowercase(),
-                        names: sn,
-                        addr: Addr::new(SUBNET, subnet_label(&addr, n)),
+            for n in subnet_names(it.r) {
+                {
+                    let h = key_hash(rg, types::SUBNET, names.iter().copied().chain([n]));
+                    index.entry(h).or_default().push(Key {
+                        item: i,
+                        subnet: Some(n),
                     });
                 }
             }
         }
-        keys.push(Key {
-            sub,
-            rg,
-            rtype: it.r.rtype.to_lowercase(),
-            names,
-            addr,
+        let h = key_hash(rg, &it.r.rtype, names.iter().copied());
+        index.entry(h).or_default().push(Key {
+            item: i,
+            subnet: None,
         });
-    }
-    let mut index = Keys::default();
-    index.reserve(keys.len());
-    for mut k in keys {
-        // The key's parts move into the index's key; a `Key` keeps only what tells two apart.
-        let at = (
-            std::mem::take(&mut k.rg),
-            std::mem::take(&mut k.rtype),
-            std::mem::take(&mut k.names),
-        );
-        index.entry(at).or_default().push(k);
     }
     index
 }
@@ -167,16 +209,18 @@ impl Tx<'_, '_> {
         rtype: &str,
         names: &[Expr],
     ) -> Result<Addr, String> {
-        let lit = |e: &Expr| match e {
-            Expr::Str(s) => Ok(s.to_lowercase()),
-            _ => Err("a resource id with a computed name".to_string()),
-        };
+        fn lit(e: &Expr) -> Result<&str, String> {
+            match e {
+                Expr::Str(s) => Ok(s.as_str()),
+                _ => Err("a resource id with a computed name".to_string()),
+            }
+        }
         let rg = if rtype.eq_ignore_ascii_case(types::RG) {
-            String::new()
+            ""
         } else {
             match rg {
                 Some(e) => lit(e)?,
-                None => scope_rg(&d.scope).to_lowercase(),
+                None => scope_rg(&d.scope),
             }
         };
         let names = names.iter().map(lit).collect::<Result<Vec<_>, _>>()?;
@@ -185,26 +229,64 @@ impl Tx<'_, '_> {
             Some(_) => return Err("a resource id in a computed subscription".into()),
             None => sub_param(&d.scope),
         };
-        let key = (rg, rtype.to_lowercase(), names);
-        let found: &[Key] = self.keys.get(&key).map_or(&[], Vec::as_slice);
-        let pick = match found {
-            [one] => Some(one),
+        let h = key_hash(rg, rtype, names.iter().copied());
+        let found: Vec<&Key> = self
+            .keys
+            .get(&h)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|k| self.names_key(k, rg, rtype, &names))
+            .collect();
+        let sub_of = |k: &Key| sub_param(&self.items[k.item].d.scope);
+        let pick = match found.as_slice() {
+            [one] => Some(*one),
             [] => None,
             many => {
-                let mut same = many.iter().filter(|k| k.sub.as_deref() == sub);
+                let mut same = many.iter().filter(|k| sub_of(k) == sub);
                 match (same.next(), same.next()) {
-                    (Some(one), None) => Some(one),
+                    (Some(one), None) => Some(*one),
                     _ => None,
                 }
             }
         };
-        pick.map(|k| k.addr.clone()).ok_or_else(|| {
-            let (rg, rtype, names) = key;
+        let addr = pick.and_then(|k| {
+            let addr = primary(self.items, k.item)?;
+            Some(match k.subnet {
+                Some(n) => Addr::new(SUBNET, subnet_label(&addr, n)),
+                None => addr,
+            })
+        });
+        addr.ok_or_else(|| {
+            let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
             format!(
-                "a reference to {rtype} {} in resource group {rg:?}, which the template does not declare",
-                names.join("/")
+                "a reference to {} {} in resource group {:?}, which the template does not declare",
+                rtype.to_lowercase(),
+                names.join("/"),
+                rg.to_lowercase()
             )
         })
+    }
+
+    /// Whether `k` is the resource named by (resource group, type, names), in lower case.
+    fn names_key(&self, k: &Key, rg: &str, rtype: &str, names: &[&str]) -> bool {
+        let it = &self.items[k.item];
+        let k_rtype = match k.subnet {
+            Some(_) => types::SUBNET,
+            None => it.r.rtype.as_str(),
+        };
+        let own: &[String] = match &it.r.name {
+            crate::ir::Name::Literal(segs) => segs,
+            crate::ir::Name::Expr(_) => &[],
+        };
+        own.len() + usize::from(k.subnet.is_some()) == names.len()
+            && lower_eq(k_rtype, rtype)
+            && lower_eq(key_rg(it), rg)
+            && own
+                .iter()
+                .map(String::as_str)
+                .chain(k.subnet)
+                .zip(names)
+                .all(|(a, b)| lower_eq(a, b))
     }
 
     /// Find the Terraform resource behind an id expression.
@@ -365,5 +447,92 @@ impl Tx<'_, '_> {
             Ok(a) => interp(&a.at(attr)),
             Err(_) => Json::String(literal(name)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_hash, lower_eq};
+    use crate::emit::terraform::azurerm::{render, untranslated};
+    use crate::ir::{Expr, Value};
+
+    #[test]
+    fn keys_equal_in_lower_case_hash_alike_and_parts_stay_apart() {
+        let h = |rg: &'static str, t: &'static str, names: &[&'static str]| {
+            key_hash(rg, t, names.iter().copied())
+        };
+        let a = h("rg-Hub", "Microsoft.Network/virtualNetworks", &["Vnet-Hub"]);
+        assert_eq!(
+            a,
+            h("RG-HUB", "microsoft.network/VIRTUALNETWORKS", &["vnet-hub"])
+        );
+        // Text that is not ASCII hashes by its lower case too (the Kelvin sign is a `k`).
+        assert_eq!(h("Ärger", "t", &["\u{212A}v"]), h("ärger", "T", &["kV"]));
+        assert!(lower_eq("\u{212A}v", "KV") && lower_eq("Ärger", "äRGER"));
+        assert!(!lower_eq("kv", "kvs") && !lower_eq("straße", "STRASSE"));
+        // The same characters cut into other parts name another resource.
+        assert_ne!(h("ab", "c", &["d"]), h("a", "bc", &["d"]));
+        assert_ne!(h("rg", "t", &["a", "b"]), h("rg", "t", &["ab"]));
+        assert_ne!(h("rg", "t", &["a"]), h("rg", "t", &["a", ""]));
+    }
+
+    /// Whether `e` is a resource id with literal names.
+    fn literal_id(e: &Expr) -> bool {
+        matches!(e, Expr::ResourceId { names, .. }
+            if !names.is_empty() && names.iter().all(|n| matches!(n, Expr::Str(_))))
+    }
+
+    /// The first literal resource id in a value.
+    fn first_id(v: &mut Value) -> Option<&mut Expr> {
+        match v {
+            Value::Expr(e) if literal_id(e) => Some(e),
+            Value::Object(m) => m.values_mut().find_map(first_id),
+            Value::Array(a) => a.iter_mut().find_map(first_id),
+            _ => None,
+        }
+    }
+
+    /// Change the first literal resource id of `t`'s resources.
+    fn change_first_id(t: &mut crate::ir::Template, f: impl FnOnce(&mut String, &mut [Expr])) {
+        let id = t
+            .deployments
+            .iter_mut()
+            .flat_map(|d| d.resources.iter_mut())
+            .find_map(|r| r.body.values_mut().find_map(first_id))
+            .expect("prod refers to a resource by its id");
+        if let Expr::ResourceId { rtype, names, .. } = id {
+            f(rtype, names);
+        }
+    }
+
+    #[test]
+    fn a_resource_id_names_its_resource_in_any_case_and_a_missing_one_is_reported() {
+        let mut t = crate::plan::plan(&crate::load_profile("prod").unwrap());
+        let before = render(&t).unwrap();
+        change_first_id(&mut t, |rtype, names| {
+            *rtype = rtype.to_uppercase();
+            for n in names.iter_mut() {
+                if let Expr::Str(s) = n {
+                    *s = s.to_uppercase();
+                }
+            }
+        });
+        assert_eq!(
+            render(&t).unwrap(),
+            before,
+            "the same resource, whatever the case"
+        );
+        change_first_id(&mut t, |_, names| {
+            if let Some(Expr::Str(last)) = names.last_mut() {
+                *last = "Nowhere".to_string();
+            }
+        });
+        let left = untranslated(&t);
+        assert!(
+            left.iter()
+                .any(|u| u.why.contains("nowhere in resource group")
+                    && u.why.ends_with("which the template does not declare")),
+            "{left:?}"
+        );
     }
 }
