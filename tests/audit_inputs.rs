@@ -267,6 +267,32 @@ fn a_plan_is_judged_as_its_equivalent_template() {
 }
 
 #[test]
+fn a_plan_reads_past_terraform_data_and_notes_other_types() {
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&read("plans/multi-module.tfplan.json")).expect("json");
+    let resources = plan["planned_values"]["root_module"]["child_modules"][0]["resources"]
+        .as_array_mut()
+        .expect("resources");
+    for (t, n) in [("terraform_data", "hub_deployed"), ("random_id", "suffix")] {
+        resources.push(serde_json::json!({
+            "address": format!("module.cluster.{t}.{n}"), "mode": "managed", "type": t,
+            "name": n, "values": {}
+        }));
+    }
+    let input = Input::from_plan(Source::new("p", "p", Some(plan.to_string()))).expect("a plan");
+    assert!(
+        !input.notes.iter().any(|n| n.contains("terraform_data")),
+        "{:?}",
+        input.notes
+    );
+    assert!(
+        input.notes.iter().any(|n| n.contains("random_id.suffix")),
+        "{:?}",
+        input.notes
+    );
+}
+
+#[test]
 fn audit_plan_on_the_command_line() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_aks-harden"))
         .args([

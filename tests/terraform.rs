@@ -360,7 +360,8 @@ fn the_azapi_flavour_carries_the_arm_bodies() {
         aks["body"]["properties"]["apiServerAccessProfile"]["enablePrivateCluster"],
         true
     );
-    // Every resource of the ARM template is an azapi_resource, and nothing else is.
+    // Every resource of the ARM template is an azapi_resource, and no other Azure resource is
+    // declared (the ends of deployments are Terraform's own `terraform_data`).
     let arm_count = arm["arm/main.json"].matches("\"apiVersion\": ").count()
         - arm["arm/main.json"]
             .matches("\"type\": \"Microsoft.Resources/deployments\"")
@@ -463,4 +464,156 @@ fn an_unknown_property_type_or_value_is_reported_not_dropped() {
         }
         other => panic!("rendering must refuse what it cannot translate: {other:?}"),
     }
+}
+
+#[path = "../examples/fleet.rs"]
+#[allow(dead_code, reason = "only the estate generator is used")]
+mod generated;
+
+/// A Terraform label as aks-harden forms one from name parts: lower-case letters, digits and
+/// single underscores.
+fn label_of(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        let mut gap = false;
+        for c in p.chars() {
+            if c.is_ascii_alphanumeric() {
+                if gap && !out.is_empty() && !out.ends_with('_') {
+                    out.push('_');
+                }
+                gap = false;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                gap = true;
+            }
+        }
+    }
+    out
+}
+
+/// The labels of the `azapi_resource`s a text refers to.
+fn azapi_refs(text: &str) -> std::collections::BTreeSet<String> {
+    text.match_indices("azapi_resource.")
+        .map(|(i, m)| {
+            text[i + m.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// A fleet of `n` spokes in the azapi flavour, with its plan.
+fn azapi_fleet(n: usize) -> (aks_harden::ir::Template, Files) {
+    let estate = load_str("fleet.json", &generated::estate(n), Syntax::Json).unwrap();
+    let options = Options {
+        terraform_provider: TerraformProvider::Azapi,
+    };
+    let files = render_with(&estate, &[Format::Terraform], options).unwrap();
+    (plan::plan(&estate), files)
+}
+
+/// The longest `depends_on` list of an `azapi_resource` (a deployment's end lists all of it).
+fn longest_wait(files: &Files) -> usize {
+    resources(files)
+        .iter()
+        .filter(|(_, t, _, _)| t == "azapi_resource")
+        .map(|(_, _, _, b)| b["depends_on"].as_array().map_or(0, Vec::len))
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn azapi_waits_for_a_deployment_through_its_end_as_arm_does() {
+    let (t, files) = azapi_fleet(6);
+    let blocks = resources(&files);
+    let block = |file: &str, rtype: &str, label: &str| {
+        blocks
+            .iter()
+            .find(|(f, t, l, _)| f == file && t == rtype && l == label)
+            .map(|(_, _, _, b)| b)
+    };
+    let mut ends_named = 0;
+    for d in &t.deployments {
+        let file = format!("terraform/{}.tf.json", d.id);
+        let labels = |d: &aks_harden::ir::Deployment| -> Vec<String> {
+            d.resources
+                .iter()
+                .map(|r| label_of(&[&d.id, &r.id]))
+                .collect()
+        };
+        // A deployment's end, where declared, waits for every resource of the deployment.
+        if let Some(end) = block(&file, "terraform_data", &label_of(&[&d.id, "deployed"])) {
+            let mut all: Vec<String> = labels(d)
+                .iter()
+                .map(|l| format!("azapi_resource.{l}"))
+                .collect();
+            all.sort();
+            assert_eq!(end["depends_on"], serde_json::json!(all), "{}", d.id);
+        }
+        // A resource that waits for nothing in its deployment waits for all of every deployment
+        // its deployment depends on: through that deployment's end, or by referring to each of
+        // its resources.
+        for r in d.resources.iter().filter(|r| r.depends_on.is_empty()) {
+            let b = block(&file, "azapi_resource", &label_of(&[&d.id, &r.id]))
+                .unwrap_or_else(|| panic!("{} {}", d.id, r.id));
+            let waits = b["depends_on"].as_array().cloned().unwrap_or_default();
+            let refs = azapi_refs(&b.to_string());
+            for dep in t
+                .deployments
+                .iter()
+                .filter(|x| d.depends_on.contains(&x.id))
+            {
+                let end = format!("terraform_data.{}", label_of(&[&dep.id, "deployed"]));
+                if waits.contains(&Value::String(end.clone())) {
+                    ends_named += 1;
+                    let declared = format!("terraform/{}.tf.json", dep.id);
+                    assert!(
+                        block(&declared, "terraform_data", &end["terraform_data.".len()..])
+                            .is_some(),
+                        "{end} is not declared"
+                    );
+                } else {
+                    assert!(
+                        labels(dep).iter().all(|l| refs.contains(l)),
+                        "{} {} neither waits for {} nor refers to all of it",
+                        d.id,
+                        r.id,
+                        dep.id
+                    );
+                }
+            }
+            // Nothing else from another deployment is waited for.
+            for w in &waits {
+                let w = w.as_str().unwrap();
+                assert!(
+                    w.starts_with("terraform_data.")
+                        || w.starts_with(&format!("azapi_resource.{}_", label_of(&[&d.id]))),
+                    "{} {} waits for {w}",
+                    d.id,
+                    r.id
+                );
+            }
+        }
+    }
+    assert!(ends_named > 0, "no resource waits for another deployment");
+}
+
+#[test]
+fn azapi_waits_do_not_grow_with_the_fleet() {
+    // Every spoke's resources wait for the hub, which gains resources with every spoke: waiting
+    // through the hub's end keeps each list as long at twelve spokes as at three.
+    let (_, three) = azapi_fleet(3);
+    let (_, twelve) = azapi_fleet(12);
+    assert_eq!(longest_wait(&twelve), longest_wait(&three));
+    let size = |f: &Files| f.values().map(String::len).sum::<usize>();
+    assert!(
+        size(&twelve) * 3 < size(&three) * 12 * 11 / 10,
+        "the output grows faster than the fleet: {} bytes at 3 spokes, {} at 12",
+        size(&three),
+        size(&twelve)
+    );
 }

@@ -10,7 +10,11 @@
 //! - Role assignment names are `uuidv5` of the scope, the principal's resource and the role, so
 //!   redeploying never duplicates them (ARM uses `guid(...)` for the same purpose).
 //! - ARM orders nested deployments; here a resource with nothing to wait for inside its
-//!   deployment waits for the resources of the deployments its deployment depends on.
+//!   deployment waits for the deployments its deployment depends on. Each such deployment has a
+//!   `terraform_data` resource (`<deployment>_deployed`, in its file) that depends on every one of
+//!   its resources, and the waiting resources depend on that one: a spoke's resources wait for
+//!   the hub through one name, not through every hub resource, whose number grows with the
+//!   spokes.
 
 use super::{
     AZAPI_VERSION, DIR, id_parts, json_value, label, literal, param_hcl, scope_rg, sub_param,
@@ -97,11 +101,30 @@ pub fn render(t: &Template) -> Result<Files, EmitError> {
         // The blocks move into the file's value (`json!` would copy them through serde).
         let mut resources = Map::new();
         resources.insert("azapi_resource".into(), Json::Object(blocks));
+        if r.waited.contains(&id) {
+            let mut all: Vec<&str> = r.labels_of[&id].iter().map(String::as_str).collect();
+            all.sort_unstable();
+            let after: Vec<Json> = all
+                .into_iter()
+                .map(|l| Json::String(super::cat(&["azapi_resource.", l])))
+                .collect();
+            let mut barrier = Map::new();
+            barrier.insert(deployed(&id), json!({ "depends_on": after }));
+            resources.insert(BARRIER.into(), Json::Object(barrier));
+        }
         let mut file = Map::new();
         file.insert("resource".into(), Json::Object(resources));
         put(&format!("{id}.tf.json"), Json::Object(file), true);
     }
     Ok(files)
+}
+
+/// The resource type that stands for a deployment's end: Terraform's own, no provider needed.
+const BARRIER: &str = "terraform_data";
+
+/// The label of the resource that stands for the end of deployment `id`.
+fn deployed(id: &str) -> String {
+    label(&[id, "deployed"])
 }
 
 /// What a declared resource is known by: subscription parameter (None: the deployment's own),
@@ -117,9 +140,11 @@ struct Renderer<'a> {
     labels_of: BTreeMap<String, Vec<String>>,
     index: BTreeMap<Key, String>,
     exports: BTreeMap<String, Vec<String>>,
-    /// Per deployment: the labels of the deployments it depends on, sorted, each once; worked
-    /// out for its first resource that waits on them.
+    /// Per deployment: the deployments it depends on (those with resources), in the order of
+    /// their ends' labels, each once; worked out for its first resource that waits on them.
     waits_of: BTreeMap<String, Vec<String>>,
+    /// The deployments some resource waits for, each with its end ([`BARRIER`]).
+    waited: BTreeSet<String>,
 }
 
 /// The subscription id of a subscription parameter (or the deployment's own), as HCL.
@@ -180,6 +205,7 @@ impl<'a> Renderer<'a> {
             labels,
             labels_of,
             waits_of: BTreeMap::new(),
+            waited: BTreeSet::new(),
             index,
             exports: BTreeMap::new(),
         }
@@ -408,41 +434,47 @@ impl<'a> Renderer<'a> {
         }
         collect_refs(&Json::String(parent), &mut refs);
         m.insert("body".into(), Json::Object(body));
-        // Order: what the IR asks for inside the deployment, plus (for resources that wait for
-        // nothing there) everything of the deployments this one depends on.
-        let after: Vec<String> = r
-            .depends_on
-            .iter()
-            .filter_map(|id| self.labels.get(&(d.id.clone(), id.clone())))
-            .cloned()
-            .collect();
-        let mut waits: Vec<&str> = after.iter().map(String::as_str).collect();
-        if r.depends_on.is_empty() {
-            // `after` is empty: the labels of the deployments this one depends on, sorted once
-            // per deployment (sorting what is left after taking out the referenced ones gives
-            // the same list).
+        // Order: what the IR asks for inside the deployment, less what a reference already
+        // orders; a resource that waits for nothing there waits for the end of each deployment
+        // this one depends on, unless it refers to every resource of that deployment.
+        let after: Vec<Json> = if r.depends_on.is_empty() {
             if !self.waits_of.contains_key(&d.id) {
-                let mut all: Vec<String> = Vec::new();
-                for dep in &d.depends_on {
-                    if let Some(ls) = self.labels_of.get(dep) {
-                        all.extend(ls.iter().cloned());
-                    }
-                }
-                all.sort_unstable();
-                all.dedup();
-                self.waits_of.insert(d.id.clone(), all);
+                let mut deps: Vec<String> = d
+                    .depends_on
+                    .iter()
+                    .filter(|dep| self.labels_of.get(*dep).is_some_and(|ls| !ls.is_empty()))
+                    .cloned()
+                    .collect();
+                deps.sort_unstable_by_key(|dep| deployed(dep));
+                deps.dedup();
+                self.waits_of.insert(d.id.clone(), deps);
             }
-            waits.extend(self.waits_of[&d.id].iter().map(String::as_str));
-            waits.retain(|l| !refs.contains(*l));
+            let mut ends = Vec::new();
+            for dep in &self.waits_of[&d.id] {
+                if self.labels_of[dep].iter().all(|l| refs.contains(l)) {
+                    continue;
+                }
+                if !self.waited.contains(dep) {
+                    self.waited.insert(dep.clone());
+                }
+                ends.push(Json::String(super::cat(&[BARRIER, ".", &deployed(dep)])));
+            }
+            ends
         } else {
-            waits.retain(|l| !refs.contains(*l));
+            let mut waits: Vec<&str> = r
+                .depends_on
+                .iter()
+                .filter_map(|id| self.labels.get(&(d.id.clone(), id.clone())))
+                .map(String::as_str)
+                .filter(|l| !refs.contains(*l))
+                .collect();
             waits.sort_unstable();
             waits.dedup();
-        }
-        let after: Vec<Json> = waits
-            .into_iter()
-            .map(|l| Json::String(super::cat(&["azapi_resource.", l])))
-            .collect();
+            waits
+                .into_iter()
+                .map(|l| Json::String(super::cat(&["azapi_resource.", l])))
+                .collect()
+        };
         if !after.is_empty() {
             m.insert("depends_on".into(), Json::Array(after));
         }

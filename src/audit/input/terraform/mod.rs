@@ -80,6 +80,9 @@ pub(super) fn resources(doc: &Json) -> Result<(Vec<Resource>, Vec<String>), Stri
         match p.tf.as_str() {
             "azapi_update_resource" => updates.push(p),
             "azapi_resource" => out.push((p.address.clone(), azapi(p))),
+            // Terraform's own resource, which `gen` writes as the end of a deployment that
+            // others wait for: nothing in Azure to judge, nor to note.
+            "terraform_data" => {}
             t => match readings.iter().find(|r| r.tf == t) {
                 Some(r) => out.push((p.address.clone(), azurerm_resource(p, r))),
                 None if t == "azurerm_subnet" => out.push((p.address.clone(), subnet(p))),
