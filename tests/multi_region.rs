@@ -508,6 +508,37 @@ fn a_regional_hub_too_small_for_the_hubs_subnets_is_refused_with_the_size_it_nee
 }
 
 #[test]
+fn a_hub_setting_that_every_regional_hub_inherits_is_reported_once_where_it_is_written() {
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(FIXTURE)).unwrap()).unwrap();
+    doc["hub"] = json!({ "subnets": { "firewall": "10.0.0.0/27" } });
+    let d = invalid(&doc);
+    let sizes: Vec<&str> = d
+        .iter()
+        .filter(|x| x.code.as_str() == "subnet-size")
+        .map(|x| x.pointer.as_str())
+        .collect();
+    assert_eq!(sizes, ["/hub/subnets/firewall"], "{d:#?}");
+    // Written in the regional hub's own entry, it is reported there too.
+    doc["regionalHubs"]["canadaeast"]["subnets"] = json!({ "firewall": "10.0.4.0/27" });
+    let d = invalid(&doc);
+    let mut sizes: Vec<&str> = d
+        .iter()
+        .filter(|x| x.code.as_str() == "subnet-size")
+        .map(|x| x.pointer.as_str())
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(
+        sizes,
+        [
+            "/hub/subnets/firewall",
+            "/regionalHubs/canadaeast/subnets/firewall"
+        ],
+        "{d:#?}"
+    );
+}
+
+#[test]
 fn a_regional_hub_without_spokes_is_refused() {
     let d = invalid_at(
         &json!({

@@ -351,7 +351,11 @@ impl Validator {
             }
             crate::profile::merge_patch(&mut value, &serde_json::Value::Object(partial.clone()));
             match serde_json::from_value::<profile::Hub>(value) {
-                Ok(h) => out.push(self.hub_at(f, &h, &base, region, &format!("-{region}"))),
+                Ok(h) => {
+                    let before = self.diags.len();
+                    out.push(self.hub_at(f, &h, &base, region, &format!("-{region}")));
+                    self.drop_inherited(before, &base, partial);
+                }
                 Err(err) => self.err(
                     Code::WrongType,
                     &base,
@@ -361,6 +365,41 @@ impl Validator {
             }
         }
         out
+    }
+
+    /// Drop the errors (from position `from` on) that a regional hub at `base` repeats from
+    /// `hub`: at a path its own entry (`partial`) does not write, with the code of the hub's
+    /// error at the same path. The hub's error already names the line to change, and changing
+    /// it mends both.
+    fn drop_inherited(
+        &mut self,
+        from: usize,
+        base: &str,
+        partial: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        let own = serde_json::Value::Object(partial.clone());
+        let (earlier, added) = self.diags.split_at(from);
+        let repeated: Vec<bool> = added
+            .iter()
+            .map(|d| {
+                let Some(rel) = d.pointer.strip_prefix(base) else {
+                    return false;
+                };
+                if rel.is_empty() || own.pointer(rel).is_some() {
+                    return false;
+                }
+                let at_hub = format!("/hub{rel}");
+                earlier
+                    .iter()
+                    .any(|e| e.code == d.code && e.pointer == at_hub)
+            })
+            .collect();
+        let mut n = 0;
+        self.diags.retain(|_| {
+            let keep = n < from || !repeated[n - from];
+            n += 1;
+            keep
+        });
     }
 
     /// An optional hub subnet: parsed, at least `min` (a prefix length) when Azure asks for one,
