@@ -526,3 +526,57 @@ fn a_plan_with_fleet_members_is_judged_on_the_fleet_profile() {
         "{text}"
     );
 }
+
+#[test]
+fn operate_md_says_how_to_run_the_staged_upgrades() {
+    let files = render(&fleet_estate(), &[Format::Arm]).unwrap();
+    let text = &files["OPERATE.md"];
+    let fleet = of_type(&files, FLEET).into_keys().next().unwrap();
+    let strategy = of_type(&files, STRATEGY);
+    let (name, body) = strategy.iter().next().unwrap();
+    let name = name.rsplit('/').next().unwrap();
+    // The section comes before the clusters', and names the fleet's own resource group.
+    let section = text
+        .split("## Staged upgrades through Fleet Manager")
+        .nth(1)
+        .expect("a section on the fleet")
+        .split("\n## Cluster ")
+        .next()
+        .unwrap();
+    assert!(section.contains(&format!("Fleet Manager `{fleet}` in `rg-contoso-fleet`")));
+    // Every member with its group, every stage in the strategy's order.
+    for (m, v) in of_type(&files, MEMBER) {
+        let member = m.rsplit('/').next().unwrap();
+        let group = v["properties"]["group"].as_str().unwrap();
+        assert!(
+            section.contains(&format!("- `{member}`: group `{group}`")),
+            "{member}"
+        );
+    }
+    let mut at = 0;
+    for (n, (stage, groups, wait)) in stages(body).iter().enumerate() {
+        let groups: Vec<String> = groups.iter().map(|g| format!("`{g}`")).collect();
+        let line = format!("{}. `{stage}`: update groups {}", n + 1, groups.join(", "));
+        let found = section[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{line}"));
+        at += found + line.len();
+        let then = wait.map(|w| format!(", then {w} seconds before the next stage"));
+        assert_eq!(
+            section[at..].lines().next().unwrap(),
+            then.unwrap_or_default(),
+            "{stage}"
+        );
+    }
+    for command in [
+        format!("--fleet-name {fleet} \\\n  --name <run-name> --upgrade-type Full"),
+        format!("--update-strategy-name {name}\n"),
+        format!("az fleet updaterun start --resource-group rg-contoso-fleet --fleet-name {fleet}"),
+        "az fleet autoupgradeprofile list".to_string(),
+    ] {
+        assert!(section.contains(&command), "{command}\n{section}");
+    }
+    // Without a fleet, nothing of it.
+    let prod = render(&aks_harden::load_profile("prod").unwrap(), &[Format::Arm]).unwrap();
+    assert!(!prod["OPERATE.md"].contains("Fleet Manager"));
+}

@@ -15,7 +15,7 @@ const TEMPLATE: &str = include_str!("../../templates/operate.md.hbs");
 /// Its partials, embedded. Kept apart because compiling a template costs time that grows with
 /// the square of its length (every element looks up its line from the start), and `OPERATE.md`
 /// is compiled on every run.
-const PARTIALS: [(&str, &str); 2] = [
+const PARTIALS: [(&str, &str); 3] = [
     (
         "operate-access",
         include_str!("../../templates/operate-access.md.hbs"),
@@ -23,6 +23,10 @@ const PARTIALS: [(&str, &str); 2] = [
     (
         "operate-gateway",
         include_str!("../../templates/operate-gateway.md.hbs"),
+    ),
+    (
+        "operate-fleet",
+        include_str!("../../templates/operate-fleet.md.hbs"),
     ),
 ];
 
@@ -198,7 +202,78 @@ fn view(t: &Template) -> Json {
         "estate": t.estate,
         "regions": regions,
         "hub_subscription": "hubSubscriptionId",
+        "fleet": fleet(t),
         "clusters": clusters,
+    })
+}
+
+/// Fleet Manager, when the estate has one: its name and place, the update strategy's stages,
+/// the members with their update groups, and the auto-upgrade profiles.
+fn fleet(t: &Template) -> Json {
+    let of = |rtype: &'static str| t.resources().filter(move |(_, r)| r.rtype == rtype);
+    let Some((d, f)) = of(types::FLEET).next() else {
+        return Json::Null;
+    };
+    let text = |v: Option<&Value>| match v {
+        Some(Value::Str(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let own = |r: &Resource| match &r.name {
+        crate::ir::Name::Literal(n) => n.last().cloned().unwrap_or_default(),
+        crate::ir::Name::Expr(_) => String::new(),
+    };
+    let strategy = of(types::FLEET_STRATEGY).next().map(|(_, s)| {
+        let stages: Vec<Json> = match s.properties().and_then(|p| p.at("strategy/stages")) {
+            Some(Value::Array(stages)) => stages
+                .iter()
+                .enumerate()
+                .map(|(n, st)| {
+                    let groups: Vec<String> = match st.at("groups") {
+                        Some(Value::Array(g)) => g
+                            .iter()
+                            .map(|g| format!("`{}`", text(g.at("name"))))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let wait = match st.at("afterStageWaitInSeconds") {
+                        Some(Value::Int(n)) if *n > 0 => Json::from(*n),
+                        _ => Json::Null,
+                    };
+                    json!({
+                        "n": n + 1,
+                        "name": text(st.at("name")),
+                        "groups": groups.join(", "),
+                        "wait": wait,
+                    })
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        json!({ "name": own(s), "stages": stages })
+    });
+    let members: Vec<Json> = of(types::FLEET_MEMBER)
+        .map(|(_, m)| {
+            json!({
+                "name": own(m),
+                "group": text(m.properties().and_then(|p| p.at("group"))),
+            })
+        })
+        .collect();
+    let profiles: Vec<Json> = of(types::FLEET_AUTO_UPGRADE)
+        .map(|(_, a)| {
+            json!({
+                "name": own(a),
+                "channel": text(a.properties().and_then(|p| p.at("channel"))),
+            })
+        })
+        .collect();
+    json!({
+        "name": f.literal_name(),
+        "rg": rg(d),
+        "subscription": sub_param(d),
+        "strategy": strategy,
+        "members": members,
+        "auto_upgrade": profiles,
     })
 }
 
