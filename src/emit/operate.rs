@@ -251,22 +251,22 @@ fn fleet(t: &Template) -> Json {
         };
         json!({ "name": own(s), "stages": stages })
     });
-    let members: Vec<Json> = of(types::FLEET_MEMBER)
-        .map(|(_, m)| {
-            json!({
-                "name": own(m),
-                "group": text(m.properties().and_then(|p| p.at("group"))),
+    // The resources of a type, each as its name and one of its properties.
+    let each = |rtype: &'static str, key: &str, path: &str| -> Vec<Json> {
+        of(rtype)
+            .map(|(_, r)| {
+                let mut m = serde_json::Map::new();
+                m.insert("name".into(), Json::String(own(r)));
+                m.insert(
+                    key.into(),
+                    Json::String(text(r.properties().and_then(|p| p.at(path)))),
+                );
+                Json::Object(m)
             })
-        })
-        .collect();
-    let profiles: Vec<Json> = of(types::FLEET_AUTO_UPGRADE)
-        .map(|(_, a)| {
-            json!({
-                "name": own(a),
-                "channel": text(a.properties().and_then(|p| p.at("channel"))),
-            })
-        })
-        .collect();
+            .collect()
+    };
+    let members = each(types::FLEET_MEMBER, "group", "group");
+    let profiles = each(types::FLEET_AUTO_UPGRADE, "channel", "channel");
     json!({
         "name": f.literal_name(),
         "rg": rg(d),
