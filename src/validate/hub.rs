@@ -378,28 +378,24 @@ impl Validator {
         partial: &serde_json::Map<String, serde_json::Value>,
     ) {
         let own = serde_json::Value::Object(partial.clone());
-        let (earlier, added) = self.diags.split_at(from);
-        let repeated: Vec<bool> = added
-            .iter()
-            .map(|d| {
+        let added = self.diags.split_off(from);
+        let earlier = &self.diags;
+        let kept: Vec<crate::diag::Diagnostic> = added
+            .into_iter()
+            .filter(|d| {
                 let Some(rel) = d.pointer.strip_prefix(base) else {
-                    return false;
+                    return true;
                 };
                 if rel.is_empty() || own.pointer(rel).is_some() {
-                    return false;
+                    return true;
                 }
                 let at_hub = format!("/hub{rel}");
-                earlier
+                !earlier
                     .iter()
                     .any(|e| e.code == d.code && e.pointer == at_hub)
             })
             .collect();
-        let mut n = 0;
-        self.diags.retain(|_| {
-            let keep = n < from || !repeated[n - from];
-            n += 1;
-            keep
-        });
+        self.diags.extend(kept);
     }
 
     /// An optional hub subnet: parsed, at least `min` (a prefix length) when Azure asks for one,

@@ -445,7 +445,7 @@ impl<'a> Renderer<'a> {
                     .filter(|dep| self.labels_of.get(*dep).is_some_and(|ls| !ls.is_empty()))
                     .cloned()
                     .collect();
-                deps.sort_unstable_by_key(|dep| deployed(dep));
+                deps.sort_by_cached_key(|dep| deployed(dep));
                 deps.dedup();
                 self.waits_of.insert(d.id.clone(), deps);
             }

@@ -105,19 +105,12 @@ fn lower_eq(a: &str, b: &str) -> bool {
 
 /// The names of the subnets a VNet declares inside it.
 fn subnet_names(vnet: &crate::ir::Resource) -> impl Iterator<Item = &str> {
-    let subnets = match vnet.body.get("properties") {
-        Some(Value::Object(p)) => p.get("subnets"),
-        _ => None,
-    };
-    let list = match subnets {
+    let list = match vnet.properties().and_then(|p| p.at("subnets")) {
         Some(Value::Array(a)) => a.as_slice(),
         _ => &[],
     };
-    list.iter().filter_map(|s| match s {
-        Value::Object(o) => match o.get("name") {
-            Some(Value::Str(n)) => Some(n.as_str()),
-            _ => None,
-        },
+    list.iter().filter_map(|s| match s.at("name") {
+        Some(Value::Str(n)) => Some(n.as_str()),
         _ => None,
     })
 }
@@ -175,13 +168,11 @@ pub(super) fn keys<'t>(items: &[Item<'t>]) -> Keys<'t> {
         let names = it.names();
         if it.r.rtype == types::VNET {
             for n in subnet_names(it.r) {
-                {
-                    let h = key_hash(rg, types::SUBNET, names.iter().copied().chain([n]));
-                    index.entry(h).or_default().push(Key {
-                        item: i,
-                        subnet: Some(n),
-                    });
-                }
+                let h = key_hash(rg, types::SUBNET, names.iter().copied().chain([n]));
+                index.entry(h).or_default().push(Key {
+                    item: i,
+                    subnet: Some(n),
+                });
             }
         }
         let h = key_hash(rg, &it.r.rtype, names.iter().copied());
