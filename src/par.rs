@@ -21,3 +21,22 @@ where
         (first, join(later))
     })
 }
+
+/// `f` over each of `parts`, the first on this thread and every other on a thread of its own;
+/// the results in the order of the parts.
+pub(crate) fn each<P: Sync, T: Send>(parts: &[P], f: impl Fn(&P) -> T + Sync) -> Vec<T> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Vec::new();
+    };
+    if rest.is_empty() {
+        return vec![f(first)];
+    }
+    let f = &f;
+    scope(|s: &Scope<'_, '_>| {
+        let later: Vec<_> = rest.iter().map(|p| s.spawn(move || f(p))).collect();
+        let mut all = Vec::with_capacity(parts.len());
+        all.push(f(first));
+        all.extend(later.into_iter().map(join));
+        all
+    })
+}

@@ -708,6 +708,29 @@ impl Module {
         self.store(file, rtype, label, text);
     }
 
+    /// Whether nothing was added yet.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.outputs.is_empty()
+    }
+
+    /// Add every block, data source and output of `other` after those of this module, as if
+    /// they had been added here in the order `other` got them.
+    pub fn append(&mut self, other: Module) {
+        for (file, doc) in other.files {
+            let (at, mine) = self.doc(&file);
+            for (dtype, blocks) in doc.data {
+                mine.data.entry(dtype).or_default().extend(blocks);
+            }
+            for (rtype, blocks) in doc.resource {
+                let labels = self.located.entry(rtype.clone()).or_default();
+                labels.extend(blocks.keys().map(|l| (l.clone(), at)));
+                let mine = &mut self.files[at];
+                mine.resource.entry(rtype).or_default().extend(blocks);
+            }
+        }
+        self.outputs.extend(other.outputs);
+    }
+
     /// Store a printed resource body.
     fn store(&mut self, file: &str, rtype: &str, label: &str, text: String) {
         let (at, doc) = self.doc(file);

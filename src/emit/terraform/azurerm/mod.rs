@@ -84,7 +84,7 @@ use coverage::scalar;
 use coverage::uncovered;
 pub use gaps::{Gap, NOT_EXPRESSIBLE};
 use indexmap::IndexMap;
-use reader::{Item, N, Paths};
+use reader::{Item, N, Paths, Seen};
 use refs::{Addr, item_label, keys, label_of, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
 use std::cell::RefCell;
@@ -494,8 +494,8 @@ struct Tx<'a, 't> {
     t: &'t Template,
     items: &'a [Item<'t>],
     /// Declared resources by (resource group, type, names), all lower case.
-    keys: refs::Keys<'t>,
-    providers: Providers,
+    keys: &'a refs::Keys<'t>,
+    providers: &'a Providers,
     m: Module,
     errors: Vec<Untranslated>,
     client_config: bool,
@@ -509,7 +509,103 @@ struct Tx<'a, 't> {
     rg_names: RefCell<IndexMap<*const Deployment, Json, super::FxBuild>>,
 }
 
+/// How many IR resources make splitting the translation across threads worth starting them
+/// (a spoke has about sixty).
+const SPLIT_FROM: usize = 3000;
+
 fn translate(t: &Template) -> Out {
+    translate_in(t, None)
+}
+
+/// [`translate`], in `threads` parts when given (else as many as [`parts`] picks).
+fn translate_in(t: &Template, threads: Option<usize>) -> Out {
+    let items = items(t);
+    let keys = keys(&items);
+    let providers = Providers::of(t);
+    let tx = || Tx {
+        t,
+        items: &items,
+        keys: &keys,
+        providers: &providers,
+        m: Module::default(),
+        errors: Vec::new(),
+        client_config: false,
+        subscriptions: Vec::new(),
+        subscribed: BTreeSet::new(),
+        produced: vec![Vec::new(); items.len()],
+        rg_names: RefCell::default(),
+    };
+    // Each part is whole deployments, translated on a thread of its own, and the parts are
+    // joined in order: a translator reads any item but writes only blocks of its own, so the
+    // joined module is the one a single pass in item order builds.
+    let parts = parts(&items, threads.unwrap_or_else(|| threads_for(items.len())));
+    let mut translated = crate::par::each(&parts, |part| {
+        let mut tx = tx();
+        for it in &items[part.clone()] {
+            match it.kind.map(|k| &k.how) {
+                Some(How::Fn(translator)) => translator(&mut tx, it),
+                Some(How::Flat(attrs)) => tx.flat(it, attrs),
+                // Folded into their hosts, which read them; any other type is reported below.
+                Some(How::Into(_)) | None => {}
+            }
+        }
+        tx.into_part()
+    })
+    .into_iter();
+    let mut tx = tx();
+    for (part, done) in parts.iter().zip(translated.by_ref()) {
+        tx.join(part.clone(), done);
+    }
+    tx.dependencies(&parts);
+    tx.data_sources();
+    tx.outputs();
+
+    let mut untranslated = std::mem::take(&mut tx.errors);
+    // The gaps of each type, gathered once rather than per resource.
+    let mut gaps_of: IndexMap<&str, Vec<&Gap>> = IndexMap::new();
+    for g in NOT_EXPRESSIBLE {
+        gaps_of.entry(g.rtype).or_default().push(g);
+    }
+    // What no translator read, once every translator has run.
+    let left = crate::par::each(&parts, |part| {
+        let mut untranslated = Vec::new();
+        for it in &items[part.clone()] {
+            if it.kind.is_none() {
+                untranslated.push(it.untranslated(
+                    "",
+                    None,
+                    "the resource type has no azurerm translation",
+                ));
+                continue;
+            }
+            let gaps: &[&Gap] = gaps_of.get(it.r.rtype.as_str()).map_or(&[], Vec::as_slice);
+            let mut left = Vec::new();
+            let mut path = String::new();
+            let seen = it
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (k, x) in &it.r.body {
+                path.clear();
+                path.push_str(k);
+                uncovered(x, &mut path, &seen, gaps, &mut left);
+            }
+            for (path, value) in left {
+                untranslated.push(it.untranslated(&path, value, "not translated"));
+            }
+        }
+        untranslated
+    });
+    untranslated.extend(left.into_iter().flatten());
+    Out {
+        module: tx.m,
+        providers,
+        untranslated,
+    }
+}
+
+/// Every IR resource of `t` as an item, in deployment order.
+fn items(t: &Template) -> Vec<Item<'_>> {
     let kinds: IndexMap<&str, &'static Kind> = KINDS.iter().rev().map(|k| (k.arm, k)).collect();
     let mut items: Vec<Item> = Vec::new();
     for d in &t.deployments {
@@ -520,68 +616,84 @@ fn translate(t: &Template) -> Out {
             d,
             r,
             kind: kinds.get(r.rtype.as_str()).copied(),
-            seen: RefCell::default(),
+            seen: Seen::default(),
             siblings: siblings.clone(),
             label: label_of(d, r),
         }));
     }
-    let mut tx = Tx {
-        t,
-        items: &items,
-        keys: keys(&items),
-        providers: Providers::of(t),
-        m: Module::default(),
-        errors: Vec::new(),
-        client_config: false,
-        subscriptions: Vec::new(),
-        subscribed: BTreeSet::new(),
-        produced: vec![Vec::new(); items.len()],
-        rg_names: RefCell::default(),
-    };
-    for it in &items {
-        match it.kind.map(|k| &k.how) {
-            Some(How::Fn(translator)) => translator(&mut tx, it),
-            Some(How::Flat(attrs)) => tx.flat(it, attrs),
-            // Folded into their hosts, which read them; any other type is reported below.
-            Some(How::Into(_)) | None => {}
-        }
-    }
-    tx.dependencies();
-    tx.data_sources();
-    tx.outputs();
+    items
+}
 
-    let mut untranslated = std::mem::take(&mut tx.errors);
-    // The gaps of each type, gathered once rather than per resource.
-    let mut gaps_of: IndexMap<&str, Vec<&Gap>> = IndexMap::new();
-    for g in NOT_EXPRESSIBLE {
-        gaps_of.entry(g.rtype).or_default().push(g);
+/// How many parts the translation of `items` items is worth: one per thread this machine
+/// offers (at most four), one for an estate too small to be worth the threads.
+fn threads_for(items: usize) -> usize {
+    if items < SPLIT_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
     }
-    for it in &items {
-        if it.kind.is_none() {
-            untranslated.push(it.untranslated(
-                "",
-                None,
-                "the resource type has no azurerm translation",
-            ));
-            continue;
-        }
-        let gaps: &[&Gap] = gaps_of.get(it.r.rtype.as_str()).map_or(&[], Vec::as_slice);
-        let mut left = Vec::new();
-        let mut path = String::new();
-        let seen = it.seen.borrow();
-        for (k, x) in &it.r.body {
-            path.clear();
-            path.push_str(k);
-            uncovered(x, &mut path, &seen, gaps, &mut left);
-        }
-        for (path, value) in left {
-            untranslated.push(it.untranslated(&path, value, "not translated"));
+}
+
+/// The items split into at most `threads` runs of whole deployments, of about equal size.
+fn parts(items: &[Item<'_>], threads: usize) -> Vec<std::ops::Range<usize>> {
+    let mut parts = Vec::with_capacity(threads);
+    let mut start = 0;
+    while start < items.len() {
+        let left = threads.saturating_sub(parts.len()).max(1);
+        let want = start + (items.len() - start).div_ceil(left);
+        // The end of the deployment holding the item that reaches the share.
+        let end = items[want.min(items.len()) - 1].siblings.end;
+        parts.push(start..end);
+        start = end;
+    }
+    parts
+}
+
+/// What one part of the translation made, to be joined to the parts before it.
+struct Part {
+    m: Module,
+    errors: Vec<Untranslated>,
+    client_config: bool,
+    subscriptions: Vec<Option<String>>,
+    produced: Vec<Vec<(String, String)>>,
+}
+
+impl Tx<'_, '_> {
+    fn into_part(self) -> Part {
+        Part {
+            m: self.m,
+            errors: self.errors,
+            client_config: self.client_config,
+            subscriptions: self.subscriptions,
+            produced: self.produced,
         }
     }
-    Out {
-        module: tx.m,
-        providers: tx.providers,
-        untranslated,
+
+    /// Join what the part of `items[range]` made after what the parts before it made, as if
+    /// one pass had translated them all.
+    fn join(&mut self, range: std::ops::Range<usize>, mut part: Part) {
+        for i in range {
+            for (rtype, lab) in &part.produced[i] {
+                if self.m.has(rtype, lab) {
+                    let it = &self.items[i];
+                    part.errors
+                        .push(it.untranslated("", None, &format!("a second {rtype}.{lab}")));
+                }
+            }
+            self.produced[i] = std::mem::take(&mut part.produced[i]);
+        }
+        if self.m.is_empty() {
+            self.m = part.m;
+        } else {
+            self.m.append(part.m);
+        }
+        self.errors.append(&mut part.errors);
+        self.client_config |= part.client_config;
+        for alias in part.subscriptions {
+            if self.subscribed.insert(alias.clone()) {
+                self.subscriptions.push(alias);
+            }
+        }
     }
 }
 
@@ -866,6 +978,74 @@ impl Tx<'_, '_> {
                 interp(&format!("{}.{lab}.{attr}", k.tf)),
                 &format!("The {what} {}", it.name()),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{items, parts, translate_in};
+    use crate::ir::Template;
+
+    /// `prod` with `n` spokes, each written as a name and an address space.
+    fn fleet(n: usize) -> Template {
+        let spokes: serde_json::Map<String, serde_json::Value> = (1..=n)
+            .map(|k| {
+                let space = format!("10.{}.{}.0/20", k / 16, (k % 16) * 16);
+                (
+                    format!("s{k:02}"),
+                    serde_json::json!({ "addressSpace": space }),
+                )
+            })
+            .collect();
+        let text = serde_json::json!({ "extends": "prod", "spokes": spokes }).to_string();
+        let estate = crate::load_str("fleet.json", &text, crate::Syntax::Json).unwrap();
+        crate::plan::plan(&estate)
+    }
+
+    #[test]
+    fn parts_are_runs_of_whole_deployments_in_order() {
+        let t = fleet(6);
+        let items = items(&t);
+        for threads in 1..=5 {
+            let parts = parts(&items, threads);
+            assert!(
+                !parts.is_empty() && parts.len() <= threads,
+                "{threads}: {parts:?}"
+            );
+            assert_eq!(parts[0].start, 0);
+            assert_eq!(parts[parts.len() - 1].end, items.len());
+            for w in parts.windows(2) {
+                assert_eq!(w[0].end, w[1].start, "{parts:?}");
+            }
+            for p in &parts {
+                assert!(!p.is_empty());
+                assert_eq!(
+                    items[p.start].siblings.start, p.start,
+                    "{p:?} splits a deployment"
+                );
+            }
+        }
+        assert!(parts(&items, 3).len() > 1, "a fleet of six spokes splits");
+    }
+
+    #[test]
+    fn a_fleet_translated_in_parts_gives_the_files_of_one_pass() {
+        let t = fleet(6);
+        let one = translate_in(&t, Some(1));
+        assert!(one.untranslated.is_empty(), "{:?}", one.untranslated);
+        let whole = one.module.into_files(&t, &one.providers);
+        for threads in [2, 3, 5] {
+            let out = translate_in(&t, Some(threads));
+            assert!(out.untranslated.is_empty(), "{:?}", out.untranslated);
+            let files = out.module.into_files(&t, &out.providers);
+            assert_eq!(files.len(), whole.len());
+            for (path, text) in &whole {
+                assert!(
+                    files.get(path) == Some(text),
+                    "{path} differs in {threads} parts"
+                );
+            }
         }
     }
 }

@@ -5,21 +5,23 @@
 
 use super::{Item, Tx, primary};
 use crate::azure::types;
-use crate::ir::Deployment;
 use std::collections::BTreeMap;
 
 impl Tx<'_, '_> {
     /// `depends_on` for IR dependencies that no reference carries, and a cluster's wait for the
     /// grants and private endpoints of the deployments it depends on.
-    pub(super) fn dependencies(&mut self) {
+    ///
+    /// What each item waits for is worked out part by part (`parts`, runs of whole
+    /// deployments), side by side, and set after.
+    pub(super) fn dependencies(&mut self, parts: &[std::ops::Range<usize>]) {
         let items = self.items;
         // Items by (deployment, IR id), the first of each, and items by deployment id: looked
         // up per dependency, so ordering a fleet stays linear in its size.
-        let mut by_id: BTreeMap<(*const Deployment, &str), usize> = BTreeMap::new();
+        let mut by_id: BTreeMap<(usize, &str), usize> = BTreeMap::new();
         let mut by_deployment: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (j, x) in items.iter().enumerate() {
             by_id
-                .entry((std::ptr::from_ref(x.d), x.r.id.as_str()))
+                .entry((x.siblings.start, x.r.id.as_str()))
                 .or_insert(j);
             by_deployment.entry(x.d.id.as_str()).or_default().push(j);
         }
@@ -36,22 +38,19 @@ impl Tx<'_, '_> {
             waits.dedup();
             waits
         };
-        for (i, it) in items.iter().enumerate() {
-            let Some(me) = primary(items, i) else {
-                continue;
-            };
-            if self.produced[i].is_empty() {
-                continue;
+        let (m, produced) = (&self.m, &self.produced);
+        let waits = |i: usize| -> Option<Vec<String>> {
+            let it = &items[i];
+            let me = primary(items, i)?;
+            if produced[i].is_empty() {
+                return None;
             }
             // What its blocks refer to, read only when it has a candidate.
             let refs = std::cell::OnceCell::new();
             let refers = |t: &str, l: &str| {
                 let r = refs.get_or_init(|| {
                     let mut out = Refs::new();
-                    for body in self.produced[i]
-                        .iter()
-                        .filter_map(|(t, l)| self.m.get(t, l))
-                    {
+                    for body in produced[i].iter().filter_map(|(t, l)| m.get(t, l)) {
                         word_pairs(body, &mut out);
                     }
                     out
@@ -60,11 +59,11 @@ impl Tx<'_, '_> {
             };
             // A dependency is carried when any resource translated from it is referenced, e.g.
             // a subnet of the VNet the IR names.
-            let carried = |j: usize| self.produced[j].iter().any(|(t, l)| refers(t, l));
+            let carried = |j: usize| produced[j].iter().any(|(t, l)| refers(t, l));
             // Candidates: (address, already carried by a reference).
             let mut cands: Vec<(String, bool)> = Vec::new();
             for dep in &it.r.depends_on {
-                if let Some(&j) = by_id.get(&(std::ptr::from_ref(it.d), dep.as_str())) {
+                if let Some(&j) = by_id.get(&(it.siblings.start, dep.as_str())) {
                     if let Some(a) = primary(items, j).filter(|a| *a != me) {
                         cands.push((a.whole(), carried(j)));
                     }
@@ -83,7 +82,7 @@ impl Tx<'_, '_> {
                             }
                         }
                         types::VNET => {
-                            for (t, l) in &self.produced[j] {
+                            for (t, l) in &produced[j] {
                                 if t.ends_with("_association") {
                                     cands.push((
                                         crate::emit::terraform::cat(&[t, ".", l]),
@@ -114,10 +113,17 @@ impl Tx<'_, '_> {
                     deps.push(whole);
                 }
             }
-            if deps.is_empty() {
-                continue;
+            (!deps.is_empty()).then_some(deps)
+        };
+        let found = crate::par::each(parts, |part| {
+            part.clone()
+                .filter_map(|i| waits(i).map(|deps| (i, deps)))
+                .collect::<Vec<_>>()
+        });
+        for (i, deps) in found.into_iter().flatten() {
+            if let Some(me) = primary(items, i) {
+                self.m.depends_on(me.rtype, &me.label, &deps);
             }
-            self.m.depends_on(me.rtype, &me.label, &deps);
         }
     }
 }

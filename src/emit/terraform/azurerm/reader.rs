@@ -6,10 +6,10 @@ use super::coverage::scalar;
 use crate::emit::Untranslated;
 use crate::ir::{Deployment, Name, Resource, Value};
 use indexmap::IndexMap;
-use std::cell::RefCell;
 
-/// The paths read from one resource.
-pub(super) type Seen = RefCell<Paths>;
+/// The paths read from one resource (behind a lock: the parts of a fleet's translation run on
+/// threads of their own, and any of them may read any resource).
+pub(super) type Seen = std::sync::Mutex<Paths>;
 
 /// A set of property paths, hashed with [`super::Fx`]: looked up once per node of the
 /// coverage walk.
@@ -71,7 +71,10 @@ impl<'a> N<'a> {
     /// Record this node (and everything below it) as translated.
     pub(super) fn mark(&self) {
         if self.present() {
-            let mut seen = self.seen.borrow_mut();
+            let mut seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if !seen.contains(&self.path) {
                 seen.insert(self.path.clone());
             }
