@@ -422,12 +422,20 @@ fn run(
     // estate's renderings are dropped unseen (or their staged files removed). The audit judges
     // the plan spelt as an ARM template value; `arm/main.json` is the same document printed
     // straight from the plan.
+    // The audit and every rendering take a thread each; a format splits its work only over
+    // threads the machine has beyond those.
+    let spare = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_sub(options.formats.len() + 1)
+        .max(1);
     let (report, rendered) = std::thread::scope(|s| {
         let (keep, template) = (&keep, &template);
         let others: Vec<_> = options
             .formats
             .iter()
-            .map(|f| s.spawn(move || emit::render(template, *f, &options.emit).map(keep)))
+            .map(|f| {
+                s.spawn(move || emit::render_on(template, *f, options.emit, Some(spare)).map(keep))
+            })
             .collect();
         let companions = s.spawn(|| keep(emit::companions(template)));
         // The spelling is the audit's alone: flattening takes it apart as it goes, so the two

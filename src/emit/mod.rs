@@ -140,10 +140,21 @@ fn list(left: &[Untranslated]) -> String {
 
 /// Render one format.
 pub fn render(t: &Template, format: Format, options: &Options) -> Result<Files, EmitError> {
+    render_on(t, format, *options, None)
+}
+
+/// [`render`] on at most `threads` threads (this one included); `None` for as many as are
+/// worth starting. The output is the same on any number.
+pub(crate) fn render_on(
+    t: &Template,
+    format: Format,
+    options: Options,
+    threads: Option<usize>,
+) -> Result<Files, EmitError> {
     match format {
         Format::Arm => Ok(arm::render(t)),
         Format::Bicep => bicep::render(t),
-        Format::Terraform => terraform::render(t, options.terraform_provider),
+        Format::Terraform => terraform::render(t, options.terraform_provider, threads),
     }
 }
 

@@ -29,9 +29,13 @@ pub(crate) const AZURERM_VERSION: &str = "~> 4.79";
 pub(crate) const AZAPI_VERSION: &str = "~> 2.5";
 
 /// Render the Terraform files for one flavour.
-pub fn render(t: &Template, provider: TerraformProvider) -> Result<Files, EmitError> {
+pub fn render(
+    t: &Template,
+    provider: TerraformProvider,
+    threads: Option<usize>,
+) -> Result<Files, EmitError> {
     match provider {
-        TerraformProvider::Azurerm => azurerm::render(t),
+        TerraformProvider::Azurerm => azurerm::render(t, threads),
         TerraformProvider::Azapi => azapi::render(t),
     }
 }

@@ -91,8 +91,9 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 /// Render the azurerm flavour.
-pub(crate) fn render(t: &Template) -> Result<Files, EmitError> {
-    let out = translate(t);
+pub(crate) fn render(t: &Template, threads: Option<usize>) -> Result<Files, EmitError> {
+    let bound = threads.unwrap_or(usize::MAX);
+    let out = translate_in(t, &|items| threads_for(items).min(bound));
     if !out.untranslated.is_empty() {
         return Err(EmitError::Untranslated {
             format: "Terraform (azurerm)",
@@ -514,11 +515,11 @@ struct Tx<'a, 't> {
 const SPLIT_FROM: usize = 3000;
 
 fn translate(t: &Template) -> Out {
-    translate_in(t, None)
+    translate_in(t, &threads_for)
 }
 
-/// [`translate`], in `threads` parts when given (else as many as [`parts`] picks).
-fn translate_in(t: &Template, threads: Option<usize>) -> Out {
+/// [`translate`] in the number of parts `threads` gives for the number of items.
+fn translate_in(t: &Template, threads: &dyn Fn(usize) -> usize) -> Out {
     let items = items(t);
     let keys = keys(&items);
     let providers = Providers::of(t);
@@ -538,7 +539,7 @@ fn translate_in(t: &Template, threads: Option<usize>) -> Out {
     // Each part is whole deployments, translated on a thread of its own, and the parts are
     // joined in order: a translator reads any item but writes only blocks of its own, so the
     // joined module is the one a single pass in item order builds.
-    let parts = parts(&items, threads.unwrap_or_else(|| threads_for(items.len())));
+    let parts = parts(&items, threads(items.len()));
     let mut translated = crate::par::each(&parts, |part| {
         let mut tx = tx();
         for it in &items[part.clone()] {
@@ -1032,11 +1033,11 @@ mod tests {
     #[test]
     fn a_fleet_translated_in_parts_gives_the_files_of_one_pass() {
         let t = fleet(6);
-        let one = translate_in(&t, Some(1));
+        let one = translate_in(&t, &|_| 1);
         assert!(one.untranslated.is_empty(), "{:?}", one.untranslated);
         let whole = one.module.into_files(&t, &one.providers);
         for threads in [2, 3, 5] {
-            let out = translate_in(&t, Some(threads));
+            let out = translate_in(&t, &|_| threads);
             assert!(out.untranslated.is_empty(), "{:?}", out.untranslated);
             let files = out.module.into_files(&t, &out.providers);
             assert_eq!(files.len(), whole.len());

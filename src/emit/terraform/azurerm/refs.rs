@@ -499,7 +499,7 @@ mod tests {
     #[test]
     fn a_resource_id_names_its_resource_in_any_case_and_a_missing_one_is_reported() {
         let mut t = crate::plan::plan(&crate::load_profile("prod").unwrap());
-        let before = render(&t).unwrap();
+        let before = render(&t, None).unwrap();
         change_first_id(&mut t, |rtype, names| {
             *rtype = rtype.to_uppercase();
             for n in names.iter_mut() {
@@ -509,7 +509,7 @@ mod tests {
             }
         });
         assert_eq!(
-            render(&t).unwrap(),
+            render(&t, None).unwrap(),
             before,
             "the same resource, whatever the case"
         );
