@@ -129,6 +129,9 @@ fn finish(resolved: &profile::Resolved) -> Result<Estate, Error> {
 /// estate should not wait for a fleet to render before its errors are shown.
 const SPECULATE_UP_TO: usize = 10;
 
+/// The ARM template file.
+const ARM_MAIN: &str = "arm/main.json";
+
 /// [`finish`] then [`generate`], the same result, sooner for a small estate: it is planned and
 /// rendered on the strength of its types while the schema check runs beside it, and what was
 /// rendered counts only when the check passes. When the check fails, the diagnostics are those
@@ -173,6 +176,7 @@ pub(crate) fn generate_resolved_into(
         files: generated.files.len(),
         written,
         report: generated.report,
+        warnings: generated.warnings,
         scratch: generated.scratch,
     })
 }
@@ -273,6 +277,10 @@ pub struct Generated {
     pub files: Files,
     /// The audit of what the files deploy.
     pub report: Report,
+    /// What the files cannot do as written: each limit of Azure Resource Manager on one
+    /// template that the ARM or Bicep output breaks (a fleet of many spokes); see
+    /// [`emit::arm::over_limits`].
+    pub warnings: Vec<String>,
     /// The plan, freed with the rest, so that a caller about to end (as the command does) can
     /// skip freeing it at all.
     scratch: Scratch,
@@ -340,10 +348,11 @@ pub fn generate_from(
     source: audit::Source,
     options: &Options,
 ) -> Result<Generated, Error> {
-    let (files, report, scratch) = run(estate, source, options, None)?;
+    let (files, report, warnings, scratch) = run(estate, source, options, None)?;
     Ok(Generated {
         files,
         report,
+        warnings,
         scratch,
     })
 }
@@ -358,6 +367,8 @@ pub struct Wrote {
     pub written: write::Written,
     /// The audit of what the files deploy.
     pub report: Report,
+    /// As in [`Generated`].
+    pub warnings: Vec<String>,
     /// As in [`Generated`].
     #[expect(dead_code, reason = "held only to be freed with the rest")]
     scratch: Scratch,
@@ -376,7 +387,7 @@ pub fn generate_into(
 ) -> Result<Wrote, Error> {
     let mut sink = write::FsSink;
     let writer = std::sync::Mutex::new(write::Writer::begin(out, &mut sink)?);
-    let (_, report, scratch) = run(estate, source, options, Some(&writer))?;
+    let (_, report, warnings, scratch) = run(estate, source, options, Some(&writer))?;
     let writer = writer
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -386,6 +397,7 @@ pub fn generate_into(
         files,
         written,
         report,
+        warnings,
         scratch,
     })
 }
@@ -399,7 +411,7 @@ fn run(
     source: audit::Source,
     options: &Options,
     deliver: Deliver<'_, '_>,
-) -> Result<(Files, Report, Scratch), Error> {
+) -> Result<(Files, Report, Vec<String>, Scratch), Error> {
     let template = plan::plan(estate);
     // The first write that failed; nothing more is written after it.
     let write_failed = std::sync::Mutex::new(None);
@@ -434,7 +446,12 @@ fn run(
             .formats
             .iter()
             .map(|f| {
-                s.spawn(move || emit::render_on(template, *f, options.emit, Some(spare)).map(keep))
+                s.spawn(move || {
+                    emit::render_on(template, *f, options.emit, Some(spare)).map(|files| {
+                        let bytes = files.get(ARM_MAIN).map(String::len);
+                        (keep(files), bytes)
+                    })
+                })
             })
             .collect();
         let companions = s.spawn(|| keep(emit::companions(template)));
@@ -459,9 +476,14 @@ fn run(
         });
     }
     let (mut files, rendered) = rendered;
+    let mut arm_bytes = None;
     for r in rendered {
-        files.extend(r?);
+        let (more, bytes) = r?;
+        files.extend(more);
+        arm_bytes = arm_bytes.or(bytes);
     }
+    // Whether ARM takes the template (Bicep compiles to one that nests the same deployments).
+    let warnings = template_limits(&template, &options.formats, arm_bytes);
     if let Some(e) = write_failed
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -471,10 +493,30 @@ fn run(
     Ok((
         files,
         report,
+        warnings,
         Scratch {
             _values: Box::new(template),
         },
     ))
+}
+
+/// Each of ARM's limits on one template that the ARM or Bicep output of `t` breaks
+/// ([`emit::arm::over_limits`]), as a warning naming the file; `arm_bytes` is the size of
+/// `arm/main.json` when it was rendered.
+fn template_limits(t: &ir::Template, formats: &[Format], arm_bytes: Option<usize>) -> Vec<String> {
+    let subject = match (
+        formats.contains(&Format::Arm),
+        formats.contains(&Format::Bicep),
+    ) {
+        (true, true) => "arm/main.json (and the template bicep/main.bicep compiles to)",
+        (true, false) => "arm/main.json",
+        (false, true) => "the template bicep/main.bicep compiles to",
+        (false, false) => return Vec::new(),
+    };
+    emit::arm::over_limits(t, arm_bytes)
+        .into_iter()
+        .map(|o| format!("{subject} is over ARM's limits on one template: {o}"))
+        .collect()
 }
 
 #[cfg(test)]

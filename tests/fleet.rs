@@ -14,7 +14,7 @@ use aks_harden::diag::Code;
 use aks_harden::{Diagnostic, Error, Estate, Format, Options, Syntax, load_file, load_str};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use support::{assert_exit, run, stdout};
+use support::{assert_exit, run, stderr, stdout};
 
 fn fixture(name: &str) -> PathBuf {
     support::root().join("tests/fixtures/fleet").join(name)
@@ -125,6 +125,66 @@ fn the_cli_validates_and_generates_the_ten_spoke_estate() {
     assert!(out.join("arm/main.json").is_file());
     assert!(out.join("bicep/main.bicep").is_file());
     assert!(out.join("terraform/s0009-cluster.tf.json").is_file());
+    assert!(
+        !stderr(&o).contains("warning:"),
+        "ten spokes fit one ARM template: {}",
+        stderr(&o)
+    );
+}
+
+/// A fleet whose ARM template is larger than ARM takes is generated, and `gen` says so, with
+/// the size it wrote and what to deploy instead; the Terraform output alone draws no warning.
+#[test]
+fn a_fleet_over_arms_template_limits_is_warned_about() {
+    let spokes: serde_json::Map<String, Value> = (1..=30)
+        .map(|k| {
+            let space = format!("10.{}.{}.0/20", k / 16, (k % 16) * 16);
+            (format!("s{k:02}"), json!({ "addressSpace": space }))
+        })
+        .collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("thirty.json");
+    std::fs::write(
+        &file,
+        json!({ "extends": "prod", "spokes": spokes }).to_string(),
+    )
+    .expect("write");
+    let generate = |out: &std::path::Path, format: &str| {
+        run([
+            "gen".as_ref(),
+            "--estate".as_ref(),
+            file.as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    let out = tmp.path().join("all");
+    let o = generate(&out, "all");
+    assert_exit(&o, 0);
+    let bytes = std::fs::metadata(out.join("arm/main.json"))
+        .expect("arm/main.json")
+        .len();
+    assert!(bytes > 4 * 1024 * 1024, "{bytes} bytes");
+    #[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let size = format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "warning: arm/main.json (and the template bicep/main.bicep compiles to) is over ARM's limits on one template: it is {size} (limit 4 MB)"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("warning:").count(), 1, "only the size: {err}");
+    assert!(err.contains("--format terraform"), "{err}");
+    assert!(
+        err.contains("learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits"),
+        "{err}"
+    );
+    let o = generate(&tmp.path().join("terraform"), "terraform");
+    assert_exit(&o, 0);
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }
 
 #[test]

@@ -315,6 +315,7 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
                     wrote.written.unchanged.len(),
                     wrote.written.removed.len()
                 );
+                template_warnings(&wrote.warnings, err);
                 // The command ends here: the operating system takes its memory back at once,
                 // far quicker than freeing a fleet's millions of values one by one.
                 std::mem::forget(wrote);
@@ -328,6 +329,7 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         Ok(g) => std::mem::ManuallyDrop::new(g),
         Err(e) => return fail(&e, err),
     };
+    template_warnings(&generated.warnings, err);
     let files = &generated.files;
     let diff = crate::write::check(&args.out, files);
     if diff.is_empty() {
@@ -346,6 +348,20 @@ fn gen_cmd(args: &GenArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
         args.out.display()
     );
     Exit::Failed
+}
+
+/// The limits of one ARM template that the output breaks, with what to do instead.
+fn template_warnings(warnings: &[String], err: &mut dyn Write) {
+    for w in warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    if !warnings.is_empty() {
+        let _ = writeln!(
+            err,
+            "  = hint: deploy this estate with the Terraform output (`--format terraform`), or split its spokes over several estates; ARM's limits: {}",
+            crate::emit::arm::limits::DOC
+        );
+    }
 }
 
 fn validate_cmd(file: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> Exit {

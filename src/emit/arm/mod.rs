@@ -27,6 +27,70 @@ pub fn render(t: &Template) -> Files {
     files
 }
 
+/// Azure Resource Manager's limits on one template, from Microsoft's template limits
+/// (<https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits>):
+/// its size, its resources and its parameters. A nested inline template is a template of its
+/// own, with the same limits.
+pub mod limits {
+    /// The largest template, in bytes (4 MB).
+    pub const TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
+    /// The most resources in one template.
+    pub const RESOURCES: usize = 800;
+    /// The most parameters of one template.
+    pub const PARAMETERS: usize = 256;
+    /// Where the limits are documented.
+    pub const DOC: &str = "https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits";
+}
+
+/// Every limit on one template ([`limits`]) that `arm/main.json` breaks, in words, naming the
+/// count and the limit; empty when it deploys as one template. `bytes` is the size of
+/// `arm/main.json`, when it was rendered. `main.bicep` compiles to a template that nests the
+/// same deployments, so its counts are the same.
+pub fn over_limits(t: &Template, bytes: Option<usize>) -> Vec<String> {
+    let mut over = Vec::new();
+    if let Some(b) = bytes.filter(|&b| b > limits::TEMPLATE_BYTES) {
+        over.push(format!("it is {:.1} MB (limit 4 MB)", mb(b)));
+    }
+    if t.deployments.len() > limits::RESOURCES {
+        over.push(format!(
+            "it holds {} resources, a nested deployment per planned deployment (limit {})",
+            t.deployments.len(),
+            limits::RESOURCES
+        ));
+    }
+    if t.parameters.len() > limits::PARAMETERS {
+        over.push(format!(
+            "it has {} parameters (limit {})",
+            t.parameters.len(),
+            limits::PARAMETERS
+        ));
+    }
+    for d in &t.deployments {
+        if d.resources.len() > limits::RESOURCES {
+            over.push(format!(
+                "its nested deployment `{}` holds {} resources (limit {})",
+                d.id,
+                d.resources.len(),
+                limits::RESOURCES
+            ));
+        }
+        if d.parameters.len() > limits::PARAMETERS {
+            over.push(format!(
+                "its nested deployment `{}` has {} parameters (limit {})",
+                d.id,
+                d.parameters.len(),
+                limits::PARAMETERS
+            ));
+        }
+    }
+    over
+}
+
+#[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// The ARM files of a template and parameter file already spelt by [`template`] and
 /// [`parameters`].
 pub fn files(template: &Json, parameters: &Json) -> Files {
@@ -490,4 +554,65 @@ pub fn parameters(t: &Template) -> Json {
         "contentVersion": "1.0.0.0",
         "parameters": params,
     })
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::{limits, over_limits};
+    use crate::ir::{ParamType, Parameter};
+
+    fn prod() -> crate::ir::Template {
+        crate::plan::plan(&crate::load_profile("prod").unwrap())
+    }
+
+    #[test]
+    fn a_template_within_every_limit_has_nothing_over() {
+        assert!(over_limits(&prod(), Some(limits::TEMPLATE_BYTES)).is_empty());
+    }
+
+    #[test]
+    fn each_limit_one_past_its_bound_is_named_with_its_count() {
+        let mut t = prod();
+        let first = t.deployments[0].clone();
+        while t.deployments.len() <= limits::RESOURCES {
+            t.deployments.push(first.clone());
+        }
+        let r = t.deployments[0].resources[0].clone();
+        while t.deployments[0].resources.len() <= limits::RESOURCES {
+            t.deployments[0].resources.push(r.clone());
+        }
+        for n in t.parameters.len()..=limits::PARAMETERS {
+            t.parameters.insert(
+                format!("extra{n}"),
+                Parameter {
+                    ptype: ParamType::String,
+                    description: String::new(),
+                    default: None,
+                    value: None,
+                },
+            );
+        }
+        let over = over_limits(&t, Some(limits::TEMPLATE_BYTES + 1));
+        assert_eq!(
+            over,
+            [
+                "it is 4.0 MB (limit 4 MB)".to_string(),
+                format!(
+                    "it holds {} resources, a nested deployment per planned deployment (limit 800)",
+                    limits::RESOURCES + 1
+                ),
+                format!("it has {} parameters (limit 256)", limits::PARAMETERS + 1),
+                format!(
+                    "its nested deployment `{}` holds {} resources (limit 800)",
+                    first.id,
+                    limits::RESOURCES + 1
+                ),
+            ]
+        );
+        // At each bound, the template is within it.
+        t.deployments.truncate(limits::RESOURCES);
+        t.deployments[0].resources.truncate(limits::RESOURCES);
+        t.parameters.truncate(limits::PARAMETERS);
+        assert!(over_limits(&t, Some(limits::TEMPLATE_BYTES)).is_empty());
+    }
 }
