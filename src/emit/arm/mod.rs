@@ -51,39 +51,31 @@ pub fn over_limits(t: &Template, bytes: Option<usize>) -> Vec<String> {
     if let Some(b) = bytes.filter(|&b| b > limits::TEMPLATE_BYTES) {
         over.push(format!("it is {:.1} MB (limit 4 MB)", mb(b)));
     }
-    if t.deployments.len() > limits::RESOURCES {
-        over.push(format!(
-            "it holds {} resources, a nested deployment per planned deployment (limit {})",
-            t.deployments.len(),
-            limits::RESOURCES
-        ));
-    }
-    if t.parameters.len() > limits::PARAMETERS {
-        over.push(format!(
-            "it has {} parameters (limit {})",
-            t.parameters.len(),
-            limits::PARAMETERS
-        ));
-    }
+    let (r, p) = (limits::RESOURCES, limits::PARAMETERS);
+    let n = t.deployments.len();
+    past(&mut over, n, r, || {
+        format!("it holds {n} resources, a nested deployment per planned deployment")
+    });
+    let n = t.parameters.len();
+    past(&mut over, n, p, || format!("it has {n} parameters"));
     for d in &t.deployments {
-        if d.resources.len() > limits::RESOURCES {
-            over.push(format!(
-                "its nested deployment `{}` holds {} resources (limit {})",
-                d.id,
-                d.resources.len(),
-                limits::RESOURCES
-            ));
-        }
-        if d.parameters.len() > limits::PARAMETERS {
-            over.push(format!(
-                "its nested deployment `{}` has {} parameters (limit {})",
-                d.id,
-                d.parameters.len(),
-                limits::PARAMETERS
-            ));
-        }
+        let (n, id) = (d.resources.len(), &d.id);
+        past(&mut over, n, r, || {
+            format!("its nested deployment `{id}` holds {n} resources")
+        });
+        let n = d.parameters.len();
+        past(&mut over, n, p, || {
+            format!("its nested deployment `{id}` has {n} parameters")
+        });
     }
     over
+}
+
+/// `what` with its limit, into `over` when `count` is past `limit`.
+fn past(over: &mut Vec<String>, count: usize, limit: usize, what: impl FnOnce() -> String) {
+    if count > limit {
+        over.push(format!("{} (limit {limit})", what()));
+    }
 }
 
 #[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
