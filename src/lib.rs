@@ -430,16 +430,16 @@ fn run(
         }
         Files::new()
     };
-    // Every format and the audit only read the plan, so they run side by side; a refused
-    // estate's renderings are dropped unseen (or their staged files removed). The audit judges
-    // the plan spelt as an ARM template value; `arm/main.json` is the same document printed
-    // straight from the plan.
     // The audit and every rendering take a thread each; a format splits its work only over
     // threads the machine has beyond those.
     let spare = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .saturating_sub(options.formats.len() + 1)
         .max(1);
+    // Every format and the audit only read the plan, so they run side by side; a refused
+    // estate's renderings are dropped unseen (or their staged files removed). The audit judges
+    // the plan spelt as an ARM template value; `arm/main.json` is the same document printed
+    // straight from the plan.
     let (report, rendered) = std::thread::scope(|s| {
         let (keep, template) = (&keep, &template);
         let others: Vec<_> = options
