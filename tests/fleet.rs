@@ -136,19 +136,9 @@ fn the_cli_validates_and_generates_the_ten_spoke_estate() {
 /// the size it wrote and what to deploy instead; the Terraform output alone draws no warning.
 #[test]
 fn a_fleet_over_arms_template_limits_is_warned_about() {
-    let spokes: serde_json::Map<String, Value> = (1..=30)
-        .map(|k| {
-            let space = format!("10.{}.{}.0/20", k / 16, (k % 16) * 16);
-            (format!("s{k:02}"), json!({ "addressSpace": space }))
-        })
-        .collect();
     let tmp = tempfile::tempdir().expect("tempdir");
     let file = tmp.path().join("thirty.json");
-    std::fs::write(
-        &file,
-        json!({ "extends": "prod", "spokes": spokes }).to_string(),
-    )
-    .expect("write");
+    std::fs::write(&file, generated::estate(30)).expect("write");
     let generate = |out: &std::path::Path, format: &str| {
         run([
             "gen".as_ref(),

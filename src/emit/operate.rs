@@ -218,10 +218,7 @@ fn fleet(t: &Template) -> Json {
         Some(Value::Str(s)) => s.clone(),
         _ => String::new(),
     };
-    let own = |r: &Resource| match &r.name {
-        crate::ir::Name::Literal(n) => n.last().cloned().unwrap_or_default(),
-        crate::ir::Name::Expr(_) => String::new(),
-    };
+    let own = |r: &Resource| r.name_segments().last().cloned().unwrap_or_default();
     let strategy = of(types::FLEET_STRATEGY).next().map(|(_, s)| {
         let stages: Vec<Json> = match s.properties().and_then(|p| p.at("strategy/stages")) {
             Some(Value::Array(stages)) => stages

@@ -251,6 +251,15 @@ impl Resource {
         api_version(&self.rtype)
     }
 
+    /// The literal name's segments (the parent's, then its own, for a child); none when the
+    /// name is an expression.
+    pub fn name_segments(&self) -> &[String] {
+        match &self.name {
+            Name::Literal(segs) => segs,
+            Name::Expr(_) => &[],
+        }
+    }
+
     /// The literal name joined with `/`, if literal.
     pub fn literal_name(&self) -> Option<String> {
         match &self.name {

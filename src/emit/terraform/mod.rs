@@ -712,14 +712,14 @@ impl Module {
         self.store(file, rtype, label, text);
     }
 
-    /// Whether nothing was added yet.
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty() && self.outputs.is_empty()
-    }
-
     /// Add every block, data source and output of `other` after those of this module, as if
-    /// they had been added here in the order `other` got them.
+    /// they had been added here in the order `other` got them. Into an empty module, `other`
+    /// moves whole.
     pub fn append(&mut self, other: Module) {
+        if self.files.is_empty() && self.outputs.is_empty() {
+            *self = other;
+            return;
+        }
         for (file, doc) in other.files {
             let (at, mine) = self.doc(&file);
             for (dtype, blocks) in doc.data {

@@ -72,6 +72,7 @@ mod governance;
 mod identity;
 mod network;
 mod order;
+mod parts;
 mod reader;
 mod refs;
 mod security;
@@ -84,6 +85,7 @@ use coverage::scalar;
 use coverage::uncovered;
 pub use gaps::{Gap, NOT_EXPRESSIBLE};
 use indexmap::IndexMap;
+use parts::{parts, threads_for};
 use reader::{Item, N, Paths, Seen};
 use refs::{Addr, item_label, keys, label_of, primary, subnet_label};
 use serde_json::{Map, Value as Json, json};
@@ -510,10 +512,6 @@ struct Tx<'a, 't> {
     rg_names: RefCell<IndexMap<*const Deployment, Json, super::FxBuild>>,
 }
 
-/// How many IR resources make splitting the translation across threads worth starting them
-/// (a spoke has about sixty).
-const SPLIT_FROM: usize = 3000;
-
 fn translate(t: &Template) -> Out {
     translate_in(t, &threads_for)
 }
@@ -623,79 +621,6 @@ fn items(t: &Template) -> Vec<Item<'_>> {
         }));
     }
     items
-}
-
-/// How many parts the translation of `items` items is worth: one per thread this machine
-/// offers (at most four), one for an estate too small to be worth the threads.
-fn threads_for(items: usize) -> usize {
-    if items < SPLIT_FROM {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-    }
-}
-
-/// The items split into at most `threads` runs of whole deployments, of about equal size.
-fn parts(items: &[Item<'_>], threads: usize) -> Vec<std::ops::Range<usize>> {
-    let mut parts = Vec::with_capacity(threads);
-    let mut start = 0;
-    while start < items.len() {
-        let left = threads.saturating_sub(parts.len()).max(1);
-        let want = start + (items.len() - start).div_ceil(left);
-        // The end of the deployment holding the item that reaches the share.
-        let end = items[want.min(items.len()) - 1].siblings.end;
-        parts.push(start..end);
-        start = end;
-    }
-    parts
-}
-
-/// What one part of the translation made, to be joined to the parts before it.
-struct Part {
-    m: Module,
-    errors: Vec<Untranslated>,
-    client_config: bool,
-    subscriptions: Vec<Option<String>>,
-    produced: Vec<Vec<(String, String)>>,
-}
-
-impl Tx<'_, '_> {
-    fn into_part(self) -> Part {
-        Part {
-            m: self.m,
-            errors: self.errors,
-            client_config: self.client_config,
-            subscriptions: self.subscriptions,
-            produced: self.produced,
-        }
-    }
-
-    /// Join what the part of `items[range]` made after what the parts before it made, as if
-    /// one pass had translated them all.
-    fn join(&mut self, range: std::ops::Range<usize>, mut part: Part) {
-        for i in range {
-            for (rtype, lab) in &part.produced[i] {
-                if self.m.has(rtype, lab) {
-                    let it = &self.items[i];
-                    part.errors
-                        .push(it.untranslated("", None, &format!("a second {rtype}.{lab}")));
-                }
-            }
-            self.produced[i] = std::mem::take(&mut part.produced[i]);
-        }
-        if self.m.is_empty() {
-            self.m = part.m;
-        } else {
-            self.m.append(part.m);
-        }
-        self.errors.append(&mut part.errors);
-        self.client_config |= part.client_config;
-        for alias in part.subscriptions {
-            if self.subscribed.insert(alias.clone()) {
-                self.subscriptions.push(alias);
-            }
-        }
-    }
 }
 
 /// A JSON object built key by key, skipping absent values: its entries in order, a key put
@@ -979,74 +904,6 @@ impl Tx<'_, '_> {
                 interp(&format!("{}.{lab}.{attr}", k.tf)),
                 &format!("The {what} {}", it.name()),
             );
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{items, parts, translate_in};
-    use crate::ir::Template;
-
-    /// `prod` with `n` spokes, each written as a name and an address space.
-    fn fleet(n: usize) -> Template {
-        let spokes: serde_json::Map<String, serde_json::Value> = (1..=n)
-            .map(|k| {
-                let space = format!("10.{}.{}.0/20", k / 16, (k % 16) * 16);
-                (
-                    format!("s{k:02}"),
-                    serde_json::json!({ "addressSpace": space }),
-                )
-            })
-            .collect();
-        let text = serde_json::json!({ "extends": "prod", "spokes": spokes }).to_string();
-        let estate = crate::load_str("fleet.json", &text, crate::Syntax::Json).unwrap();
-        crate::plan::plan(&estate)
-    }
-
-    #[test]
-    fn parts_are_runs_of_whole_deployments_in_order() {
-        let t = fleet(6);
-        let items = items(&t);
-        for threads in 1..=5 {
-            let parts = parts(&items, threads);
-            assert!(
-                !parts.is_empty() && parts.len() <= threads,
-                "{threads}: {parts:?}"
-            );
-            assert_eq!(parts[0].start, 0);
-            assert_eq!(parts[parts.len() - 1].end, items.len());
-            for w in parts.windows(2) {
-                assert_eq!(w[0].end, w[1].start, "{parts:?}");
-            }
-            for p in &parts {
-                assert!(!p.is_empty());
-                assert_eq!(
-                    items[p.start].siblings.start, p.start,
-                    "{p:?} splits a deployment"
-                );
-            }
-        }
-        assert!(parts(&items, 3).len() > 1, "a fleet of six spokes splits");
-    }
-
-    #[test]
-    fn a_fleet_translated_in_parts_gives_the_files_of_one_pass() {
-        let t = fleet(6);
-        let one = translate_in(&t, &|_| 1);
-        assert!(one.untranslated.is_empty(), "{:?}", one.untranslated);
-        let whole = one.module.into_files(&t, &one.providers);
-        for threads in [2, 3, 5] {
-            let out = translate_in(&t, &|_| threads);
-            assert!(out.untranslated.is_empty(), "{:?}", out.untranslated);
-            let files = out.module.into_files(&t, &out.providers);
-            assert_eq!(files.len(), whole.len());
-            for (path, text) in &whole {
-                assert!(
-                    files.get(path) == Some(text),
-                    "{path} differs in {threads} parts"
-                );
-            }
         }
     }
 }

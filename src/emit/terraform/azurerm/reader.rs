@@ -4,7 +4,7 @@
 use super::Kind;
 use super::coverage::scalar;
 use crate::emit::Untranslated;
-use crate::ir::{Deployment, Name, Resource, Value};
+use crate::ir::{Deployment, Resource, Value};
 use indexmap::IndexMap;
 
 /// The paths read from one resource (behind a lock: the parts of a fleet's translation run on
@@ -191,16 +191,13 @@ impl<'t> Item<'t> {
         }
     }
 
-    pub(super) fn names(&self) -> Vec<&'t str> {
-        match &self.r.name {
-            Name::Literal(segs) => segs.iter().map(String::as_str).collect(),
-            Name::Expr(_) => Vec::new(),
-        }
+    pub(super) fn names(&self) -> &'t [String] {
+        self.r.name_segments()
     }
 
     /// The resource's own name (the last segment for a child).
     pub(super) fn name(&self) -> &'t str {
-        self.names().last().copied().unwrap_or_default()
+        self.names().last().map_or("", String::as_str)
     }
 
     /// Whether `x` is of type `rtype`, in the same deployment, with the same first name: this

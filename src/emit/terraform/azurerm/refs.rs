@@ -168,14 +168,18 @@ pub(super) fn keys<'t>(items: &[Item<'t>]) -> Keys<'t> {
         let names = it.names();
         if it.r.rtype == types::VNET {
             for n in subnet_names(it.r) {
-                let h = key_hash(rg, types::SUBNET, names.iter().copied().chain([n]));
+                let h = key_hash(
+                    rg,
+                    types::SUBNET,
+                    names.iter().map(String::as_str).chain([n]),
+                );
                 index.entry(h).or_default().push(Key {
                     item: i,
                     subnet: Some(n),
                 });
             }
         }
-        let h = key_hash(rg, &it.r.rtype, names.iter().copied());
+        let h = key_hash(rg, &it.r.rtype, names.iter().map(String::as_str));
         index.entry(h).or_default().push(Key {
             item: i,
             subnet: None,
@@ -265,10 +269,7 @@ impl Tx<'_, '_> {
             Some(_) => types::SUBNET,
             None => it.r.rtype.as_str(),
         };
-        let own: &[String] = match &it.r.name {
-            crate::ir::Name::Literal(segs) => segs,
-            crate::ir::Name::Expr(_) => &[],
-        };
+        let own = it.names();
         own.len() + usize::from(k.subnet.is_some()) == names.len()
             && lower_eq(k_rtype, rtype)
             && lower_eq(key_rg(it), rg)
@@ -432,7 +433,7 @@ impl Tx<'_, '_> {
     /// An attribute of a child's parent (of type `rtype`, named by the child's first name), or
     /// the parent's literal name when the template does not declare it.
     pub(super) fn parent(&self, it: &Item, rtype: &str, attr: &str) -> Json {
-        let name = it.names()[0];
+        let name = it.names()[0].as_str();
         match self.resolve(it.d, None, None, rtype, &[Expr::Str(name.to_string())]) {
             Ok(a) if attr == "id" => interp(&a.id()),
             Ok(a) => interp(&a.at(attr)),
